@@ -1,0 +1,229 @@
+// The one typed configuration of every process: defaults < JSON file (SESSIONFLOW_CONFIG_FILE) < environment.
+// Plain tokens are hashed on load and dropped, so no secret lives on in the config object or a log of it.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
+
+const tokenSchema = z
+  .object({
+    /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
+    name: id,
+    role: z.enum(['device', 'owner']),
+    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+      .optional(),
+  })
+  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+
+const sirenSchema = z.object({
+  pin: z.union([z.number().int().min(2).max(19), z.string().regex(/^A[0-5]$/)]).default(13),
+  component: z.enum(['relay', 'led']).default('relay'),
+  relayType: z.enum(['NO', 'NC']).optional(),
+});
+
+const homeSchema = z.object({
+  /** Overrides the deployment's cancel window for this home. */
+  cancelWindowSeconds: z.number().positive().max(3600).optional(),
+  owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
+  emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
+  siren: sirenSchema.default({ pin: 13, component: 'relay' }),
+  tokens: z.array(tokenSchema).default([]),
+});
+
+const configSchema = z.object({
+  temporal: z
+    .object({
+      address: z.string().default('127.0.0.1:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('sessionflow'),
+      /** Temporal Cloud API key; implies TLS. */
+      apiKey: z.string().optional(),
+      tls: z
+        .object({
+          enabled: z.boolean().default(false),
+          serverName: z.string().optional(),
+          caPath: z.string().optional(),
+          certPath: z.string().optional(),
+          keyPath: z.string().optional(),
+        })
+        .default({ enabled: false }),
+      /** Deadline of one API call to Temporal; past it the API answers 503 instead of hanging. */
+      callTimeoutMs: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  api: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(3000),
+    })
+    .prefault({}),
+  alarm: z
+    .object({
+      cancelWindowSeconds: z.number().positive().max(3600).default(60),
+      wrapUpTimeoutSeconds: z.number().positive().default(300),
+    })
+    .prefault({}),
+  notifications: z
+    .object({
+      channel: z.enum(['log', 'webhook']).default('log'),
+      webhook: z
+        .object({
+          url: z.url().optional(),
+          timeoutMs: z.number().int().positive().default(5000),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .refine((n) => n.channel !== 'webhook' || Boolean(n.webhook.url), 'webhook channel needs notifications.webhook.url'),
+  board: z
+    .object({
+      type: z.literal('simulated').default('simulated'),
+      readyTimeoutMs: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  homes: z.record(id, homeSchema).default({}),
+});
+
+type RawConfig = z.output<typeof configSchema>;
+type RawHome = RawConfig['homes'][string];
+
+export interface TokenEntry {
+  name: string;
+  role: 'device' | 'owner';
+  /** sha256 of the token, hex. */
+  sha256: string;
+}
+
+export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
+export type Config = Omit<RawConfig, 'homes'> & { homes: Record<string, HomeConfig> };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** Every environment variable the config reads: docs and the compose-file test check against it. */
+export const configEnvVars = {
+  SESSIONFLOW_CONFIG_FILE: 'path of a JSON config file (same shape as the config object)',
+  SESSIONFLOW_HOMES_JSON: 'homes as JSON (overrides the file’s homes), for container deployments',
+  TEMPORAL_ADDRESS: 'temporal.address',
+  TEMPORAL_NAMESPACE: 'temporal.namespace',
+  TEMPORAL_TASK_QUEUE: 'temporal.taskQueue',
+  TEMPORAL_API_KEY: 'temporal.apiKey (Temporal Cloud)',
+  TEMPORAL_TLS: 'temporal.tls.enabled (true/false)',
+  TEMPORAL_TLS_SERVER_NAME: 'temporal.tls.serverName',
+  TEMPORAL_TLS_CA: 'temporal.tls.caPath',
+  TEMPORAL_TLS_CERT: 'temporal.tls.certPath',
+  TEMPORAL_TLS_KEY: 'temporal.tls.keyPath',
+  TEMPORAL_CALL_TIMEOUT_MS: 'temporal.callTimeoutMs',
+  API_HOST: 'api.host',
+  API_PORT: 'api.port',
+  ALARM_CANCEL_WINDOW_SECONDS: 'alarm.cancelWindowSeconds',
+  ALARM_WRAP_UP_TIMEOUT_SECONDS: 'alarm.wrapUpTimeoutSeconds',
+  NOTIFY_CHANNEL: 'notifications.channel (log | webhook)',
+  NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
+  NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
+  BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function envOverrides(env: Env): Record<string, unknown> {
+  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  const bool = (v: string | undefined) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1');
+  const homesJson = env.SESSIONFLOW_HOMES_JSON;
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      apiKey: env.TEMPORAL_API_KEY,
+      callTimeoutMs: num(env.TEMPORAL_CALL_TIMEOUT_MS),
+      tls: {
+        enabled: bool(env.TEMPORAL_TLS),
+        serverName: env.TEMPORAL_TLS_SERVER_NAME,
+        caPath: env.TEMPORAL_TLS_CA,
+        certPath: env.TEMPORAL_TLS_CERT,
+        keyPath: env.TEMPORAL_TLS_KEY,
+      },
+    },
+    api: { host: env.API_HOST, port: num(env.API_PORT) },
+    alarm: {
+      cancelWindowSeconds: num(env.ALARM_CANCEL_WINDOW_SECONDS),
+      wrapUpTimeoutSeconds: num(env.ALARM_WRAP_UP_TIMEOUT_SECONDS),
+    },
+    notifications: {
+      channel: env.NOTIFY_CHANNEL,
+      webhook: { url: env.NOTIFY_WEBHOOK_URL, timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
+    },
+    board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
+    homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
+  };
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${where}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Deep merge where `undefined` in the override keeps the base value. */
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (isPlainObject(base) && isPlainObject(over)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+    return out;
+  }
+  return over;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates and normalises a config object (tests build configs with this). */
+export function parseConfig(raw: unknown): Config {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const homes: Record<string, HomeConfig> = {};
+  for (const [homeId, home] of Object.entries(parsed.data.homes)) {
+    homes[homeId] = {
+      ...home,
+      tokens: home.tokens.map((t) => ({ name: t.name, role: t.role, sha256: t.sha256 ?? sha256Hex(t.token!) })),
+    };
+  }
+  return { ...parsed.data, homes };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const file = env.SESSIONFLOW_CONFIG_FILE;
+  let fromFile: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`SESSIONFLOW_CONFIG_FILE=${file}: ${(err as Error).message}`);
+    }
+    fromFile = parseJson(text, file);
+  }
+  return parseConfig(merge(fromFile, envOverrides(env)));
+}
+
+export function cancelWindowMs(config: Config, homeId: string): number {
+  const home = config.homes[homeId];
+  return (home?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds) * 1000;
+}

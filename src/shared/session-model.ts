@@ -1,0 +1,42 @@
+// A session kind declares its states and allowed transitions once; workflows move only through
+// `SessionModel.move`, so the declared picture and the running code cannot drift apart.
+
+export interface TransitionDecl<S extends string> {
+  from: S;
+  to: S;
+  /** What drives it: a signal/update name, `timer:<name>` or `activity:<name>`. */
+  on: string;
+}
+
+export interface SessionModelDecl<S extends string> {
+  kind: string;
+  initial: S;
+  states: readonly S[];
+  final: readonly S[];
+  transitions: readonly TransitionDecl<S>[];
+}
+
+export class UndeclaredTransitionError extends Error {
+  constructor(kind: string, from: string, to: string, on: string) {
+    super(`${kind}: transition ${from} -> ${to} on '${on}' is not declared in the session model`);
+    this.name = 'UndeclaredTransitionError';
+  }
+}
+
+export class SessionModel<S extends string> {
+  constructor(readonly decl: SessionModelDecl<S>) {}
+
+  can(from: S, to: S, on: string): boolean {
+    return this.decl.transitions.some((t) => t.from === from && t.to === to && t.on === on);
+  }
+
+  /** Returns `to` when the transition is declared, throws otherwise. */
+  move(from: S, to: S, on: string): S {
+    if (!this.can(from, to, on)) throw new UndeclaredTransitionError(this.decl.kind, from, to, on);
+    return to;
+  }
+
+  isFinal(state: S): boolean {
+    return this.decl.final.includes(state);
+  }
+}

@@ -1,0 +1,36 @@
+// Creates the central worker: every session workflow plus the activities that need no local hardware
+// (in the embedded default, the simulated siren boards too).
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from '../config/config';
+import { temporalConnectionSettings } from '../config/temporal-connection';
+
+export interface CreateWorkerOptions {
+  config: Config;
+  deps: ActivityDeps;
+  connection?: NativeConnection;
+  /** A prebuilt workflow bundle (tests build it once); default: bundle src/workflows at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  return NativeConnection.connect(temporalConnectionSettings(config));
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  const connection = opts.connection ?? (await connectWorker(opts.config));
+  return Worker.create({
+    connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: opts.config.temporal.taskQueue,
+    identity: opts.identity,
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities(opts.deps),
+    // Sessions wait for minutes: keep many cached so a signal does not replay the whole history.
+    maxCachedWorkflows: 2000,
+    shutdownGraceTime: '5s',
+  });
+}

@@ -1,0 +1,30 @@
+// Worker entrypoint: `npm run worker` (or `node dist/worker/main.js`).
+import { loadConfig } from '../config/config';
+import { createLogger } from '../config/logger';
+import { buildActivityDeps } from './activity-deps';
+import { createWorker } from './create-worker';
+
+async function main() {
+  const logger = createLogger('worker');
+  const config = loadConfig();
+  const deps = buildActivityDeps(config, logger);
+  const worker = await createWorker({ config, deps });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down worker');
+      worker.shutdown();
+    });
+  }
+  logger.info(
+    { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+    'worker running',
+  );
+  await worker.run();
+  deps.sirens.close();
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// Every workflow the worker registers: one line per session kind.
+export { smokeAlarmWorkflow } from './smoke-alarm';

@@ -1,0 +1,300 @@
+// The smoke-alarm session as plain async code: one workflow per home, opened by the first smoke event.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
+import {
+  AlarmRefusal,
+  SMOKE_ALARM_KIND,
+  alarmDefaults,
+  alarmStatusQuery,
+  allClearUpdate,
+  cancelAlarmUpdate,
+  nonRetryableErrorTypes,
+  smokeAlarmModel,
+  smokeDetectedSignal,
+  type Actor,
+  type AlarmDecision,
+  type AlarmState,
+  type AlarmStatus,
+  type AlarmStep,
+  type EscalationReason,
+  type NotificationInput,
+  type SmokeAlarmActivities,
+  type SmokeAlarmInput,
+  type SmokeEvent,
+  type StepRecord,
+} from '../shared/smoke-alarm';
+
+// A siren command retries for as long as the session wants that state; a newer command cancels it.
+const siren = proxyActivities<SmokeAlarmActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
+});
+
+// Escalation messages matter for an hour; after that a retry would only confuse people.
+const escalation = proxyActivities<SmokeAlarmActivities>({
+  startToCloseTimeout: '20s',
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Activity failures wrap the real error as their cause: show that one. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}
+
+/** The caller's name is recorded in the session for audit: reject a malformed one outright. */
+function checkActor(actor: Actor) {
+  if (typeof actor?.by !== 'string' || actor.by.length === 0 || actor.by.length > 100) {
+    throw ApplicationFailure.create({ type: 'BadRequest', message: 'actor.by must be a short string', nonRetryable: true });
+  }
+}
+
+export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus | undefined> {
+  const info = workflowInfo();
+  const historyLimit = input.historyLimit ?? alarmDefaults.historyLimit;
+  // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open.
+  const wrapUp = proxyActivities<SmokeAlarmActivities>({
+    startToCloseTimeout: '10s',
+    scheduleToCloseTimeout: input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs,
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
+  });
+
+  const s: AlarmStatus = input.carried ?? {
+    sessionId: info.workflowId,
+    openedInRun: info.runId,
+    homeId: input.homeId,
+    state: smokeAlarmModel.decl.initial,
+    outcome: null,
+    startedAt: iso(Date.now()),
+    cancelWindowSeconds: input.cancelWindowMs / 1000,
+    cancelDeadline: iso(Date.now() + input.cancelWindowMs),
+    detectors: [],
+    escalation: null,
+    steps: [],
+    siren: 'unknown',
+    endedAt: null,
+    endedBy: null,
+  };
+  const lateEvents: SmokeEvent[] = [];
+  const inflight = new Set<Promise<void>>();
+  let sirenScope: CancellationScope | undefined;
+
+  const publish = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
+    if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
+  };
+  const move = (to: AlarmState, on: string) => {
+    s.state = smokeAlarmModel.move(s.state, to, on);
+    publish([{ key: SessionState, value: s.state }]);
+  };
+  const decision = (): AlarmDecision => ({ state: s.state, outcome: s.outcome });
+
+  /** Runs one side effect as a recorded step; never rejects, so a failure cannot stall the story. */
+  function runStep(step: AlarmStep, act: () => Promise<void>): Promise<void> {
+    const rec: StepRecord = { step, status: 'pending', startedAt: iso(Date.now()), completedAt: null, error: null };
+    s.steps.push(rec);
+    const done: Promise<void> = act()
+      .then(
+        () => {
+          rec.status = 'done';
+        },
+        (err: unknown) => {
+          rec.status = isCancellation(err) ? 'cancelled' : 'failed';
+          rec.error = describeError(err);
+        },
+      )
+      .finally(() => {
+        rec.completedAt = iso(Date.now());
+        inflight.delete(done);
+      });
+    inflight.add(done);
+    return done;
+  }
+
+  function notify(
+    step: AlarmStep,
+    send: (n: NotificationInput) => Promise<void>,
+    text: string,
+  ): Promise<void> {
+    // Same key on every retry and after continue-as-new: the channel sends it at most once.
+    const idempotencyKey = `${s.sessionId}/${s.openedInRun}/${step}`;
+    return runStep(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
+  }
+
+  function driveSiren(on: boolean, via: SmokeAlarmActivities): Promise<void> {
+    sirenScope?.cancel();
+    const scope = new CancellationScope();
+    sirenScope = scope;
+    return runStep(on ? 'siren-on' : 'siren-off', async () => {
+      await scope.run(() => via.setSiren({ homeId: s.homeId, on }));
+      s.siren = on ? 'on' : 'off';
+    });
+  }
+
+  function escalate(reason: EscalationReason, on: string) {
+    move('escalated', on);
+    s.escalation = { reason, at: iso(Date.now()) };
+    const where = s.detectors.map((d) => d.detectorId).join(', ');
+    // Not awaited: SMS and call go out side by side, and neither waits on the siren.
+    void notify(
+      'sms-owner',
+      escalation.smsOwner,
+      `FIRE ALARM at ${s.homeId}: smoke at ${where} (${reason}). Emergency services are being called.`,
+    );
+    void notify(
+      'call-emergency',
+      escalation.callEmergency,
+      `Automatic fire alarm at ${s.homeId}: smoke at ${where}, not cancelled by the owner.`,
+    );
+  }
+
+  function onSmoke(e: SmokeEvent) {
+    if (smokeAlarmModel.isFinal(s.state)) {
+      // The session is ending: a new fire must not be lost, it opens the next session.
+      lateEvents.push(e);
+      return;
+    }
+    const at = iso(Date.now());
+    const known = s.detectors.find((d) => d.detectorId === e.detectorId);
+    if (known) {
+      known.lastAt = at;
+      known.events += 1;
+      return;
+    }
+    s.detectors.push({ detectorId: e.detectorId, firstAt: at, lastAt: at, events: 1 });
+    if (s.state === 'waiting-for-cancel' && s.detectors.length > 1) escalate('second-detector', 'smokeDetected');
+  }
+
+  const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+  const endedRefusal = () => refuse(AlarmRefusal.alreadyEnded, `the alarm already ended (${s.outcome})`);
+
+  setHandler(alarmStatusQuery, () => s);
+  setHandler(smokeDetectedSignal, onSmoke);
+  setHandler(
+    cancelAlarmUpdate,
+    ({ by }) => {
+      move('cancelled', 'cancel');
+      s.outcome = 'cancelled';
+      s.endedAt = iso(Date.now());
+      s.endedBy = by;
+      return decision();
+    },
+    {
+      // Validators refuse without touching state or history.
+      validator: (actor) => {
+        checkActor(actor);
+        if (s.state === 'escalated') {
+          throw refuse(
+            AlarmRefusal.tooLate,
+            `too late to cancel: escalated at ${s.escalation?.at} (${s.escalation?.reason}); send all-clear once safe`,
+          );
+        }
+        if (s.state !== 'waiting-for-cancel') throw endedRefusal();
+      },
+    },
+  );
+  setHandler(
+    allClearUpdate,
+    ({ by }) => {
+      move('resolved', 'allClear');
+      s.outcome = 'resolved';
+      s.endedAt = iso(Date.now());
+      s.endedBy = by;
+      return decision();
+    },
+    {
+      validator: (actor) => {
+        checkActor(actor);
+        if (s.state === 'waiting-for-cancel') {
+          throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');
+        }
+        if (s.state !== 'escalated') throw endedRefusal();
+      },
+    },
+  );
+
+  const mustRollOver = () => {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    return (
+      (continueAsNewSuggested || historyLength > historyLimit) && inflight.size === 0 && allHandlersFinished()
+    );
+  };
+  const rollOver = () => {
+    log.info('continuing as new to keep history small', { historyLength: workflowInfo().historyLength });
+    return continueAsNew<typeof smokeAlarmWorkflow>({ ...input, carried: s, pending: undefined });
+  };
+
+  publish([
+    { key: SessionKind, value: SMOKE_ALARM_KIND },
+    { key: SessionKey, value: s.homeId },
+    { key: HomeId, value: s.homeId },
+    { key: SessionState, value: s.state },
+  ]);
+
+  if (!input.carried) {
+    for (const e of input.pending ?? []) onSmoke(e);
+    void driveSiren(true, siren);
+    // The opening event arrives as the signal of signalWithStart, in this same first activation.
+    await condition(() => s.detectors.length > 0);
+    void notify(
+      'notify-owner',
+      escalation.notifyOwner,
+      `Smoke detected at ${s.detectors[0]?.detectorId} in ${s.homeId}. ` +
+        `Cancel within ${s.cancelWindowSeconds} s if this is a false alarm.`,
+    );
+  } else if (!smokeAlarmModel.isFinal(s.state)) {
+    // Resumed after continue-as-new: put the siren where the session wants it (idempotent).
+    void driveSiren(true, siren);
+  }
+
+  while (s.state === 'waiting-for-cancel') {
+    const remaining = Date.parse(s.cancelDeadline) - Date.now();
+    const changed =
+      remaining > 0 && (await condition(() => s.state !== 'waiting-for-cancel' || mustRollOver(), remaining));
+    if (!changed && s.state === 'waiting-for-cancel') escalate('window-expired', 'timer:cancel-window');
+    else if (s.state === 'waiting-for-cancel') await rollOver();
+  }
+  while (s.state === 'escalated') {
+    await condition(() => s.state !== 'escalated' || mustRollOver());
+    if (s.state === 'escalated') await rollOver();
+  }
+
+  const by = s.endedBy ?? 'unknown';
+  await Promise.all([
+    driveSiren(false, wrapUp),
+    s.outcome === 'cancelled'
+      ? notify('notify-cancelled', wrapUp.notifyOwner, `Alarm at ${s.homeId} cancelled by ${by}; siren off.`)
+      : notify('notify-resolved', wrapUp.notifyOwner, `All-clear at ${s.homeId} given by ${by}; siren off.`),
+  ]);
+  // Escalation messages still retrying are part of this session: finish them before closing.
+  await condition(() => inflight.size === 0 && allHandlersFinished());
+
+  if (lateEvents.length > 0) {
+    log.warn('smoke events arrived while the session was ending: opening the next session', {
+      detectors: lateEvents.map((e) => e.detectorId),
+    });
+    return continueAsNew<typeof smokeAlarmWorkflow>({
+      homeId: input.homeId,
+      cancelWindowMs: input.cancelWindowMs,
+      wrapUpTimeoutMs: input.wrapUpTimeoutMs,
+      historyLimit: input.historyLimit,
+      searchAttributes: input.searchAttributes,
+      pending: lateEvents,
+    });
+  }
+  return s;
+}

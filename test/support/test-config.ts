@@ -1,0 +1,36 @@
+// Builds real configurations for tests: homes with owner/device tokens and the webhook channel.
+import { parseConfig, type Config } from '../../src/config/config';
+
+export const ownerToken = (homeId: string) => `owner-token-of-${homeId}-0123456789`;
+export const deviceToken = (homeId: string) => `device-token-of-${homeId}-0123456789`;
+
+export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
+  return {
+    owner: { name: `Owner of ${homeId}`, phone: '+15550000001' },
+    emergency: { phone: '+15550000911', address: `1 Test Street, ${homeId}` },
+    siren: { pin: 13, component: 'relay' },
+    tokens: [
+      { name: `${homeId}-owner`, role: 'owner', token: ownerToken(homeId) },
+      { name: `${homeId}-detector`, role: 'device', token: deviceToken(homeId) },
+    ],
+    ...extra,
+  };
+}
+
+export function testConfig(opts: {
+  taskQueue: string;
+  homes: string[];
+  webhookUrl?: string;
+  address?: string;
+  cancelWindowSeconds?: number;
+  overrides?: Record<string, unknown>;
+}): Config {
+  return parseConfig({
+    temporal: { address: opts.address ?? '127.0.0.1:7233', taskQueue: opts.taskQueue, callTimeoutMs: 3000 },
+    alarm: { cancelWindowSeconds: opts.cancelWindowSeconds ?? 60, wrapUpTimeoutSeconds: 30 },
+    notifications: opts.webhookUrl ? { channel: 'webhook', webhook: { url: opts.webhookUrl } } : { channel: 'log' },
+    board: { readyTimeoutMs: 300 },
+    homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
+    ...opts.overrides,
+  });
+}

@@ -1,0 +1,66 @@
+// A real HTTP receiver for the webhook notification channel: records every POST it gets,
+// and can be told to fail, so tests count deliveries at the wire rather than trusting the sender.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedNotification {
+  channel: 'sms' | 'call' | 'notify';
+  homeId: string;
+  to: string;
+  text: string;
+  idempotencyKey: string;
+  headerKey: string | undefined;
+  receivedAt: number;
+}
+
+export class WebhookSink {
+  readonly received: ReceivedNotification[] = [];
+  /** Status codes to answer next, one per request (then 204). */
+  failNext: number[] = [];
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const status = this.failNext.shift();
+        if (status) {
+          res.writeHead(status).end();
+          return;
+        }
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<
+          ReceivedNotification,
+          'receivedAt' | 'headerKey'
+        >;
+        const headerKey = req.headers['idempotency-key'];
+        this.received.push({
+          ...body,
+          headerKey: Array.isArray(headerKey) ? headerKey[0] : headerKey,
+          receivedAt: Date.now(),
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/notify`;
+    return this;
+  }
+
+  of(channel: ReceivedNotification['channel'], homeId?: string): ReceivedNotification[] {
+    return this.received.filter((n) => n.channel === channel && (homeId === undefined || n.homeId === homeId));
+  }
+
+  async waitFor(pred: (all: ReceivedNotification[]) => boolean, timeoutMs = 15_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!pred(this.received)) {
+      if (Date.now() > until) throw new Error(`webhook sink: condition not met; got ${JSON.stringify(this.received)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}

@@ -1,0 +1,297 @@
+// The smoke-alarm story on the time-skipping test server: real workflow, real activities
+// (johnny-five siren on the simulated board, webhook notifications to a real HTTP sink).
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import '../support/quiet-runtime';
+import { Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { createActivities } from '../../src/activities';
+import {
+  alarmStatusQuery,
+  allClearUpdate,
+  cancelAlarmUpdate,
+  smokeAlarmWorkflowId,
+  smokeDetectedSignal,
+  type AlarmStatus,
+  type SmokeAlarmInput,
+} from '../../src/shared/smoke-alarm';
+import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
+import type { smokeAlarmWorkflow } from '../../src/workflows/smoke-alarm';
+import { testLogger } from '../support/silent-logger';
+import { timeSkippingServerExecutable } from '../support/temporal-binaries';
+import { testConfig } from '../support/test-config';
+import { WebhookSink } from '../support/webhook-sink';
+import { testWorkflowBundle } from '../support/workflow-bundle';
+import { SimulatedIO } from '../../src/hardware/simulated-io';
+
+const WINDOW_MS = 60_000;
+const SIREN_PIN = 13;
+
+let env: TestWorkflowEnvironment;
+let sink: WebhookSink;
+let deps: BuiltActivityDeps;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `smoke-alarm-wf-${randomUUID()}`;
+const homes = Array.from({ length: 12 }, (_, i) => `wf-home-${i}`);
+let nextHome = 0;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: timeSkippingServerExecutable() },
+  });
+  sink = await new WebhookSink().start();
+  const config = testConfig({ taskQueue, homes, webhookUrl: sink.url });
+  deps = buildActivityDeps(config, testLogger);
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: testWorkflowBundle(),
+    activities: createActivities(deps),
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await sink?.stop();
+  await env?.teardown();
+});
+
+async function openSession(
+  detectorId = 'kitchen',
+  extra: Partial<SmokeAlarmInput> = {},
+): Promise<{ homeId: string; handle: WorkflowHandle<typeof smokeAlarmWorkflow>; io: () => SimulatedIO }> {
+  const homeId = homes[nextHome++]!;
+  const handle = await env.client.workflow.signalWithStart<typeof smokeAlarmWorkflow, [{ detectorId: string }]>(
+    'smokeAlarmWorkflow',
+    {
+      workflowId: smokeAlarmWorkflowId(homeId),
+      taskQueue,
+      // The Java test server has no custom search attributes: those are asserted in the dev-server tests.
+      args: [{ homeId, cancelWindowMs: WINDOW_MS, searchAttributes: false, ...extra }],
+      signal: smokeDetectedSignal,
+      signalArgs: [{ detectorId }],
+    },
+  );
+  return { homeId, handle, io: () => deps.simulatedBoards.get(homeId)! };
+}
+
+const status = (handle: WorkflowHandle) => handle.query(alarmStatusQuery);
+
+async function eventually(pred: () => Promise<boolean>, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function refusal(p: Promise<unknown>): Promise<string | undefined> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  return ((err as WorkflowUpdateFailedError).cause as { type?: string } | undefined)?.type;
+}
+
+const msBetween = (a: string, b: string) => Date.parse(b) - Date.parse(a);
+
+describe('smoke-alarm workflow', () => {
+  test('When the owner cancels inside the window, then the siren goes off and the session ends cancelled', async () => {
+    const { homeId, handle, io } = await openSession();
+    await eventually(async () => (await status(handle)).siren === 'on');
+    expect(io().pinValue(SIREN_PIN)).toBe(1);
+
+    const opened = await status(handle);
+    expect(opened).toMatchObject({
+      homeId,
+      state: 'waiting-for-cancel',
+      outcome: null,
+      detectors: [expect.objectContaining({ detectorId: 'kitchen', events: 1 })],
+      cancelWindowSeconds: 60,
+    });
+    expect(msBetween(opened.startedAt, opened.cancelDeadline)).toBe(WINDOW_MS);
+
+    const answer = await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    expect(answer).toEqual({ state: 'cancelled', outcome: 'cancelled' });
+
+    const final = (await handle.result())!;
+    expect(final).toMatchObject({ state: 'cancelled', outcome: 'cancelled', endedBy: 'alice-phone', siren: 'off' });
+    expect(io().pinValue(SIREN_PIN)).toBe(0);
+    expect(sink.of('sms', homeId)).toHaveLength(0);
+    expect(sink.of('call', homeId)).toHaveLength(0);
+    const notices = sink.of('notify', homeId).map((n) => n.text);
+    expect(notices).toEqual([expect.stringContaining('Cancel within 60 s'), expect.stringContaining('cancelled')]);
+  });
+
+  test('When nobody cancels, then it escalates exactly at the end of the window with one SMS and one call', async () => {
+    const { homeId, handle, io } = await openSession();
+    await eventually(async () => (await status(handle)).siren === 'on');
+
+    await env.sleep(WINDOW_MS - 1_000);
+    expect((await status(handle)).state).toBe('waiting-for-cancel');
+
+    await env.sleep(1_000);
+    await eventually(async () => (await status(handle)).state === 'escalated');
+    const escalated = await status(handle);
+    expect(escalated.escalation?.reason).toBe('window-expired');
+    const lateness = msBetween(escalated.cancelDeadline, escalated.escalation!.at);
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThan(1_000);
+
+    await sink.waitFor(() => sink.of('sms', homeId).length === 1 && sink.of('call', homeId).length === 1);
+    const [sms] = sink.of('sms', homeId);
+    const [call] = sink.of('call', homeId);
+    expect(sms).toMatchObject({ to: '+15550000001', headerKey: sms!.idempotencyKey });
+    expect(call!.to).toBe('+15550000911');
+    expect(call!.text).toContain('1 Test Street');
+
+    await eventually(async () => {
+      const s = await status(handle);
+      return ['sms-owner', 'call-emergency'].every((step) => s.steps.some((x) => x.step === step && x.status === 'done'));
+    });
+    expect(io().pinValue(SIREN_PIN)).toBe(1);
+
+    const answer = await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
+    expect(answer).toEqual({ state: 'resolved', outcome: 'resolved' });
+    const final = (await handle.result())!;
+    expect(final.outcome).toBe('resolved');
+    expect(io().pinValue(SIREN_PIN)).toBe(0);
+    expect(sink.of('sms', homeId)).toHaveLength(1);
+    expect(sink.of('call', homeId)).toHaveLength(1);
+  });
+
+  test('When a second detector fires inside the window, then it escalates at once', async () => {
+    const { homeId, handle } = await openSession('kitchen');
+    await handle.signal(smokeDetectedSignal, { detectorId: 'hall' });
+    await eventually(async () => (await status(handle)).state === 'escalated');
+    const s = await status(handle);
+    expect(s.escalation?.reason).toBe('second-detector');
+    expect(msBetween(s.escalation!.at, s.cancelDeadline)).toBeGreaterThan(WINDOW_MS - 5_000);
+    expect(s.detectors.map((d) => d.detectorId)).toEqual(['kitchen', 'hall']);
+    await sink.waitFor(() => sink.of('sms', homeId).length === 1 && sink.of('call', homeId).length === 1);
+    await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
+    await handle.result();
+  });
+
+  test('When the same detector fires again, then nothing changes', async () => {
+    const { homeId, handle } = await openSession('kitchen');
+    const before = await status(handle);
+    await handle.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
+    await handle.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
+    await eventually(async () => (await status(handle)).detectors[0]!.events === 3);
+    const after = await status(handle);
+    expect(after.state).toBe('waiting-for-cancel');
+    expect(after.escalation).toBeNull();
+    expect(after.cancelDeadline).toBe(before.cancelDeadline);
+    expect(after.detectors).toHaveLength(1);
+    expect(sink.of('sms', homeId)).toHaveLength(0);
+    await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    await handle.result();
+  });
+
+  test('When the owner cancels after escalation, then it is refused and nothing changes', async () => {
+    const { handle } = await openSession('kitchen');
+    await handle.signal(smokeDetectedSignal, { detectorId: 'bedroom' });
+    await eventually(async () => (await status(handle)).state === 'escalated');
+    const before = await status(handle);
+
+    expect(await refusal(handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] }))).toBe(
+      'too-late',
+    );
+    const after = await status(handle);
+    expect(after.state).toBe('escalated');
+    expect(after.outcome).toBeNull();
+    expect(after.escalation).toEqual(before.escalation);
+
+    await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
+    expect((await handle.result())!.outcome).toBe('resolved');
+  });
+
+  test('When all-clear comes before any escalation, then it is refused', async () => {
+    const { handle } = await openSession();
+    expect(await refusal(handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] }))).toBe(
+      'not-escalated',
+    );
+    expect((await status(handle)).state).toBe('waiting-for-cancel');
+    await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    await handle.result();
+  });
+
+  test('When the SMS gateway fails once, then the retry sends exactly one SMS with the same key', async () => {
+    sink.failNext = [503];
+    const { homeId, handle } = await openSession('kitchen');
+    // The first webhook request (the opening notice) fails with 503 and is retried.
+    await handle.signal(smokeDetectedSignal, { detectorId: 'attic' });
+    await sink.waitFor(() => sink.of('sms', homeId).length === 1 && sink.of('call', homeId).length === 1);
+    await eventually(async () => (await status(handle)).steps.filter((s) => s.status === 'pending').length === 0);
+    const keys = sink.received.filter((n) => n.homeId === homeId).map((n) => n.idempotencyKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(sink.of('notify', homeId)).toHaveLength(1);
+    await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
+    await handle.result();
+    expect(sink.of('sms', homeId)).toHaveLength(1);
+  });
+
+  test('When the siren board is dead, then escalation still happens on time and the session still ends', async () => {
+    const homeId = homes[nextHome]!;
+    const dead = new SimulatedIO('dead');
+    await new Promise((r) => setImmediate(r));
+    dead.unplug();
+    deps.simulatedBoards.set(homeId, dead);
+
+    const { handle } = await openSession('kitchen', { wrapUpTimeoutMs: 3_000 });
+    await env.sleep(WINDOW_MS);
+    await eventually(async () => (await status(handle)).state === 'escalated');
+    const s = await status(handle);
+    expect(msBetween(s.cancelDeadline, s.escalation!.at)).toBeLessThan(1_000);
+    await sink.waitFor(() => sink.of('sms', homeId).length === 1 && sink.of('call', homeId).length === 1);
+    expect(s.siren).toBe('unknown');
+
+    await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
+    const final = (await handle.result())!;
+    expect(final.outcome).toBe('resolved');
+    expect(final.steps.find((x) => x.step === 'siren-off')).toMatchObject({ status: 'failed' });
+    expect(final.steps.find((x) => x.step === 'siren-on')).toMatchObject({ status: 'cancelled' });
+  });
+
+  test('When smoke arrives while a session is ending, then it opens the next session instead of being lost', async () => {
+    const homeId = homes[nextHome]!;
+    const { handle } = await openSession('kitchen', { wrapUpTimeoutMs: 20_000 });
+    await eventually(async () => (await status(handle)).siren === 'on');
+    // Unplug so the siren-off command keeps the ending session open for a while.
+    deps.simulatedBoards.get(homeId)!.unplug();
+    await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    await handle.signal(smokeDetectedSignal, { detectorId: 'bedroom' });
+    deps.simulatedBoards.get(homeId)!.plugIn();
+
+    const latest = env.client.workflow.getHandle(smokeAlarmWorkflowId(homeId));
+    await eventually(async () => (await latest.describe()).runId !== handle.signaledRunId);
+    const next: AlarmStatus = await latest.query(alarmStatusQuery);
+    expect(next.state).toBe('waiting-for-cancel');
+    expect(next.detectors.map((d) => d.detectorId)).toEqual(['bedroom']);
+    await latest.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    await latest.result();
+  });
+
+  test('When history grows past its limit, then the session continues as new with its state intact', async () => {
+    const { handle } = await openSession('kitchen', { historyLimit: 30 });
+    for (let i = 0; i < 20; i++) await handle.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
+    const latest = env.client.workflow.getHandle(smokeAlarmWorkflowId(homes[nextHome - 1]!));
+    await eventually(async () => (await latest.describe()).runId !== handle.signaledRunId);
+    await eventually(async () => (await latest.query(alarmStatusQuery)).detectors[0]!.events === 21);
+    const s = await latest.query(alarmStatusQuery);
+    expect(s.state).toBe('waiting-for-cancel');
+    expect(s.openedInRun).toBe(handle.signaledRunId);
+
+    await env.sleep(WINDOW_MS);
+    await eventually(async () => (await latest.query(alarmStatusQuery)).state === 'escalated');
+    const escalated = await latest.query(alarmStatusQuery);
+    expect(msBetween(escalated.cancelDeadline, escalated.escalation!.at)).toBeLessThan(1_000);
+    await latest.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
+    await latest.result();
+  });
+});
