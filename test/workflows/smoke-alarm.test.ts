@@ -1,6 +1,6 @@
 // The smoke-alarm story on the time-skipping test server: real workflow, real activities
 // (johnny-five siren on the simulated board, webhook notifications to a real HTTP sink).
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithSignaledRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
 import { Worker } from '@temporalio/worker';
@@ -62,7 +62,7 @@ afterAll(async () => {
 async function openSession(
   detectorId = 'kitchen',
   extra: Partial<SmokeAlarmInput> = {},
-): Promise<{ homeId: string; handle: WorkflowHandle<typeof smokeAlarmWorkflow>; io: () => SimulatedIO }> {
+): Promise<{ homeId: string; handle: WorkflowHandleWithSignaledRunId<typeof smokeAlarmWorkflow>; io: () => SimulatedIO }> {
   const homeId = homes[nextHome++]!;
   const handle = await env.client.workflow.signalWithStart<typeof smokeAlarmWorkflow, [{ detectorId: string }]>(
     'smokeAlarmWorkflow',

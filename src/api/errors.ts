@@ -1,0 +1,86 @@
+// Domain errors → HTTP, in one place. Error bodies are always `{ error: { code, message } }`
+// and never carry stack traces or internals.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcCancelledError,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from '../config/logger';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (code: string, message: string) => new HttpError(400, code, message);
+export const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
+export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+export const notFound = (code: string, message: string) => new HttpError(404, code, message);
+export const conflict = (code: string, message: string) => new HttpError(409, code, message);
+export const unavailable = (message: string) => new HttpError(503, 'temporal-unavailable', message);
+
+// gRPC status codes that mean "Temporal is not reachable right now", not "your request is wrong".
+const UNREACHABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 1 /* CANCELLED */]);
+
+function isTemporalUnreachable(err: unknown): boolean {
+  if (isGrpcDeadlineError(err) || isGrpcCancelledError(err)) return true;
+  if (isGrpcServiceError(err)) return UNREACHABLE.has(err.code);
+  if (err instanceof ServiceError) return isTemporalUnreachable(err.cause);
+  return false;
+}
+
+/** Translates what the Temporal client threw into an HttpError, or returns undefined if it is a bug. */
+export function fromTemporal(err: unknown, whenMissing: HttpError): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof WorkflowNotFoundError) return whenMissing;
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    return conflict(err.cause.type ?? 'refused', err.cause.message);
+  }
+  if (isTemporalUnreachable(err)) return unavailable('Temporal is not reachable; try again shortly');
+  if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) return whenMissing;
+  if (err instanceof ServiceError && isGrpcServiceError(err.cause) && err.cause.code === 5) return whenMissing;
+  return undefined;
+}
+
+export const notFoundRoute: RequestHandler = (req, _res, next) => {
+  next(notFound('route-not-found', `no route for ${req.method} ${req.path}`));
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let httpError: HttpError;
+    const parserError = err as BodyParserError;
+    if (err instanceof HttpError) {
+      httpError = err;
+    } else if (parserError?.type === 'entity.parse.failed') {
+      httpError = badRequest('invalid-json', 'request body is not valid JSON');
+    } else if (parserError?.type === 'entity.too.large') {
+      httpError = new HttpError(413, 'payload-too-large', 'request body is too large');
+    } else if (parserError?.expose && typeof parserError.status === 'number' && parserError.status < 500) {
+      httpError = new HttpError(parserError.status, 'bad-request', 'request could not be read');
+    } else {
+      httpError = fromTemporal(err, notFound('not-found', 'not found')) ?? new HttpError(500, 'internal', 'internal error');
+      if (httpError.status >= 500) {
+        logger.error({ err, method: req.method, path: req.path }, 'request failed');
+      }
+    }
+    res.status(httpError.status).json({ error: { code: httpError.code, message: httpError.message } });
+  };
+}

@@ -1,0 +1,26 @@
+// API entrypoint: `npm run api` (or `node dist/api/main.js`).
+import { loadConfig } from '../config/config';
+import { createLogger } from '../config/logger';
+import { startWebServer, stopWebServer } from './server';
+import { createTemporalGateway } from './temporal-gateway';
+
+async function main() {
+  const logger = createLogger('api');
+  const config = loadConfig();
+  const temporal = createTemporalGateway(config);
+  const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
+  logger.info({ url: web.url, temporal: config.temporal.address }, 'api listening');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down api');
+      void stopWebServer(web)
+        .then(() => temporal.close())
+        .then(() => process.exit(0));
+    });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

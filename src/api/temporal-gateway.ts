@@ -1,0 +1,30 @@
+// The API's handle on Temporal: a lazily connected client plus a deadline on every call,
+// so a Temporal outage becomes a quick 503 instead of a hung request.
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config/config';
+import { temporalConnectionSettings } from '../config/temporal-connection';
+
+export interface TemporalGateway {
+  client: Client;
+  taskQueue: string;
+  /** Runs fn with the configured call deadline. */
+  call<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+  /** Whether the server answers at all (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createTemporalGateway(config: Config, connection?: Connection): TemporalGateway {
+  const conn = connection ?? Connection.lazy(temporalConnectionSettings(config));
+  const client = new Client({ connection: conn, namespace: config.temporal.namespace });
+  const { callTimeoutMs } = config.temporal;
+  return {
+    client,
+    taskQueue: config.temporal.taskQueue,
+    call: (fn) => conn.withDeadline(Date.now() + callTimeoutMs, () => fn(client)),
+    ping: async () => {
+      await conn.withDeadline(Date.now() + callTimeoutMs, () => conn.workflowService.getSystemInfo({}));
+    },
+    close: () => conn.close(),
+  };
+}

@@ -1,0 +1,167 @@
+// Runs `temporal server start-dev` (SQLite file, Web UI, our search attributes registered) as a child process.
+// Used by `npm start` and by the tests that need a real server. With no local binary it falls back to the
+// SDK's download of the same dev server (needs internet).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { allSearchAttributeKeys } from '../shared/search-attributes';
+
+export interface DevServerOptions {
+  /** SQLite file; sessions survive a restart on the same file. Omit for an in-memory server. */
+  dbFile?: string;
+  ip?: string;
+  port?: number;
+  /** Web UI port; default port + 1000. `false` runs headless. */
+  uiPort?: number | false;
+  namespace?: string;
+  /** Server log file (default: discarded). */
+  logFile?: string;
+  /** Explicit path of the `temporal` binary; default `.tools/bin/temporal`, then PATH. */
+  binary?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string | undefined;
+  namespace: string;
+  /** How it was started: our binary, or the SDK's download. */
+  via: 'binary' | 'sdk-download';
+  stop(): Promise<void>;
+  /** SIGKILL, for crash tests. */
+  kill(): void;
+}
+
+const projectRoot = resolve(__dirname, '../..');
+
+export function findTemporalBinary(explicit?: string): string | undefined {
+  if (explicit) return explicit;
+  const local = resolve(projectRoot, '.tools/bin/temporal');
+  if (existsSync(local)) return local;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = resolve(dir, 'temporal');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort(ip));
+  const uiPort = opts.uiPort === false ? undefined : (opts.uiPort ?? port + 1000);
+  const namespace = opts.namespace ?? 'default';
+  const binary = findTemporalBinary(opts.binary);
+  if (opts.dbFile) mkdirSync(dirname(opts.dbFile), { recursive: true });
+  if (!binary) return startViaSdkDownload({ ...opts, ip, port, uiPort, namespace });
+
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace];
+  args.push('--log-level', 'warn');
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+  for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${key.type}`);
+
+  let out: number | 'ignore' = 'ignore';
+  if (opts.logFile) {
+    mkdirSync(dirname(opts.logFile), { recursive: true });
+    out = openSync(opts.logFile, 'a');
+  }
+  // Own process group: Ctrl-C reaches our launcher, which then stops things in order.
+  const child = spawn(binary, args, { stdio: ['ignore', out, out], detached: true });
+  if (typeof out === 'number') closeSync(out);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const address = `${ip}:${port}`;
+  try {
+    await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: uiPort === undefined ? undefined : `http://${ip}:${uiPort}`,
+    namespace,
+    via: 'binary',
+    stop: () => stopChild(child, exited),
+    kill: () => {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  exited: Promise<number | null>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let died: number | null | undefined;
+  void exited.then((code) => (died = code));
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (died !== undefined) throw new Error(`temporal dev server exited during start (code ${died})`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.withDeadline(Date.now() + 2000, () =>
+          connection.workflowService.describeNamespace({ namespace }),
+        );
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`temporal dev server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+async function startViaSdkDownload(
+  opts: DevServerOptions & { ip: string; port: number; uiPort: number | undefined; namespace: string },
+): Promise<RunningDevServer> {
+  // Only reached without a local binary: the SDK downloads the same CLI (works with internet access).
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: opts.ip,
+      port: opts.port,
+      namespace: opts.namespace,
+      dbFilename: opts.dbFile,
+      ui: opts.uiPort !== undefined,
+      uiPort: opts.uiPort,
+      searchAttributes: allSearchAttributeKeys,
+    },
+  });
+  return {
+    address: `${opts.ip}:${opts.port}`,
+    uiUrl: opts.uiPort === undefined ? undefined : `http://${opts.ip}:${opts.uiPort}`,
+    namespace: opts.namespace,
+    via: 'sdk-download',
+    stop: () => env.teardown(),
+    kill: () => void env.teardown(),
+  };
+}

@@ -1,0 +1,120 @@
+// A real stack for HTTP tests: Temporal dev server (child process), an in-process worker with the real
+// activities, and the API on port 0. Torn down in afterAll.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
+import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
+import type { Config } from '../../src/config/config';
+import { startTemporalDevServer, type DevServerOptions, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
+import { testLogger } from './silent-logger';
+import { testConfig } from './test-config';
+import { WebhookSink } from './webhook-sink';
+import { testWorkflowBundle } from './workflow-bundle';
+
+export interface LocalStack {
+  server: RunningDevServer;
+  config: Config;
+  sink: WebhookSink;
+  deps: BuiltActivityDeps;
+  api: RunningWebServer;
+  temporal: TemporalGateway;
+  /** A plain client for assertions (visibility, describe, history). */
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(opts: {
+  homes: string[];
+  homeOverrides?: Record<string, Record<string, unknown>>;
+  cancelWindowSeconds?: number;
+  server?: DevServerOptions;
+  worker?: boolean;
+}): Promise<LocalStack> {
+  const server = await startTemporalDevServer({ uiPort: false, ...opts.server });
+  const sink = await new WebhookSink().start();
+  const base = testConfig({
+    address: server.address,
+    taskQueue: `sessionflow-test-${randomUUID()}`,
+    homes: opts.homes,
+    webhookUrl: sink.url,
+    cancelWindowSeconds: opts.cancelWindowSeconds,
+  });
+  for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {})) Object.assign(base.homes[homeId]!, extra);
+  const config = base;
+  const deps = buildActivityDeps(config, testLogger);
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (opts.worker !== false) {
+    nativeConnection = await NativeConnection.connect({ address: server.address });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: testWorkflowBundle(),
+      activities: createActivities(deps),
+    });
+    workerRun = worker.run();
+  }
+  const temporal = createTemporalGateway(config);
+  const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+
+  return {
+    server,
+    config,
+    sink,
+    deps,
+    api,
+    temporal,
+    client,
+    async stop() {
+      await stopWebServer(api);
+      await temporal.close();
+      await connection.close();
+      worker?.shutdown();
+      await workerRun;
+      await nativeConnection?.close();
+      await sink.stop();
+      await server.stop();
+    },
+  };
+}
+
+/** fetch with a bearer token and a JSON body. */
+export async function http(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; contentType?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // leave as text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > until) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
