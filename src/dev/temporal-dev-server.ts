@@ -82,7 +82,15 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   // Own process group: Ctrl-C reaches our launcher, which then stops things in order.
   const child = spawn(binary, args, { stdio: ['ignore', out, out], detached: true });
   if (typeof out === 'number') closeSync(out);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // Detached children outlive a crashed parent: make sure ours goes down with us.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      process.removeListener('exit', killOnExit);
+      r(code);
+    }),
+  );
   const address = `${ip}:${port}`;
   try {
     await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited);

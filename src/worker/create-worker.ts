@@ -24,13 +24,16 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(opts.deps),
     // Sessions wait for minutes: keep many cached so a signal does not replay the whole history.
     maxCachedWorkflows: 2000,
+    // After a worker crash its sticky queue is dead; fall back to the shared queue fast so a timer that
+    // fires meanwhile (an escalation!) is not held back by the default 10 s.
+    stickyQueueScheduleToStartTimeout: '3s',
     shutdownGraceTime: '5s',
   });
 }

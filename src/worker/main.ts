@@ -9,12 +9,7 @@ async function main() {
   const config = loadConfig();
   const deps = buildActivityDeps(config, logger);
   const worker = await createWorker({ config, deps });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'shutting down worker');
-      worker.shutdown();
-    });
-  }
+  // The SDK's runtime already drains the worker on SIGINT/SIGTERM; run() then returns.
   logger.info(
     { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
     'worker running',
