@@ -12,10 +12,15 @@ export interface SmokeAlarmDeps {
   homes: Record<string, HomeConfig>;
 }
 
-export function createSmokeAlarmActivities({ sirens, notifier, homes }: SmokeAlarmDeps): SmokeAlarmActivities {
+export function createSmokeAlarmActivities({
+  sirens,
+  notifier,
+  homes,
+}: SmokeAlarmDeps): SmokeAlarmActivities {
   const home = (homeId: string): HomeConfig => {
     const found = homes[homeId];
-    if (!found) throw ApplicationFailure.nonRetryable(`home '${homeId}' is not configured`, 'BadConfiguration');
+    if (!found)
+      throw ApplicationFailure.nonRetryable(`home '${homeId}' is not configured`, 'BadConfiguration');
     return found;
   };
 
@@ -24,7 +29,8 @@ export function createSmokeAlarmActivities({ sirens, notifier, homes }: SmokeAla
       try {
         await sirens.set(homeId, on);
       } catch (err) {
-        if (err instanceof UnknownSirenError) throw ApplicationFailure.nonRetryable(err.message, 'BadConfiguration');
+        if (err instanceof UnknownSirenError)
+          throw ApplicationFailure.nonRetryable(err.message, 'BadConfiguration');
         throw err;
       }
     },

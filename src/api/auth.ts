@@ -27,7 +27,12 @@ export class TokenAuthority {
   constructor(config: Pick<Config, 'homes'>) {
     for (const [homeId, home] of Object.entries(config.homes)) {
       for (const t of home.tokens) {
-        this.byDigest.set(t.sha256, { homeId, role: t.role, name: t.name, digest: Buffer.from(t.sha256, 'hex') });
+        this.byDigest.set(t.sha256, {
+          homeId,
+          role: t.role,
+          name: t.name,
+          digest: Buffer.from(t.sha256, 'hex'),
+        });
       }
     }
   }
@@ -50,12 +55,13 @@ export function requireHomeRole(authority: TokenAuthority, role: Role): RequestH
       res.set('WWW-Authenticate', 'Bearer');
       return next(unauthorized('missing or malformed Authorization: Bearer <token>'));
     }
-    const principal = authority.identify(match[1]!);
+    const principal = authority.identify(match[1]);
     if (!principal) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       return next(unauthorized('unknown token'));
     }
-    if (principal.homeId !== req.params.homeId) return next(forbidden('this token is not valid for this home'));
+    if (principal.homeId !== req.params.homeId)
+      return next(forbidden('this token is not valid for this home'));
     if (principal.role !== role) return next(forbidden(`this route needs a ${role} token`));
     req.principal = principal;
     next();

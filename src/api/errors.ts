@@ -30,12 +30,13 @@ export const notFound = (code: string, message: string) => new HttpError(404, co
 export const conflict = (code: string, message: string) => new HttpError(409, code, message);
 export const unavailable = (message: string) => new HttpError(503, 'temporal-unavailable', message);
 
+const GRPC = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, UNAVAILABLE: 14 } as const;
 // gRPC status codes that mean "Temporal is not reachable right now", not "your request is wrong".
-const UNREACHABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 1 /* CANCELLED */]);
+const UNREACHABLE = new Set<number>([GRPC.DEADLINE_EXCEEDED, GRPC.UNAVAILABLE, GRPC.CANCELLED]);
 
 function isTemporalUnreachable(err: unknown): boolean {
   if (isGrpcDeadlineError(err) || isGrpcCancelledError(err)) return true;
-  if (isGrpcServiceError(err)) return UNREACHABLE.has(err.code);
+  if (isGrpcServiceError(err)) return UNREACHABLE.has(Number(err.code));
   if (err instanceof ServiceError) return isTemporalUnreachable(err.cause);
   return false;
 }
@@ -48,8 +49,9 @@ export function fromTemporal(err: unknown, whenMissing: HttpError): HttpError | 
     return conflict(err.cause.type ?? 'refused', err.cause.message);
   }
   if (isTemporalUnreachable(err)) return unavailable('Temporal is not reachable; try again shortly');
-  if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) return whenMissing;
-  if (err instanceof ServiceError && isGrpcServiceError(err.cause) && err.cause.code === 5) return whenMissing;
+  const grpcCode = (e: unknown) => (isGrpcServiceError(e) ? Number(e.code) : undefined);
+  if (grpcCode(err) === GRPC.NOT_FOUND) return whenMissing;
+  if (err instanceof ServiceError && grpcCode(err.cause) === GRPC.NOT_FOUND) return whenMissing;
   return undefined;
 }
 
@@ -76,7 +78,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else if (parserError?.expose && typeof parserError.status === 'number' && parserError.status < 500) {
       httpError = new HttpError(parserError.status, 'bad-request', 'request could not be read');
     } else {
-      httpError = fromTemporal(err, notFound('not-found', 'not found')) ?? new HttpError(500, 'internal', 'internal error');
+      httpError =
+        fromTemporal(err, notFound('not-found', 'not found')) ??
+        new HttpError(500, 'internal', 'internal error');
       if (httpError.status >= 500) {
         logger.error({ err, method: req.method, path: req.path }, 'request failed');
       }

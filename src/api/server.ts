@@ -9,7 +9,11 @@ export interface RunningWebServer {
   server: Server;
 }
 
-export async function startWebServer(deps: AppDeps, port: number, host = '127.0.0.1'): Promise<RunningWebServer> {
+export async function startWebServer(
+  deps: AppDeps,
+  port: number,
+  host = '127.0.0.1',
+): Promise<RunningWebServer> {
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -23,5 +27,7 @@ export async function startWebServer(deps: AppDeps, port: number, host = '127.0.
 
 export async function stopWebServer(running: RunningWebServer): Promise<void> {
   running.server.closeIdleConnections();
-  await new Promise<void>((resolve, reject) => running.server.close((err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    running.server.close((err) => (err ? reject(err) : resolve())),
+  );
 }

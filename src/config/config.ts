@@ -78,7 +78,10 @@ const configSchema = z.object({
         .prefault({}),
     })
     .prefault({})
-    .refine((n) => n.channel !== 'webhook' || Boolean(n.webhook.url), 'webhook channel needs notifications.webhook.url'),
+    .refine(
+      (n) => n.channel !== 'webhook' || Boolean(n.webhook.url),
+      'webhook channel needs notifications.webhook.url',
+    ),
   board: z
     .object({
       type: z.literal('simulated').default('simulated'),
@@ -138,7 +141,8 @@ type Env = Record<string, string | undefined>;
 
 function envOverrides(env: Env): Record<string, unknown> {
   const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
-  const bool = (v: string | undefined) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1');
+  const bool = (v: string | undefined) =>
+    v === undefined || v === '' ? undefined : v === 'true' || v === '1';
   const homesJson = env.SESSIONFLOW_HOMES_JSON;
   return {
     temporal: {
@@ -202,7 +206,11 @@ export function parseConfig(raw: unknown): Config {
   for (const [homeId, home] of Object.entries(parsed.data.homes)) {
     homes[homeId] = {
       ...home,
-      tokens: home.tokens.map((t) => ({ name: t.name, role: t.role, sha256: t.sha256 ?? sha256Hex(t.token!) })),
+      tokens: home.tokens.map((t) => ({
+        name: t.name,
+        role: t.role,
+        sha256: t.sha256 ?? sha256Hex(t.token!),
+      })),
     };
   }
   return { ...parsed.data, homes };

@@ -56,8 +56,19 @@ export class SimulatedIO extends EventEmitter {
           ? []
           : analog >= 0
             ? [MODES.INPUT, MODES.OUTPUT, MODES.ANALOG, MODES.PULLUP]
-            : [MODES.INPUT, MODES.OUTPUT, MODES.PULLUP, ...(PWM_PINS.has(pin) ? [MODES.PWM, MODES.SERVO] : [])];
-      return { supportedModes, mode: MODES.UNKNOWN, value: 0, report: 0, analogChannel: analog >= 0 ? analog : 127 };
+            : [
+                MODES.INPUT,
+                MODES.OUTPUT,
+                MODES.PULLUP,
+                ...(PWM_PINS.has(pin) ? [MODES.PWM, MODES.SERVO] : []),
+              ];
+      return {
+        supportedModes,
+        mode: MODES.UNKNOWN,
+        value: 0,
+        report: 0,
+        analogChannel: analog >= 0 ? analog : 127,
+      };
     });
     process.nextTick(() => this.plugIn());
   }

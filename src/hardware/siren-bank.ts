@@ -94,7 +94,9 @@ export class JohnnyFiveSirenBank implements SirenBank {
       });
       board.on('fail', (event: { message?: string }) => {
         log.error({ homeId, message: event?.message }, 'siren board failed');
-        reject(new BoardUnavailableError(`board for home '${homeId}' failed: ${event?.message ?? 'unknown'}`));
+        reject(
+          new BoardUnavailableError(`board for home '${homeId}' failed: ${event?.message ?? 'unknown'}`),
+        );
       });
     });
     board.on('error', (err: Error) => log.error({ homeId, err: err?.message }, 'siren board error'));

@@ -11,7 +11,11 @@ async function main() {
   const worker = await createWorker({ config, deps });
   // The SDK's runtime already drains the worker on SIGINT/SIGTERM; run() then returns.
   logger.info(
-    { address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+    {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    },
     'worker running',
   );
   await worker.run();

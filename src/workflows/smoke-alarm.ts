@@ -60,7 +60,11 @@ function describeError(err: unknown): string {
 /** The caller's name is recorded in the session for audit: reject a malformed one outright. */
 function checkActor(actor: Actor) {
   if (typeof actor?.by !== 'string' || actor.by.length === 0 || actor.by.length > 100) {
-    throw ApplicationFailure.create({ type: 'BadRequest', message: 'actor.by must be a short string', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'BadRequest',
+      message: 'actor.by must be a short string',
+      nonRetryable: true,
+    });
   }
 }
 
@@ -71,7 +75,12 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   const wrapUp = proxyActivities<SmokeAlarmActivities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs,
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
+    retry: {
+      initialInterval: '500ms',
+      backoffCoefficient: 2,
+      maximumInterval: '10s',
+      nonRetryableErrorTypes,
+    },
   });
 
   const s: AlarmStatus = input.carried ?? {
@@ -105,7 +114,13 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
 
   /** Runs one side effect as a recorded step; never rejects, so a failure cannot stall the story. */
   function runStep(step: AlarmStep, act: () => Promise<void>): Promise<void> {
-    const rec: StepRecord = { step, status: 'pending', startedAt: iso(Date.now()), completedAt: null, error: null };
+    const rec: StepRecord = {
+      step,
+      status: 'pending',
+      startedAt: iso(Date.now()),
+      completedAt: null,
+      error: null,
+    };
     s.steps.push(rec);
     const done: Promise<void> = act()
       .then(
@@ -176,10 +191,12 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       return;
     }
     s.detectors.push({ detectorId: e.detectorId, firstAt: at, lastAt: at, events: 1 });
-    if (s.state === 'waiting-for-cancel' && s.detectors.length > 1) escalate('second-detector', 'smokeDetected');
+    if (s.state === 'waiting-for-cancel' && s.detectors.length > 1)
+      escalate('second-detector', 'smokeDetected');
   }
 
-  const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+  const refuse = (type: string, message: string) =>
+    ApplicationFailure.create({ type, message, nonRetryable: true });
   const endedRefusal = () => refuse(AlarmRefusal.alreadyEnded, `the alarm already ended (${s.outcome})`);
 
   setHandler(alarmStatusQuery, () => s);
@@ -195,7 +212,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     },
     {
       // Validators refuse without touching state or history.
-      validator: (actor) => {
+      validator: (actor: Actor) => {
         checkActor(actor);
         if (s.state === 'escalated') {
           throw refuse(
@@ -217,7 +234,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       return decision();
     },
     {
-      validator: (actor) => {
+      validator: (actor: Actor) => {
         checkActor(actor);
         if (s.state === 'waiting-for-cancel') {
           throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');

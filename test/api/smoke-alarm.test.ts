@@ -29,22 +29,24 @@ afterAll(async () => {
 
 const smoke = (homeId: string, detectorId: string, token = deviceToken(homeId)) =>
   http(url, 'POST', `/homes/${homeId}/smoke`, { token, body: { detectorId } });
-const status = (homeId: string, token = ownerToken(homeId)) => http(url, 'GET', `/homes/${homeId}/alarm`, { token });
+const status = (homeId: string, token = ownerToken(homeId)) =>
+  http(url, 'GET', `/homes/${homeId}/alarm`, { token });
 const cancel = (homeId: string, token = ownerToken(homeId)) =>
   http(url, 'POST', `/homes/${homeId}/alarm/cancel`, { token });
 const allClear = (homeId: string, token = ownerToken(homeId)) =>
   http(url, 'POST', `/homes/${homeId}/alarm/all-clear`, { token });
 
 async function expectNoSession(homeId: string) {
-  await expect(stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).describe()).rejects.toBeInstanceOf(
-    WorkflowNotFoundError,
-  );
+  await expect(
+    stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).describe(),
+  ).rejects.toBeInstanceOf(WorkflowNotFoundError);
 }
 /** Waits until the opening side effects are done, so history only grows if something is signalled. */
 const settled = (homeId: string) =>
   eventually(
     () => status(homeId),
-    (r) => r.body?.steps?.length >= 2 && r.body.steps.every((x: { status: string }) => x.status !== 'pending'),
+    (r) =>
+      r.body?.steps?.length >= 2 && r.body.steps.every((x: { status: string }) => x.status !== 'pending'),
   );
 const historyLength = async (homeId: string) =>
   (await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).describe()).historyLength;
@@ -66,7 +68,11 @@ describe('smoke-alarm HTTP API', () => {
       (r) => r.body?.siren === 'on',
     );
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ homeId: 'home-a', state: 'waiting-for-cancel', cancelWindowSeconds: 60 });
+    expect(shown.body).toMatchObject({
+      homeId: 'home-a',
+      state: 'waiting-for-cancel',
+      cancelWindowSeconds: 60,
+    });
     expect(stack.deps.simulatedBoards.get('home-a')!.pinValue(13)).toBe(1);
 
     // A second event from the same detector joins the same session.
@@ -156,7 +162,10 @@ describe('smoke-alarm HTTP API', () => {
       ["another home's device token", 403, deviceToken('home-a')],
       ['an owner token on the device route', 403, ownerToken('home-bad')],
     ])('When smoke is posted with %s, then %i', async (_what, code, token) => {
-      const res = await http(url, 'POST', '/homes/home-bad/smoke', { token, body: { detectorId: 'kitchen' } });
+      const res = await http(url, 'POST', '/homes/home-bad/smoke', {
+        token,
+        body: { detectorId: 'kitchen' },
+      });
       expect(res.status).toBe(code);
       expect(res.body.error.code).toBe(code === 401 ? 'unauthorized' : 'forbidden');
       await expectNoSession('home-bad');
@@ -167,12 +176,19 @@ describe('smoke-alarm HTTP API', () => {
       ['a missing detectorId', 400, 'validation-failed', { body: {} }],
       ['an oversized detectorId', 400, 'validation-failed', { body: { detectorId: 'x'.repeat(65) } }],
       ['an unknown field', 400, 'validation-failed', { body: { detectorId: 'kitchen', extra: 1 } }],
-      ['a non-JSON body', 415, 'unsupported-media-type', { rawBody: 'detectorId=kitchen', contentType: 'text/plain' }],
+      [
+        'a non-JSON body',
+        415,
+        'unsupported-media-type',
+        { rawBody: 'detectorId=kitchen', contentType: 'text/plain' },
+      ],
       ['a huge body', 413, 'payload-too-large', { body: { detectorId: 'kitchen', pad: 'x'.repeat(20_000) } }],
       ['an array body', 400, 'validation-failed', { body: ['kitchen'] }],
-    
     ])('When smoke is posted with %s, then %i', async (_what, code, errorCode, opts) => {
-      const res = await http(url, 'POST', '/homes/home-bad/smoke', { token: deviceToken('home-bad'), ...opts });
+      const res = await http(url, 'POST', '/homes/home-bad/smoke', {
+        token: deviceToken('home-bad'),
+        ...opts,
+      });
       expect(res.status).toBe(code);
       expect(res.body.error).toEqual({ code: errorCode, message: expect.any(String) });
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts|node_modules/);
@@ -216,7 +232,10 @@ describe('smoke-alarm HTTP API', () => {
 
   test('When Temporal is unreachable, then requests answer 503 quickly instead of hanging', async () => {
     const port = await freePort();
-    const config = { ...stack.config, temporal: { ...stack.config.temporal, address: `127.0.0.1:${port}`, callTimeoutMs: 1000 } };
+    const config = {
+      ...stack.config,
+      temporal: { ...stack.config.temporal, address: `127.0.0.1:${port}`, callTimeoutMs: 1000 },
+    };
     const temporal = createTemporalGateway(config);
     const down = await startWebServer({ config, temporal, logger: testLogger }, 0);
     try {

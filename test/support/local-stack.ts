@@ -7,7 +7,11 @@ import { createActivities } from '../../src/activities';
 import { startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
-import { startTemporalDevServer, type DevServerOptions, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import {
+  startTemporalDevServer,
+  type DevServerOptions,
+  type RunningDevServer,
+} from '../../src/dev/temporal-dev-server';
 import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
 import { testLogger } from './silent-logger';
 import { testConfig } from './test-config';
@@ -42,7 +46,8 @@ export async function startLocalStack(opts: {
     webhookUrl: sink.url,
     cancelWindowSeconds: opts.cancelWindowSeconds,
   });
-  for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {})) Object.assign(base.homes[homeId]!, extra);
+  for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {}))
+    Object.assign(base.homes[homeId], extra);
   const config = base;
   const deps = buildActivityDeps(config, testLogger);
 
@@ -109,7 +114,11 @@ export async function http(
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

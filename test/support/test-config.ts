@@ -28,7 +28,9 @@ export function testConfig(opts: {
   return parseConfig({
     temporal: { address: opts.address ?? '127.0.0.1:7233', taskQueue: opts.taskQueue, callTimeoutMs: 3000 },
     alarm: { cancelWindowSeconds: opts.cancelWindowSeconds ?? 60, wrapUpTimeoutSeconds: 30 },
-    notifications: opts.webhookUrl ? { channel: 'webhook', webhook: { url: opts.webhookUrl } } : { channel: 'log' },
+    notifications: opts.webhookUrl
+      ? { channel: 'webhook', webhook: { url: opts.webhookUrl } }
+      : { channel: 'log' },
     board: { readyTimeoutMs: 300 },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
     ...opts.overrides,

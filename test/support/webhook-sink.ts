@@ -44,18 +44,21 @@ export class WebhookSink {
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/notify`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/notify`;
     return this;
   }
 
   of(channel: ReceivedNotification['channel'], homeId?: string): ReceivedNotification[] {
-    return this.received.filter((n) => n.channel === channel && (homeId === undefined || n.homeId === homeId));
+    return this.received.filter(
+      (n) => n.channel === channel && (homeId === undefined || n.homeId === homeId),
+    );
   }
 
   async waitFor(pred: (all: ReceivedNotification[]) => boolean, timeoutMs = 15_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!pred(this.received)) {
-      if (Date.now() > until) throw new Error(`webhook sink: condition not met; got ${JSON.stringify(this.received)}`);
+      if (Date.now() > until)
+        throw new Error(`webhook sink: condition not met; got ${JSON.stringify(this.received)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

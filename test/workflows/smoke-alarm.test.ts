@@ -1,6 +1,10 @@
 // The smoke-alarm story on the time-skipping test server: real workflow, real activities
 // (johnny-five siren on the simulated board, webhook notifications to a real HTTP sink).
-import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithSignaledRunId } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithSignaledRunId,
+} from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
 import { Worker } from '@temporalio/worker';
@@ -62,19 +66,23 @@ afterAll(async () => {
 async function openSession(
   detectorId = 'kitchen',
   extra: Partial<SmokeAlarmInput> = {},
-): Promise<{ homeId: string; handle: WorkflowHandleWithSignaledRunId<typeof smokeAlarmWorkflow>; io: () => SimulatedIO }> {
-  const homeId = homes[nextHome++]!;
-  const handle = await env.client.workflow.signalWithStart<typeof smokeAlarmWorkflow, [{ detectorId: string }]>(
-    'smokeAlarmWorkflow',
-    {
-      workflowId: smokeAlarmWorkflowId(homeId),
-      taskQueue,
-      // The Java test server has no custom search attributes: those are asserted in the dev-server tests.
-      args: [{ homeId, cancelWindowMs: WINDOW_MS, searchAttributes: false, ...extra }],
-      signal: smokeDetectedSignal,
-      signalArgs: [{ detectorId }],
-    },
-  );
+): Promise<{
+  homeId: string;
+  handle: WorkflowHandleWithSignaledRunId<typeof smokeAlarmWorkflow>;
+  io: () => SimulatedIO;
+}> {
+  const homeId = homes[nextHome++];
+  const handle = await env.client.workflow.signalWithStart<
+    typeof smokeAlarmWorkflow,
+    [{ detectorId: string }]
+  >('smokeAlarmWorkflow', {
+    workflowId: smokeAlarmWorkflowId(homeId),
+    taskQueue,
+    // The Java test server has no custom search attributes: those are asserted in the dev-server tests.
+    args: [{ homeId, cancelWindowMs: WINDOW_MS, searchAttributes: false, ...extra }],
+    signal: smokeDetectedSignal,
+    signalArgs: [{ detectorId }],
+  });
   return { homeId, handle, io: () => deps.simulatedBoards.get(homeId)! };
 }
 
@@ -119,12 +127,20 @@ describe('smoke-alarm workflow', () => {
     expect(answer).toEqual({ state: 'cancelled', outcome: 'cancelled' });
 
     const final = (await handle.result())!;
-    expect(final).toMatchObject({ state: 'cancelled', outcome: 'cancelled', endedBy: 'alice-phone', siren: 'off' });
+    expect(final).toMatchObject({
+      state: 'cancelled',
+      outcome: 'cancelled',
+      endedBy: 'alice-phone',
+      siren: 'off',
+    });
     expect(io().pinValue(SIREN_PIN)).toBe(0);
     expect(sink.of('sms', homeId)).toHaveLength(0);
     expect(sink.of('call', homeId)).toHaveLength(0);
     const notices = sink.of('notify', homeId).map((n) => n.text);
-    expect(notices).toEqual([expect.stringContaining('Cancel within 60 s'), expect.stringContaining('cancelled')]);
+    expect(notices).toEqual([
+      expect.stringContaining('Cancel within 60 s'),
+      expect.stringContaining('cancelled'),
+    ]);
   });
 
   test('When nobody cancels, then it escalates exactly at the end of the window with one SMS and one call', async () => {
@@ -145,13 +161,15 @@ describe('smoke-alarm workflow', () => {
     await sink.waitFor(() => sink.of('sms', homeId).length === 1 && sink.of('call', homeId).length === 1);
     const [sms] = sink.of('sms', homeId);
     const [call] = sink.of('call', homeId);
-    expect(sms).toMatchObject({ to: '+15550000001', headerKey: sms!.idempotencyKey });
-    expect(call!.to).toBe('+15550000911');
-    expect(call!.text).toContain('1 Test Street');
+    expect(sms).toMatchObject({ to: '+15550000001', headerKey: sms.idempotencyKey });
+    expect(call.to).toBe('+15550000911');
+    expect(call.text).toContain('1 Test Street');
 
     await eventually(async () => {
       const s = await status(handle);
-      return ['sms-owner', 'call-emergency'].every((step) => s.steps.some((x) => x.step === step && x.status === 'done'));
+      return ['sms-owner', 'call-emergency'].every((step) =>
+        s.steps.some((x) => x.step === step && x.status === 'done'),
+      );
     });
     expect(io().pinValue(SIREN_PIN)).toBe(1);
 
@@ -182,7 +200,7 @@ describe('smoke-alarm workflow', () => {
     const before = await status(handle);
     await handle.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
     await handle.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
-    await eventually(async () => (await status(handle)).detectors[0]!.events === 3);
+    await eventually(async () => (await status(handle)).detectors[0].events === 3);
     const after = await status(handle);
     expect(after.state).toBe('waiting-for-cancel');
     expect(after.escalation).toBeNull();
@@ -227,7 +245,9 @@ describe('smoke-alarm workflow', () => {
     // The first webhook request (the opening notice) fails with 503 and is retried.
     await handle.signal(smokeDetectedSignal, { detectorId: 'attic' });
     await sink.waitFor(() => sink.of('sms', homeId).length === 1 && sink.of('call', homeId).length === 1);
-    await eventually(async () => (await status(handle)).steps.filter((s) => s.status === 'pending').length === 0);
+    await eventually(
+      async () => (await status(handle)).steps.filter((s) => s.status === 'pending').length === 0,
+    );
     const keys = sink.received.filter((n) => n.homeId === homeId).map((n) => n.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(sink.of('notify', homeId)).toHaveLength(1);
@@ -237,7 +257,7 @@ describe('smoke-alarm workflow', () => {
   });
 
   test('When the siren board is dead, then escalation still happens on time and the session still ends', async () => {
-    const homeId = homes[nextHome]!;
+    const homeId = homes[nextHome];
     const dead = new SimulatedIO('dead');
     await new Promise((r) => setImmediate(r));
     dead.unplug();
@@ -259,7 +279,7 @@ describe('smoke-alarm workflow', () => {
   });
 
   test('When smoke arrives while a session is ending, then it opens the next session instead of being lost', async () => {
-    const homeId = homes[nextHome]!;
+    const homeId = homes[nextHome];
     const { handle } = await openSession('kitchen', { wrapUpTimeoutMs: 20_000 });
     await eventually(async () => (await status(handle)).siren === 'on');
     // Unplug so the siren-off command keeps the ending session open for a while.
@@ -280,9 +300,9 @@ describe('smoke-alarm workflow', () => {
   test('When history grows past its limit, then the session continues as new with its state intact', async () => {
     const { handle } = await openSession('kitchen', { historyLimit: 30 });
     for (let i = 0; i < 20; i++) await handle.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
-    const latest = env.client.workflow.getHandle(smokeAlarmWorkflowId(homes[nextHome - 1]!));
+    const latest = env.client.workflow.getHandle(smokeAlarmWorkflowId(homes[nextHome - 1]));
     await eventually(async () => (await latest.describe()).runId !== handle.signaledRunId);
-    await eventually(async () => (await latest.query(alarmStatusQuery)).detectors[0]!.events === 21);
+    await eventually(async () => (await latest.query(alarmStatusQuery)).detectors[0].events === 21);
     const s = await latest.query(alarmStatusQuery);
     expect(s.state).toBe('waiting-for-cancel');
     expect(s.openedInRun).toBe(handle.signaledRunId);

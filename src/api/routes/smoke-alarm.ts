@@ -33,7 +33,8 @@ export function smokeAlarmRoutes({ config, temporal, authority }: SmokeAlarmRout
   const owner = requireHomeRole(authority, 'owner');
   const handleOf = (homeId: string) => temporal.client.workflow.getHandle(smokeAlarmWorkflowId(homeId));
   const noSession = (homeId: string) => notFound('no-session', `home '${homeId}' has no alarm session`);
-  const nothingRunning = (homeId: string) => conflict('no-active-alarm', `home '${homeId}' has no running alarm`);
+  const nothingRunning = (homeId: string) =>
+    conflict('no-active-alarm', `home '${homeId}' has no running alarm`);
 
   router.post('/homes/:homeId/smoke', jsonBodyOnly, device, async (req, res) => {
     const { homeId } = parse(homeParams, req.params, 'path');
@@ -42,13 +43,16 @@ export function smokeAlarmRoutes({ config, temporal, authority }: SmokeAlarmRout
     // Open-or-join by business key: the first event starts the session, later ones join it.
     const handle = await temporal
       .call((client) =>
-        client.workflow.signalWithStart<typeof smokeAlarmWorkflow, [{ detectorId: string }]>('smokeAlarmWorkflow', {
-          workflowId,
-          taskQueue: temporal.taskQueue,
-          args: [{ homeId, cancelWindowMs: cancelWindowMs(config, homeId) }],
-          signal: smokeDetectedSignal,
-          signalArgs: [{ detectorId }],
-        }),
+        client.workflow.signalWithStart<typeof smokeAlarmWorkflow, [{ detectorId: string }]>(
+          'smokeAlarmWorkflow',
+          {
+            workflowId,
+            taskQueue: temporal.taskQueue,
+            args: [{ homeId, cancelWindowMs: cancelWindowMs(config, homeId) }],
+            signal: smokeDetectedSignal,
+            signalArgs: [{ detectorId }],
+          },
+        ),
       )
       .catch((err: unknown) => {
         throw fromTemporal(err, noSession(homeId)) ?? err;
@@ -66,9 +70,11 @@ export function smokeAlarmRoutes({ config, temporal, authority }: SmokeAlarmRout
 
   router.get('/homes/:homeId/alarm', owner, async (req, res) => {
     const { homeId } = parse(homeParams, req.params, 'path');
-    const status = await temporal.call(() => handleOf(homeId).query(alarmStatusQuery)).catch((err: unknown) => {
-      throw fromTemporal(err, noSession(homeId)) ?? err;
-    });
+    const status = await temporal
+      .call(() => handleOf(homeId).query(alarmStatusQuery))
+      .catch((err: unknown) => {
+        throw fromTemporal(err, noSession(homeId)) ?? err;
+      });
     res.json(status);
   });
 
