@@ -48,6 +48,12 @@ const settled = (homeId: string) =>
     (r) =>
       r.body?.steps?.length >= 2 && r.body.steps.every((x: { status: string }) => x.status !== 'pending'),
   );
+/** Every payload in a history, decoded to text. */
+function payloadText(node: unknown): string {
+  if (node instanceof Uint8Array) return Buffer.from(node).toString('utf8');
+  if (node && typeof node === 'object') return Object.values(node).map(payloadText).join('\n');
+  return '';
+}
 const historyLength = async (homeId: string) =>
   (await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).describe()).historyLength;
 const visible = async (query: string) => {
@@ -84,6 +90,15 @@ describe('smoke-alarm HTTP API', () => {
     await stack.deps.simulatedBoards.get('home-a')!.waitForPin(13, 0);
     const after = await status('home-a');
     expect(after.body).toMatchObject({ state: 'cancelled', outcome: 'cancelled', endedBy: 'home-a-owner' });
+
+    // Tokens never reach history (only their names), and contacts are looked up by the activities.
+    const history = payloadText(
+      await stack.client.workflow.getHandle(smokeAlarmWorkflowId('home-a')).fetchHistory(),
+    );
+    expect(history).toContain('home-a-owner');
+    for (const secret of [deviceToken('home-a'), ownerToken('home-a'), '+15550000001', '+15550000911']) {
+      expect(history).not.toContain(secret);
+    }
 
     // Too late now: nothing is running.
     const again = await cancel('home-a');

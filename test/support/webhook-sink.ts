@@ -17,6 +17,8 @@ export class WebhookSink {
   readonly received: ReceivedNotification[] = [];
   /** Status codes to answer next, one per request (then 204). */
   failNext: number[] = [];
+  /** Requests to leave unanswered (to exercise timeouts). */
+  hangNext = 0;
   private server?: Server;
   url = '';
 
@@ -25,6 +27,10 @@ export class WebhookSink {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (this.hangNext > 0) {
+          this.hangNext -= 1;
+          return;
+        }
         const status = this.failNext.shift();
         if (status) {
           res.writeHead(status).end();
@@ -64,6 +70,7 @@ export class WebhookSink {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 }

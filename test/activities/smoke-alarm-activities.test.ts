@@ -1,0 +1,51 @@
+// The smoke-alarm activities with their real dependencies, run in the SDK's activity environment.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createSmokeAlarmActivities } from '../../src/activities/smoke-alarm-activities';
+import { buildActivityDeps } from '../../src/worker/activity-deps';
+import { testLogger } from '../support/silent-logger';
+import { testConfig } from '../support/test-config';
+import { WebhookSink } from '../support/webhook-sink';
+
+let sink: WebhookSink;
+beforeAll(async () => {
+  sink = await new WebhookSink().start();
+});
+afterAll(async () => {
+  await sink.stop();
+});
+
+const setup = () => {
+  const config = testConfig({ taskQueue: 'unused', homes: ['h1'], webhookUrl: sink.url });
+  const deps = buildActivityDeps(config, testLogger);
+  return { deps, acts: createSmokeAlarmActivities(deps), env: new MockActivityEnvironment() };
+};
+
+describe('smoke-alarm activities', () => {
+  test('When setSiren runs, then the home board pin follows', async () => {
+    const { deps, acts, env } = setup();
+    await env.run(acts.setSiren, { homeId: 'h1', on: true });
+    expect(deps.simulatedBoards.get('h1')!.pinValue(13)).toBe(1);
+    await env.run(acts.setSiren, { homeId: 'h1', on: false });
+    expect(deps.simulatedBoards.get('h1')!.pinValue(13)).toBe(0);
+  });
+
+  test('When the emergency call goes out, then it is addressed from configuration with the home address', async () => {
+    const { acts, env } = setup();
+    await env.run(acts.callEmergency, { homeId: 'h1', idempotencyKey: 'k-call', text: 'Fire.' });
+    const [call] = sink.of('call', 'h1');
+    expect(call).toMatchObject({ to: '+15550000911', text: 'Fire. Address: 1 Test Street, h1.' });
+  });
+
+  test('When a home is not configured, then notifications and sirens fail as non-retryable bad configuration', async () => {
+    const { acts, env } = setup();
+    for (const run of [
+      () => env.run(acts.smsOwner, { homeId: 'ghost', idempotencyKey: 'k', text: 't' }),
+      () => env.run(acts.setSiren, { homeId: 'ghost', on: true }),
+    ]) {
+      const err = await run().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: 'BadConfiguration', nonRetryable: true });
+    }
+  });
+});
