@@ -136,10 +136,10 @@ export interface NotificationInput {
 
 /** The side effects a smoke-alarm session needs; implemented by src/activities. */
 export interface SmokeAlarmActivities {
-  setSiren(input: SetSirenInput): Promise<void>;
-  notifyOwner(input: NotificationInput): Promise<void>;
-  smsOwner(input: NotificationInput): Promise<void>;
-  callEmergency(input: NotificationInput): Promise<void>;
+  setSiren: (input: SetSirenInput) => Promise<void>;
+  notifyOwner: (input: NotificationInput) => Promise<void>;
+  smsOwner: (input: NotificationInput) => Promise<void>;
+  callEmergency: (input: NotificationInput) => Promise<void>;
 }
 
 /** Error types that retrying cannot fix (bad configuration, a receiver that refuses the request). */

@@ -23,7 +23,7 @@ describe('JohnnyFiveSirenBank', () => {
     await sirens.set('h', true);
     const io = ios.get('h')!;
     expect(io.pinValue(7)).toBe(1);
-    expect(io.pins[7]!.mode).toBe(io.MODES.OUTPUT);
+    expect(io.pins[7].mode).toBe(io.MODES.OUTPUT);
     await sirens.set('h', false);
     expect(io.writes.filter((w) => w.pin === 7).map((w) => w.value)).toEqual([1, 0]);
   });

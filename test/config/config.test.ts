@@ -39,7 +39,7 @@ describe('configuration', () => {
     const c = parseConfig({ homes: { h: testHome('h') } });
     const serialized = JSON.stringify(c);
     expect(serialized).not.toContain('owner-token-of-h');
-    expect(c.homes.h!.tokens[0]).toEqual({
+    expect(c.homes.h.tokens[0]).toEqual({
       name: 'h-owner',
       role: 'owner',
       sha256: sha256Hex('owner-token-of-h-0123456789'),
