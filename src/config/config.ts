@@ -140,33 +140,34 @@ export const configEnvVars = {
 type Env = Record<string, string | undefined>;
 
 function envOverrides(env: Env): Record<string, unknown> {
-  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
-  const bool = (v: string | undefined) =>
-    v === undefined || v === '' ? undefined : v === 'true' || v === '1';
-  const homesJson = env.SESSIONFLOW_HOMES_JSON;
+  // An empty variable (e.g. compose's `${X:-}`) means "not set", not "set to nothing".
+  const str = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  const num = (v: string | undefined) => (str(v) === undefined ? undefined : Number(v));
+  const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
+  const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
   return {
     temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      apiKey: env.TEMPORAL_API_KEY,
+      address: str(env.TEMPORAL_ADDRESS),
+      namespace: str(env.TEMPORAL_NAMESPACE),
+      taskQueue: str(env.TEMPORAL_TASK_QUEUE),
+      apiKey: str(env.TEMPORAL_API_KEY),
       callTimeoutMs: num(env.TEMPORAL_CALL_TIMEOUT_MS),
       tls: {
         enabled: bool(env.TEMPORAL_TLS),
-        serverName: env.TEMPORAL_TLS_SERVER_NAME,
-        caPath: env.TEMPORAL_TLS_CA,
-        certPath: env.TEMPORAL_TLS_CERT,
-        keyPath: env.TEMPORAL_TLS_KEY,
+        serverName: str(env.TEMPORAL_TLS_SERVER_NAME),
+        caPath: str(env.TEMPORAL_TLS_CA),
+        certPath: str(env.TEMPORAL_TLS_CERT),
+        keyPath: str(env.TEMPORAL_TLS_KEY),
       },
     },
-    api: { host: env.API_HOST, port: num(env.API_PORT) },
+    api: { host: str(env.API_HOST), port: num(env.API_PORT) },
     alarm: {
       cancelWindowSeconds: num(env.ALARM_CANCEL_WINDOW_SECONDS),
       wrapUpTimeoutSeconds: num(env.ALARM_WRAP_UP_TIMEOUT_SECONDS),
     },
     notifications: {
-      channel: env.NOTIFY_CHANNEL,
-      webhook: { url: env.NOTIFY_WEBHOOK_URL, timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
+      channel: str(env.NOTIFY_CHANNEL),
+      webhook: { url: str(env.NOTIFY_WEBHOOK_URL), timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
@@ -217,7 +218,7 @@ export function parseConfig(raw: unknown): Config {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const file = env.SESSIONFLOW_CONFIG_FILE;
+  const file = env.SESSIONFLOW_CONFIG_FILE || undefined;
   let fromFile: unknown = {};
   if (file) {
     let text: string;

@@ -98,6 +98,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ SESSIONFLOW_CONFIG_FILE: bad })).toThrow(`${bad}: not valid JSON`);
   });
 
+  test('When a variable is set but empty, then it counts as unset', () => {
+    const c = loadConfig({
+      NOTIFY_WEBHOOK_URL: '',
+      TEMPORAL_ADDRESS: '',
+      API_PORT: '',
+      SESSIONFLOW_CONFIG_FILE: '',
+    });
+    expect(c.notifications.webhook.url).toBeUndefined();
+    expect(c.temporal.address).toBe('127.0.0.1:7233');
+    expect(c.api.port).toBe(3000);
+  });
+
   test('When an environment number is not a number, then loading fails', () => {
     expect(() => loadConfig({ API_PORT: 'abc' })).toThrow('api.port');
   });
