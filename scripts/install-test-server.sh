@@ -13,7 +13,7 @@ if [ -x "$LAUNCHER" ] && [ -n "$(ls "$DIR/lib" 2>/dev/null)" ]; then
 elif command -v mvn >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then
   say "time-skipping test server $VERSION: resolving jars with Maven (first time only)..."
   rm -rf "$DIR.tmp" && mkdir -p "$DIR.tmp/lib"
-  mvn -B -q -f "$ROOT/scripts/test-server/pom.xml" \
+  mvn -B -q -Dstyle.color=never -f "$ROOT/scripts/test-server/pom.xml" \
     -Dtemporal.test-server.version="$VERSION" \
     dependency:copy-dependencies -DoutputDirectory="$DIR.tmp/lib" -DincludeScope=runtime
   cat > "$DIR.tmp/temporal-test-server" <<'LAUNCH'

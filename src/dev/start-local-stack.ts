@@ -13,7 +13,8 @@ import { createWorker } from '../worker/create-worker';
 import { startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
 const root = resolve(__dirname, '../..');
-const dataDir = resolve(root, '.data');
+// SESSIONFLOW_DATA_DIR lets a second stack (or a test) run beside the default one.
+const dataDir = resolve(root, process.env.SESSIONFLOW_DATA_DIR ?? '.data');
 const DEMO_HOME = 'home-42';
 
 /** First run: a local config with one demo home and fresh random tokens (git-ignored, never reused). */
@@ -55,7 +56,7 @@ async function main() {
   let devServer: RunningDevServer | undefined;
   if (!env.TEMPORAL_ADDRESS) {
     const port = Number(env.TEMPORAL_PORT ?? 7233);
-    logger.info({ port }, 'starting Temporal dev server (SQLite: .data/temporal.db)');
+    logger.info({ port, dataDir }, 'starting Temporal dev server (SQLite: temporal.db in the data dir)');
     devServer = await startTemporalDevServer({
       dbFile: resolve(dataDir, 'temporal.db'),
       port,
@@ -130,7 +131,7 @@ function printBanner(
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/cancel ${h(owner)}`,
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/all-clear ${h(owner)}`,
     '',
-    'Ctrl-C stops everything; sessions survive in .data/temporal.db.',
+    `Ctrl-C stops everything; sessions survive in ${resolve(dataDir, 'temporal.db')}.`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
