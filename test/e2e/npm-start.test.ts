@@ -89,7 +89,7 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
     state: 'waiting-for-cancel',
   });
   await eventually(
-    async () => paste(first.banner, '/alarm -H'),
+    () => Promise.resolve(paste(first.banner, '/alarm -H')),
     (s) => s.state === 'escalated',
     WINDOW_S * 1000 + 10_000,
   );
@@ -104,7 +104,7 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
     },
     (body) => (body.executions ?? []).length === 1,
   );
-  expect(listed.executions![0]!.execution.workflowId).toBe('smoke-alarm:home-42');
+  expect(listed.executions![0].execution.workflowId).toBe('smoke-alarm:home-42');
 
   expect(await interrupt(first.child)).toBe(0);
   expect(await portOpen(temporalPort)).toBe(false);
