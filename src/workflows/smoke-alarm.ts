@@ -25,6 +25,7 @@ import {
   smokeDetectedSignal,
   type Actor,
   type AlarmDecision,
+  type AlarmOutcome,
   type AlarmState,
   type AlarmStatus,
   type AlarmStep,
@@ -201,48 +202,37 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
 
   setHandler(alarmStatusQuery, () => s);
   setHandler(smokeDetectedSignal, onSmoke);
-  setHandler(
-    cancelAlarmUpdate,
-    ({ by }) => {
-      move('cancelled', 'cancel');
-      s.outcome = 'cancelled';
-      s.endedAt = iso(Date.now());
-      s.endedBy = by;
-      return decision();
+  /** Ends the story (cancel or all-clear); the main loop then turns the siren off and closes. */
+  const end = (outcome: AlarmOutcome, on: string, by: string): AlarmDecision => {
+    move(outcome, on);
+    s.outcome = outcome;
+    s.endedAt = iso(Date.now());
+    s.endedBy = by;
+    return decision();
+  };
+
+  setHandler(cancelAlarmUpdate, ({ by }) => end('cancelled', 'cancel', by), {
+    // Validators refuse without touching state or history.
+    validator: (actor: Actor) => {
+      checkActor(actor);
+      if (s.state === 'escalated') {
+        throw refuse(
+          AlarmRefusal.tooLate,
+          `too late to cancel: escalated at ${s.escalation?.at} (${s.escalation?.reason}); send all-clear once safe`,
+        );
+      }
+      if (s.state !== 'waiting-for-cancel') throw endedRefusal();
     },
-    {
-      // Validators refuse without touching state or history.
-      validator: (actor: Actor) => {
-        checkActor(actor);
-        if (s.state === 'escalated') {
-          throw refuse(
-            AlarmRefusal.tooLate,
-            `too late to cancel: escalated at ${s.escalation?.at} (${s.escalation?.reason}); send all-clear once safe`,
-          );
-        }
-        if (s.state !== 'waiting-for-cancel') throw endedRefusal();
-      },
+  });
+  setHandler(allClearUpdate, ({ by }) => end('resolved', 'allClear', by), {
+    validator: (actor: Actor) => {
+      checkActor(actor);
+      if (s.state === 'waiting-for-cancel') {
+        throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');
+      }
+      if (s.state !== 'escalated') throw endedRefusal();
     },
-  );
-  setHandler(
-    allClearUpdate,
-    ({ by }) => {
-      move('resolved', 'allClear');
-      s.outcome = 'resolved';
-      s.endedAt = iso(Date.now());
-      s.endedBy = by;
-      return decision();
-    },
-    {
-      validator: (actor: Actor) => {
-        checkActor(actor);
-        if (s.state === 'waiting-for-cancel') {
-          throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');
-        }
-        if (s.state !== 'escalated') throw endedRefusal();
-      },
-    },
-  );
+  });
 
   const mustRollOver = () => {
     const { continueAsNewSuggested, historyLength } = workflowInfo();
