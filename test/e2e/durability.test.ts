@@ -19,8 +19,9 @@ const root = resolve(__dirname, '../..');
 const workerMain = resolve(root, 'dist/worker/main.js');
 const artifacts = resolve(root, 'test-artifacts');
 const WINDOW_S = 6;
-// After SIGKILL the server waits out the dead worker's sticky queue (3 s) before a new worker gets the task.
-const LATENESS_BOUND_MS = 5_000;
+// After SIGKILL the server waits out the dead worker's sticky queue (3 s) before a new worker gets the task;
+// the rest is margin for a loaded 2-core CI machine.
+const LATENESS_BOUND_MS = 6_000;
 
 let dir: string;
 let dbFile: string;
@@ -112,6 +113,14 @@ describe('durability', () => {
     const lateness = Date.parse(escalated.body.escalation.at) - Date.parse(escalated.body.cancelDeadline);
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThan(LATENESS_BOUND_MS);
+    writeFileSync(
+      join(artifacts, 'durability-measurements.json'),
+      JSON.stringify(
+        { escalationLatenessAfterWorkerSigkillMs: lateness, boundMs: LATENESS_BOUND_MS },
+        null,
+        2,
+      ),
+    );
 
     await sink.waitFor(
       () => sink.of('sms', 'home-crash').length === 1 && sink.of('call', 'home-crash').length === 1,
