@@ -1,15 +1,10 @@
-// Finds the servers that scripts/setup.sh installed into .tools/bin. When one is missing we fall back to
-// the SDK's own download, which works on machines with internet access.
+// Finds the time-skipping test server that scripts/setup.sh installed into .tools/bin. When it is missing
+// we fall back to the SDK's own download, which works on machines with internet access.
+// (The dev server is found by src/dev/temporal-dev-server.ts, which npm start uses too.)
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const toolsBin = resolve(__dirname, '../../.tools/bin');
-
-function existing(name: string) {
-  const path = resolve(toolsBin, name);
+export function timeSkippingServerExecutable() {
+  const path = resolve(__dirname, '../../.tools/bin/temporal-test-server');
   return existsSync(path) ? { type: 'existing-path' as const, path } : undefined;
 }
-
-export const devServerExecutable = () => existing('temporal');
-export const timeSkippingServerExecutable = () => existing('temporal-test-server');
-export const temporalCliPath = () => resolve(toolsBin, 'temporal');
