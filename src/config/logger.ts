@@ -4,10 +4,20 @@ import pino from 'pino';
 
 export type Logger = Pick<pino.Logger, 'info' | 'warn' | 'error' | 'debug' | 'child'>;
 
+/** LOG_FORMAT=pretty|json; default: readable lines on a terminal, JSON lines everywhere else. */
+function transportFor(format = process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) {
+  if (format !== 'pretty') return undefined;
+  return {
+    target: 'pino-pretty',
+    options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true },
+  };
+}
+
 export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): pino.Logger {
   return pino({
     name,
     level,
+    transport: transportFor(),
     redact: {
       paths: [
         'token',

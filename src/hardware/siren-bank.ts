@@ -86,7 +86,7 @@ export class JohnnyFiveSirenBank implements SirenBank {
             : new five.Relay({ ...options, type: spec.relayType ?? 'NO' });
         // Relay does not set a digital pin's mode; a real Firmata board needs OUTPUT before writes.
         if (typeof component.pin === 'number') io.pinMode(component.pin, 1);
-        log.info({ homeId, pin: spec.pin, component: spec.component }, 'siren board ready');
+        log.info({ homeId, pin: spec.pin, kind: spec.component }, 'siren board ready');
         resolve({
           on: () => (component instanceof five.Relay ? component.close() : component.on()),
           off: () => (component instanceof five.Relay ? component.open() : component.off()),
