@@ -6,11 +6,11 @@ import { resolve } from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { startWebServer, stopWebServer } from '../api/server';
 import { createTemporalGateway } from '../api/temporal-gateway';
-import { loadConfig } from '../config/config';
+import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../config/logger';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
-import { startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
+import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
 const root = resolve(__dirname, '../..');
 // SESSIONFLOW_DATA_DIR lets a second stack (or a test) run beside the default one.
@@ -54,8 +54,13 @@ async function main() {
 
   // An explicit TEMPORAL_ADDRESS means "attach to that server"; otherwise run our own dev server.
   let devServer: RunningDevServer | undefined;
+  const apiPort = Number(env.API_PORT ?? 3000);
+  await assertPortFree(apiPort, 'set API_PORT to a free port', env.API_HOST ?? '127.0.0.1');
   if (!env.TEMPORAL_ADDRESS) {
     const port = Number(env.TEMPORAL_PORT ?? 7233);
+    const hint = `another Temporal server? Set TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS=127.0.0.1:${port} to use that server`;
+    await assertPortFree(port, hint);
+    await assertPortFree(port + 1000, `the Web UI uses TEMPORAL_PORT + 1000; ${hint}`);
     logger.info({ port, dataDir }, 'starting Temporal dev server (SQLite: temporal.db in the data dir)');
     devServer = await startTemporalDevServer({
       dbFile: resolve(dataDir, 'temporal.db'),
@@ -137,7 +142,10 @@ function printBanner(
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-main().catch((err) => {
-  console.error(err);
+main().catch((err: unknown) => {
+  // Configuration and port problems are the user's to fix: say what, without a stack trace.
+  const expected =
+    err instanceof ConfigError || (err instanceof Error && err.message.includes(' is in use: '));
+  console.error(expected ? `sessionflow: ${(err).message}` : err);
   process.exit(1);
 });

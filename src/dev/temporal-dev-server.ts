@@ -58,6 +58,19 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Rejects with `hint` when something already listens on host:port. */
+export async function assertPortFree(port: number, hint: string, host = '127.0.0.1'): Promise<void> {
+  await new Promise<void>((resolveFree, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is in use: ${hint}` : err.message),
+      ),
+    );
+    srv.listen(port, host, () => srv.close(() => resolveFree()));
+  });
+}
+
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
   const ip = opts.ip ?? '127.0.0.1';
   const port = opts.port ?? (await freePort(ip));
