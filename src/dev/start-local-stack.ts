@@ -146,6 +146,6 @@ main().catch((err: unknown) => {
   // Configuration and port problems are the user's to fix: say what, without a stack trace.
   const expected =
     err instanceof ConfigError || (err instanceof Error && err.message.includes(' is in use: '));
-  console.error(expected ? `sessionflow: ${(err).message}` : err);
+  console.error(expected ? `sessionflow: ${err.message}` : err);
   process.exit(1);
 });
