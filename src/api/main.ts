@@ -1,5 +1,6 @@
 // API entrypoint: `npm run api` (or `node dist/api/main.js`).
 import { loadConfig } from '../config/config';
+import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { startWebServer, stopWebServer } from './server';
 import { createTemporalGateway } from './temporal-gateway';
@@ -20,7 +21,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain('api', main);

@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { startWebServer, stopWebServer } from '../api/server';
 import { createTemporalGateway } from '../api/temporal-gateway';
-import { ConfigError, loadConfig } from '../config/config';
+import { loadConfig } from '../config/config';
+import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
@@ -142,10 +143,4 @@ function printBanner(
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-main().catch((err: unknown) => {
-  // Configuration and port problems are the user's to fix: say what, without a stack trace.
-  const expected =
-    err instanceof ConfigError || (err instanceof Error && err.message.includes(' is in use: '));
-  console.error(expected ? `sessionflow: ${err.message}` : err);
-  process.exit(1);
-});
+runMain('sessionflow', main);

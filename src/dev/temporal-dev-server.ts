@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { UserFacingError } from '../config/run-main';
 import { allSearchAttributeKeys } from '../shared/search-attributes';
 
 export interface DevServerOptions {
@@ -64,7 +65,7 @@ export async function assertPortFree(port: number, hint: string, host = '127.0.0
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
       reject(
-        new Error(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is in use: ${hint}` : err.message),
+        err.code === 'EADDRINUSE' ? new UserFacingError(`port ${port} on ${host} is in use: ${hint}`) : err,
       ),
     );
     srv.listen(port, host, () => srv.close(() => resolveFree()));

@@ -1,5 +1,6 @@
 // Worker entrypoint: `npm run worker` (or `node dist/worker/main.js`).
 import { loadConfig } from '../config/config';
+import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { buildActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
@@ -23,7 +24,4 @@ async function main() {
   logger.info('worker stopped');
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain('worker', main);
