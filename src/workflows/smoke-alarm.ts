@@ -69,7 +69,7 @@ function checkActor(actor: Actor) {
   }
 }
 
-export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus | undefined> {
+export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus> {
   const info = workflowInfo();
   const historyLimit = input.historyLimit ?? alarmDefaults.historyLimit;
   // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open.

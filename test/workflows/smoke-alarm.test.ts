@@ -126,7 +126,7 @@ describe('smoke-alarm workflow', () => {
     const answer = await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
     expect(answer).toEqual({ state: 'cancelled', outcome: 'cancelled' });
 
-    const final = (await handle.result())!;
+    const final = await handle.result();
     expect(final).toMatchObject({
       state: 'cancelled',
       outcome: 'cancelled',
@@ -175,7 +175,7 @@ describe('smoke-alarm workflow', () => {
 
     const answer = await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
     expect(answer).toEqual({ state: 'resolved', outcome: 'resolved' });
-    const final = (await handle.result())!;
+    const final = await handle.result();
     expect(final.outcome).toBe('resolved');
     expect(io().pinValue(SIREN_PIN)).toBe(0);
     expect(sink.of('sms', homeId)).toHaveLength(1);
@@ -226,7 +226,7 @@ describe('smoke-alarm workflow', () => {
     expect(after.escalation).toEqual(before.escalation);
 
     await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
-    expect((await handle.result())!.outcome).toBe('resolved');
+    expect((await handle.result()).outcome).toBe('resolved');
   });
 
   test('When all-clear comes before any escalation, then it is refused', async () => {
@@ -272,7 +272,7 @@ describe('smoke-alarm workflow', () => {
     expect(s.siren).toBe('unknown');
 
     await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
-    const final = (await handle.result())!;
+    const final = await handle.result();
     expect(final.outcome).toBe('resolved');
     expect(final.steps.find((x) => x.step === 'siren-off')).toMatchObject({ status: 'failed' });
     expect(final.steps.find((x) => x.step === 'siren-on')).toMatchObject({ status: 'cancelled' });
