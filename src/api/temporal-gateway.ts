@@ -7,8 +7,8 @@ import { temporalConnectionSettings } from '../config/temporal-connection';
 export interface TemporalGateway {
   client: Client;
   taskQueue: string;
-  /** Runs fn with the configured call deadline. */
-  call<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+  /** Runs fn with the configured call deadline (or a shorter one). */
+  call<T>(fn: (client: Client) => Promise<T>, timeoutMs?: number): Promise<T>;
   /** Whether the server answers at all (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -21,7 +21,7 @@ export function createTemporalGateway(config: Config, connection?: Connection): 
   return {
     client,
     taskQueue: config.temporal.taskQueue,
-    call: (fn) => conn.withDeadline(Date.now() + callTimeoutMs, () => fn(client)),
+    call: (fn, timeoutMs = callTimeoutMs) => conn.withDeadline(Date.now() + timeoutMs, () => fn(client)),
     ping: async () => {
       await conn.withDeadline(Date.now() + callTimeoutMs, () => conn.workflowService.getSystemInfo({}));
     },

@@ -10,7 +10,7 @@ import { eventually, http, startLocalStack, type LocalStack } from '../support/l
 import { testLogger } from '../support/silent-logger';
 import { deviceToken, ownerToken } from '../support/test-config';
 
-const homes = ['home-a', 'home-b', 'home-c', 'home-d', 'home-e', 'home-quick', 'home-bad'];
+const homes = ['home-a', 'home-b', 'home-c', 'home-d', 'home-e', 'home-quick', 'home-bad', 'home-idle'];
 let stack: LocalStack;
 let url: string;
 
@@ -243,6 +243,32 @@ describe('smoke-alarm HTTP API', () => {
   test('When asked for health and readiness, then both answer ok', async () => {
     expect((await http(url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await http(url, 'GET', '/readyz')).status).toBe(200);
+  });
+
+  test('When no worker is running, then a smoke event is still accepted at once and waits durably', async () => {
+    // Same server, a task queue nobody polls: the event must not be lost or held up by the missing worker.
+    const config = {
+      ...stack.config,
+      temporal: { ...stack.config.temporal, taskQueue: 'nobody-polls-this' },
+    };
+    const temporal = createTemporalGateway(config);
+    const idle = await startWebServer({ config, temporal, logger: testLogger }, 0);
+    try {
+      const t0 = Date.now();
+      const res = await http(idle.url, 'POST', '/homes/home-idle/smoke', {
+        token: deviceToken('home-idle'),
+        body: { detectorId: 'kitchen' },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.state).toBe('starting');
+      expect(Date.now() - t0).toBeLessThan(3_000);
+      const described = await stack.client.workflow.getHandle(smokeAlarmWorkflowId('home-idle')).describe();
+      expect(described.status.name).toBe('RUNNING');
+      await stack.client.workflow.getHandle(smokeAlarmWorkflowId('home-idle')).terminate('test cleanup');
+    } finally {
+      await stopWebServer(idle);
+      await temporal.close();
+    }
   });
 
   test('When Temporal is unreachable, then requests answer 503 quickly instead of hanging', async () => {

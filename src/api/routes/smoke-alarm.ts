@@ -17,6 +17,7 @@ import type { TemporalGateway } from '../temporal-gateway';
 import { idSchema, jsonBodyOnly, parse } from '../validation';
 
 const homeParams = z.object({ homeId: idSchema });
+const STATE_PEEK_TIMEOUT_MS = 1000;
 const smokeBody = z.strictObject({ detectorId: idSchema });
 /** Cancel and all-clear take no fields; an empty or absent body is fine. */
 const emptyBody = z.strictObject({}).optional();
@@ -57,9 +58,10 @@ export function smokeAlarmRoutes({ config, temporal, authority }: SmokeAlarmRout
       .catch((err: unknown) => {
         throw fromTemporal(err, noSession(homeId)) ?? err;
       });
-    // The event is durably accepted at this point; the state is a courtesy and may still be settling.
+    // The event is durably accepted at this point; the state is a courtesy and may still be settling,
+    // so a slow or absent worker costs the device at most a second, never the event.
     const state = await temporal
-      .call(() => handle.query(alarmStatusQuery))
+      .call(() => handle.query(alarmStatusQuery), STATE_PEEK_TIMEOUT_MS)
       .then((s: AlarmStatus) => s.state)
       .catch(() => 'starting' as const);
     res
