@@ -104,6 +104,13 @@ describe('smoke-alarm HTTP API', () => {
     const again = await cancel('home-a');
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('no-active-alarm');
+
+    // The next fire in the same home opens a fresh session under the same id.
+    const next = await smoke('home-a', 'bedroom');
+    expect(next.status).toBe(202);
+    expect(next.body.runId).not.toBe(started.body.runId);
+    expect(next.body.state).toBe('waiting-for-cancel');
+    expect((await cancel('home-a')).status).toBe(200);
   });
 
   test('When a second detector fires, then the home is escalated, listed by search attribute, and all-clear resolves it', async () => {
