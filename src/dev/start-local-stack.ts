@@ -79,14 +79,17 @@ async function main() {
   const temporal = createTemporalGateway(config);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Under `npm start`, Ctrl-C arrives twice at once (from the terminal and forwarded by npm):
+      // only a deliberate second Ctrl-C, a moment later, forces the exit.
+      if (Date.now() - stoppingSince < 1000) return;
       logger.warn('second signal: exiting now');
       devServer?.kill();
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     logger.info({ signal }, 'stopping: api, worker, Temporal server');
     await stopWebServer(web);
     await temporal.close();
@@ -94,6 +97,7 @@ async function main() {
     await workerRun;
     deps.sirens.close();
     await devServer?.stop();
+    logger.info('stopped cleanly');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
