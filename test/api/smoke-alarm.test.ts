@@ -4,6 +4,7 @@ import '../support/quiet-runtime';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { startWebServer, stopWebServer } from '../../src/api/server';
 import { createTemporalGateway } from '../../src/api/temporal-gateway';
+import type { Config } from '../../src/config/config';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
@@ -252,54 +253,48 @@ describe('smoke-alarm HTTP API', () => {
     expect((await http(url, 'GET', '/readyz')).status).toBe(200);
   });
 
+  /** A second API on the same config but other Temporal settings, for the duration of `use`. */
+  async function withApi(temporalSettings: Partial<Config['temporal']>, use: (url: string) => Promise<void>) {
+    const config = { ...stack.config, temporal: { ...stack.config.temporal, ...temporalSettings } };
+    const temporal = createTemporalGateway(config);
+    const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
+    try {
+      await use(api.url);
+    } finally {
+      await stopWebServer(api);
+      await temporal.close();
+    }
+  }
+
   test('When no worker is running, then a smoke event is still accepted at once and waits durably', async () => {
     // Same server, a task queue nobody polls: the event must not be lost or held up by the missing worker.
-    const config = {
-      ...stack.config,
-      temporal: { ...stack.config.temporal, taskQueue: 'nobody-polls-this' },
-    };
-    const temporal = createTemporalGateway(config);
-    const idle = await startWebServer({ config, temporal, logger: testLogger }, 0);
-    try {
+    await withApi({ taskQueue: 'nobody-polls-this' }, async (idleUrl) => {
       const t0 = Date.now();
-      const res = await http(idle.url, 'POST', '/homes/home-idle/smoke', {
+      const res = await http(idleUrl, 'POST', '/homes/home-idle/smoke', {
         token: deviceToken('home-idle'),
         body: { detectorId: 'kitchen' },
       });
       expect(res.status).toBe(202);
       expect(res.body.state).toBe('starting');
       expect(Date.now() - t0).toBeLessThan(3_000);
-      const described = await stack.client.workflow.getHandle(smokeAlarmWorkflowId('home-idle')).describe();
-      expect(described.status.name).toBe('RUNNING');
-      await stack.client.workflow.getHandle(smokeAlarmWorkflowId('home-idle')).terminate('test cleanup');
-    } finally {
-      await stopWebServer(idle);
-      await temporal.close();
-    }
+      const handle = stack.client.workflow.getHandle(smokeAlarmWorkflowId('home-idle'));
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await handle.terminate('test cleanup');
+    });
   });
 
   test('When Temporal is unreachable, then requests answer 503 quickly instead of hanging', async () => {
-    const port = await freePort();
-    const config = {
-      ...stack.config,
-      temporal: { ...stack.config.temporal, address: `127.0.0.1:${port}`, callTimeoutMs: 1000 },
-    };
-    const temporal = createTemporalGateway(config);
-    const down = await startWebServer({ config, temporal, logger: testLogger }, 0);
-    try {
+    await withApi({ address: `127.0.0.1:${await freePort()}`, callTimeoutMs: 1000 }, async (downUrl) => {
       const t0 = Date.now();
-      const res = await http(down.url, 'POST', '/homes/home-d/smoke', {
+      const res = await http(downUrl, 'POST', '/homes/home-d/smoke', {
         token: deviceToken('home-d'),
         body: { detectorId: 'kitchen' },
       });
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('temporal-unavailable');
       expect(Date.now() - t0).toBeLessThan(5_000);
-      expect((await http(down.url, 'GET', '/readyz')).status).toBe(503);
-      expect((await http(down.url, 'GET', '/healthz')).status).toBe(200);
-    } finally {
-      await stopWebServer(down);
-      await temporal.close();
-    }
+      expect((await http(downUrl, 'GET', '/readyz')).status).toBe(503);
+      expect((await http(downUrl, 'GET', '/healthz')).status).toBe(200);
+    });
   });
 });
