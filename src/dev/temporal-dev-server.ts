@@ -177,6 +177,11 @@ async function startViaSdkDownload(
       uiPort: opts.uiPort,
       searchAttributes: allSearchAttributeKeys,
     },
+  }).catch((err: unknown) => {
+    throw new UserFacingError(
+      'no Temporal CLI in .tools/bin or on PATH, and the SDK could not download one ' +
+        `(${(err as Error).message.split('\n')[0]}). Run 'npm run setup' (builds it with Go) or install the Temporal CLI.`,
+    );
   });
   return {
     address: `${opts.ip}:${opts.port}`,
