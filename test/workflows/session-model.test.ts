@@ -1,0 +1,31 @@
+// The declared smoke-alarm model: what the workflow may do, and nothing else.
+import { UndeclaredTransitionError } from '../../src/shared/session-model';
+import { smokeAlarmModel } from '../../src/shared/smoke-alarm';
+
+describe('smoke-alarm session model', () => {
+  test('When a declared transition is taken, then the new state is returned', () => {
+    expect(smokeAlarmModel.move('waiting-for-cancel', 'escalated', 'timer:cancel-window')).toBe('escalated');
+    expect(smokeAlarmModel.move('escalated', 'resolved', 'allClear')).toBe('resolved');
+  });
+
+  test.each([
+    ['escalated', 'cancelled', 'cancel'],
+    ['waiting-for-cancel', 'resolved', 'allClear'],
+    ['cancelled', 'escalated', 'smokeDetected'],
+    ['waiting-for-cancel', 'escalated', 'allClear'],
+  ] as const)('When %s -> %s on %s is attempted, then it is refused', (from, to, on) => {
+    expect(() => smokeAlarmModel.move(from, to, on)).toThrow(UndeclaredTransitionError);
+  });
+
+  test('When the model is read, then its final states have no way out and every state is reachable', () => {
+    const { states, final, transitions, initial } = smokeAlarmModel.decl;
+    for (const f of final) expect(transitions.filter((t) => t.from === f)).toEqual([]);
+    const reached = new Set<string>([initial]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const t of transitions)
+        if (reached.has(t.from) && !reached.has(t.to)) grew = Boolean(reached.add(t.to));
+    }
+    expect([...reached].sort()).toEqual([...states].sort());
+  });
+});
