@@ -6,12 +6,22 @@ import { startWebServer, stopWebServer } from '../../src/api/server';
 import { createTemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
 import { freePort } from '../../src/dev/temporal-dev-server';
-import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
+import { alarmStatusQuery, smokeAlarmWorkflowId, smokeDetectedSignal } from '../../src/shared/smoke-alarm';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { testLogger } from '../support/silent-logger';
 import { deviceToken, ownerToken } from '../support/test-config';
 
-const homes = ['home-a', 'home-b', 'home-c', 'home-d', 'home-e', 'home-quick', 'home-bad', 'home-idle'];
+const homes = [
+  'home-a',
+  'home-b',
+  'home-c',
+  'home-d',
+  'home-e',
+  'home-quick',
+  'home-bad',
+  'home-idle',
+  'home-chatty',
+];
 let stack: LocalStack;
 let url: string;
 
@@ -170,6 +180,30 @@ describe('smoke-alarm HTTP API', () => {
     expect(early.body.error.code).toBe('not-escalated');
     expect(await historyLength('home-c')).toBe(before);
     expect((await cancel('home-c')).status).toBe(200);
+  });
+
+  test('When a chatty detector grows the history past its limit, then the session continues as new and counts every event', async () => {
+    // Straight through the client: the history limit is a workflow input the API does not expose.
+    const workflowId = smokeAlarmWorkflowId('home-chatty');
+    const first = await stack.client.workflow.signalWithStart('smokeAlarmWorkflow', {
+      workflowId,
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ homeId: 'home-chatty', cancelWindowMs: 60_000, historyLimit: 30 }],
+      signal: smokeDetectedSignal,
+      signalArgs: [{ detectorId: 'kitchen' }],
+    });
+    for (let i = 0; i < 40; i++) await first.signal(smokeDetectedSignal, { detectorId: 'kitchen' });
+    const latest = stack.client.workflow.getHandle(workflowId);
+    const s = await eventually(
+      () => latest.query(alarmStatusQuery),
+      (q) => q.detectors[0]?.events === 41,
+    );
+    expect((await latest.describe()).runId).not.toBe(first.signaledRunId);
+    expect(s).toMatchObject({ state: 'waiting-for-cancel', openedInRun: first.signaledRunId });
+    expect(
+      (await http(url, 'POST', '/homes/home-chatty/alarm/cancel', { token: ownerToken('home-chatty') }))
+        .status,
+    ).toBe(200);
   });
 
   test('When a home has no session, then its status is 404', async () => {
