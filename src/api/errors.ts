@@ -34,11 +34,17 @@ const GRPC = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, UNAVAILABLE: 14
 // gRPC status codes that mean "Temporal is not reachable right now", not "your request is wrong".
 const UNREACHABLE = new Set<number>([GRPC.DEADLINE_EXCEEDED, GRPC.UNAVAILABLE, GRPC.CANCELLED]);
 
+/** The gRPC status behind an error, looking through the client's ServiceError wrapper. */
+function grpcCodeOf(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return Number(err.code);
+  if (err instanceof ServiceError) return grpcCodeOf(err.cause);
+  return undefined;
+}
+
 function isTemporalUnreachable(err: unknown): boolean {
   if (isGrpcDeadlineError(err) || isGrpcCancelledError(err)) return true;
-  if (isGrpcServiceError(err)) return UNREACHABLE.has(Number(err.code));
-  if (err instanceof ServiceError) return isTemporalUnreachable(err.cause);
-  return false;
+  const code = grpcCodeOf(err);
+  return code !== undefined && UNREACHABLE.has(code);
 }
 
 /** Translates what the Temporal client threw into an HttpError, or returns undefined if it is a bug. */
@@ -49,9 +55,7 @@ export function fromTemporal(err: unknown, whenMissing: HttpError): HttpError | 
     return conflict(err.cause.type ?? 'refused', err.cause.message);
   }
   if (isTemporalUnreachable(err)) return unavailable('Temporal is not reachable; try again shortly');
-  const grpcCode = (e: unknown) => (isGrpcServiceError(e) ? Number(e.code) : undefined);
-  if (grpcCode(err) === GRPC.NOT_FOUND) return whenMissing;
-  if (err instanceof ServiceError && grpcCode(err.cause) === GRPC.NOT_FOUND) return whenMissing;
+  if (grpcCodeOf(err) === GRPC.NOT_FOUND) return whenMissing;
   return undefined;
 }
 

@@ -48,27 +48,26 @@ export function findTemporalBinary(explicit?: string): string | undefined {
   return undefined;
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+/** Binds host:port (0 = any), closes again and returns the port that was bound. */
+function bindOnce(port: number, host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
+    srv.listen(port, host, () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(bound));
     });
   });
 }
 
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return bindOnce(0, host);
+}
+
 /** Rejects with `hint` when something already listens on host:port. */
 export async function assertPortFree(port: number, hint: string, host = '127.0.0.1'): Promise<void> {
-  await new Promise<void>((resolveFree, reject) => {
-    const srv = createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE' ? new UserFacingError(`port ${port} on ${host} is in use: ${hint}`) : err,
-      ),
-    );
-    srv.listen(port, host, () => srv.close(() => resolveFree()));
+  await bindOnce(port, host).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EADDRINUSE' ? new UserFacingError(`port ${port} on ${host} is in use: ${hint}`) : err;
   });
 }
 
