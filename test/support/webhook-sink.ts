@@ -2,6 +2,7 @@
 // and can be told to fail, so tests count deliveries at the wire rather than trusting the sender.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from './eventually';
 
 export interface ReceivedNotification {
   channel: 'sms' | 'call' | 'notify';
@@ -61,12 +62,7 @@ export class WebhookSink {
   }
 
   async waitFor(pred: (all: ReceivedNotification[]) => boolean, timeoutMs = 15_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!pred(this.received)) {
-      if (Date.now() > until)
-        throw new Error(`webhook sink: condition not met; got ${JSON.stringify(this.received)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(() => Promise.resolve(this.received), pred, timeoutMs);
   }
 
   async stop(): Promise<void> {

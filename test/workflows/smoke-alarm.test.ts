@@ -21,6 +21,7 @@ import {
 } from '../../src/shared/smoke-alarm';
 import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
 import type { smokeAlarmWorkflow } from '../../src/workflows/smoke-alarm';
+import { eventually as pollUntil } from '../support/eventually';
 import { testLogger } from '../support/silent-logger';
 import { timeSkippingServerExecutable } from '../support/temporal-binaries';
 import { testConfig } from '../support/test-config';
@@ -88,13 +89,9 @@ async function openSession(
 
 const status = (handle: WorkflowHandle) => handle.query(alarmStatusQuery);
 
-async function eventually(pred: () => Promise<boolean>, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error(`condition not met in time: ${pred.toString()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Waits until pred() holds (the time-skipping tests poll queries with it). */
+const eventually = (pred: () => Promise<boolean>, timeoutMs = 10_000) =>
+  pollUntil(pred, (holds) => holds, timeoutMs);
 
 async function refusal(p: Promise<unknown>): Promise<string | undefined> {
   const err = await p.then(
