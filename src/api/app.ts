@@ -1,9 +1,13 @@
 // The Express app: thin routes, one auth module, one error handler. No session state lives here.
 import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { AesGcmCodec } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import type { Logger } from '../config/logger';
 import { TokenAuthority } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
+import { methodNotAllowedRoute, openApiDocument } from './openapi';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { smokeAlarmRoutes } from './routes/smoke-alarm';
 import type { TemporalGateway } from './temporal-gateway';
@@ -21,13 +25,16 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   const authority = new TokenAuthority(config);
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Standard security headers (CSP, nosniff, frame-ancestors, HSTS, no referrer leaks); a JSON API needs them all.
+  app.use(helmet());
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info(
         {
           method: req.method,
-          path: req.path,
+          // The Web UI's codec URL carries its token: log the route, not the secret.
+          path: req.path.replace(/^\/codec\/ui\/[^/]+/, '/codec/ui/[redacted]'),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           by: req.principal?.name,
@@ -41,7 +48,19 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
 
   app.use(healthRoutes(temporal));
   app.use(smokeAlarmRoutes({ config, temporal, authority }));
+  if (config.codec.keys.length > 0)
+    app.use(codecRoutes({ config, authority, codec: AesGcmCodec.fromConfig(config) }));
+  const spec = openApiDocument({
+    title: 'sessionflow API',
+    version: '0.1.0',
+    description:
+      'Long-lived IoT sessions as durable Temporal workflows. Errors: { error: { code, message } }.',
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(spec);
+  });
 
+  app.use(methodNotAllowedRoute);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
   return app;

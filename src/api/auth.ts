@@ -1,9 +1,10 @@
 // Bearer tokens per home and role, from configuration. Only sha256 digests are kept; the presented token
 // is hashed and compared in constant time. The request then carries the token's *name*, never the token.
 import { timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { sha256Hex, type Config } from '../config/config';
 import { forbidden, unauthorized } from './errors';
+import { RateLimiter } from './rate-limit';
 
 export type Role = 'device' | 'owner';
 
@@ -24,7 +25,13 @@ export class TokenAuthority {
   // Keyed by digest: lookup time depends on the digest, which reveals nothing usable about valid tokens.
   private readonly byDigest = new Map<string, Principal & { digest: Buffer }>();
 
-  constructor(config: Pick<Config, 'homes'>) {
+  private readonly viewersByDigest = new Map<string, { name: string; digest: Buffer }>();
+  private readonly limiter: RateLimiter;
+
+  constructor(config: Pick<Config, 'homes' | 'codec' | 'rateLimit'>) {
+    this.limiter = new RateLimiter(config.rateLimit.perTokenPerMinute);
+    for (const t of config.codec.endpoint.tokens)
+      this.viewersByDigest.set(t.sha256, { name: t.name, digest: Buffer.from(t.sha256, 'hex') });
     for (const [homeId, home] of Object.entries(config.homes)) {
       for (const t of home.tokens) {
         this.byDigest.set(t.sha256, {
@@ -38,28 +45,52 @@ export class TokenAuthority {
   }
 
   identify(token: string): Principal | undefined {
-    const digestHex = sha256Hex(token);
-    const found = this.byDigest.get(digestHex);
-    if (!found || !timingSafeEqual(found.digest, Buffer.from(digestHex, 'hex'))) return undefined;
-    return { homeId: found.homeId, role: found.role, name: found.name };
+    const found = lookup(this.byDigest, token);
+    return found && { homeId: found.homeId, role: found.role, name: found.name };
   }
+
+  /** A codec-endpoint viewer (the Web UI, an operator's CLI) by token; its name, or undefined. */
+  identifyViewer(token: string): string | undefined {
+    return lookup(this.viewersByDigest, token)?.name;
+  }
+
+  /** Counts one request against the token's rate limit; throws 429 beyond it. */
+  admit(key: string): void {
+    this.limiter.take(key);
+  }
+}
+
+function lookup<T extends { digest: Buffer }>(byDigest: Map<string, T>, token: string): T | undefined {
+  const digestHex = sha256Hex(token);
+  const found = byDigest.get(digestHex);
+  if (!found || !timingSafeEqual(found.digest, Buffer.from(digestHex, 'hex'))) return undefined;
+  return found;
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
+/** The bearer token of a request, or a 401 to pass on (with the WWW-Authenticate header set). */
+export function bearerToken(req: Request): string | Error {
+  const match = BEARER.exec(req.get('authorization') ?? '');
+  if (match) return match[1];
+  req.res?.set('WWW-Authenticate', 'Bearer');
+  return unauthorized('missing or malformed Authorization: Bearer <token>');
+}
+
+export function unknownToken(req: Request): Error {
+  req.res?.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+  return unauthorized('unknown token');
+}
+
 /** Lets the request through only with a token of `role` for the home in the `homeId` path parameter. */
 export function requireHomeRole(authority: TokenAuthority, role: Role): RequestHandler {
-  return (req, res, next) => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match) {
-      res.set('WWW-Authenticate', 'Bearer');
-      return next(unauthorized('missing or malformed Authorization: Bearer <token>'));
-    }
-    const principal = authority.identify(match[1]);
-    if (!principal) {
-      res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      return next(unauthorized('unknown token'));
-    }
+  return (req, _res, next) => {
+    const token = bearerToken(req);
+    if (token instanceof Error) return next(token);
+    const principal = authority.identify(token);
+    if (!principal) return next(unknownToken(req));
+    // Before anything else is looked at: a flooding token is slowed down whatever it asks for.
+    authority.admit(`${principal.homeId}/${principal.name}`);
     if (principal.homeId !== req.params.homeId)
       return next(forbidden('this token is not valid for this home'));
     if (principal.role !== role) return next(forbidden(`this route needs a ${role} token`));

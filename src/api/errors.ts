@@ -17,6 +17,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Extra response headers, e.g. Retry-After on 429. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -89,6 +91,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         logger.error({ err, method: req.method, path: req.path }, 'request failed');
       }
     }
+    if (httpError.headers) res.set(httpError.headers);
     res.status(httpError.status).json({ error: { code: httpError.code, message: httpError.message } });
   };
 }

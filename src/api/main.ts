@@ -1,5 +1,5 @@
 // API entrypoint: `npm run api` (or `node dist/api/main.js`).
-import { loadConfig } from '../config/config';
+import { loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { startWebServer, stopWebServer } from './server';
@@ -8,6 +8,7 @@ import { createTemporalGateway } from './temporal-gateway';
 async function main() {
   const logger = createLogger('api');
   const config = loadConfig();
+  requireCodecKeys(config);
   const temporal = createTemporalGateway(config);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
   logger.info({ url: web.url, temporal: config.temporal.address }, 'api listening');

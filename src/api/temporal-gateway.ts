@@ -1,6 +1,7 @@
 // The API's handle on Temporal: a lazily connected client plus a deadline on every call,
 // so a Temporal outage becomes a quick 503 instead of a hung request.
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 
@@ -16,7 +17,11 @@ export interface TemporalGateway {
 
 export function createTemporalGateway(config: Config, connection?: Connection): TemporalGateway {
   const conn = connection ?? Connection.lazy(temporalConnectionSettings(config));
-  const client = new Client({ connection: conn, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: conn,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
   const { callTimeoutMs } = config.temporal;
   return {
     client,

@@ -19,6 +19,29 @@ const tokenSchema = z
   })
   .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
+/** AES-256 key for the payload codec: an id (stored with every payload, for rotation) and 32 bytes, base64. */
+const codecKeySchema = z.object({
+  id,
+  key: z
+    .string()
+    .refine(
+      (k) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(k) && Buffer.from(k, 'base64').length === 32,
+      'must be 32 random bytes, base64 (AES-256); `npm run codec-key:new` prints one',
+    ),
+});
+
+/** A named bearer token outside any home (the codec endpoint's viewers). */
+const namedTokenSchema = z
+  .object({
+    name: id,
+    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+      .optional(),
+  })
+  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+
 const sirenSchema = z.object({
   pin: z.union([z.number().int().min(2).max(19), z.string().regex(/^A[0-5]$/)]).default(13),
   component: z.enum(['relay', 'led']).default('relay'),
@@ -89,6 +112,36 @@ const configSchema = z.object({
     })
     .prefault({}),
   homes: z.record(id, homeSchema).default({}),
+  /** Temporal payload encryption (every payload, so no contact or name is in history in clear). */
+  codec: z
+    .object({
+      /** Key that encrypts new payloads; default the first key. The others only decrypt (rotation). */
+      activeKeyId: id.optional(),
+      keys: z.array(codecKeySchema).default([]),
+      /** Remote codec endpoint (/codec/decode) for the Temporal Web UI / CLI. */
+      endpoint: z
+        .object({
+          tokens: z.array(namedTokenSchema).default([]),
+          /** Browser origins (the Web UI) allowed to call it. */
+          corsOrigins: z.array(z.string()).default([]),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .refine(
+      (c) => c.activeKeyId === undefined || c.keys.some((k) => k.id === c.activeKeyId),
+      'codec.activeKeyId must name one of codec.keys',
+    )
+    .refine(
+      (c) => new Set(c.keys.map((k) => k.id)).size === c.keys.length,
+      'codec.keys: key ids must be unique',
+    ),
+  /** Per token name; answers 429 with Retry-After beyond it. Generous: a person or detector never hits it. */
+  rateLimit: z
+    .object({
+      perTokenPerMinute: z.number().int().positive().default(600),
+    })
+    .prefault({}),
 });
 
 type RawConfig = z.output<typeof configSchema>;
@@ -102,7 +155,13 @@ export interface TokenEntry {
 }
 
 export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
-export type Config = Omit<RawConfig, 'homes'> & { homes: Record<string, HomeConfig> };
+export type CodecConfig = Omit<RawConfig['codec'], 'endpoint'> & {
+  endpoint: { tokens: Omit<TokenEntry, 'role'>[]; corsOrigins: string[] };
+};
+export type Config = Omit<RawConfig, 'homes' | 'codec'> & {
+  homes: Record<string, HomeConfig>;
+  codec: CodecConfig;
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -135,6 +194,10 @@ export const configEnvVars = {
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
   BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
+  SESSIONFLOW_CODEC_KEYS: 'codec.keys as `id:base64key,id2:base64key` (secret)',
+  SESSIONFLOW_CODEC_ACTIVE_KEY: 'codec.activeKeyId',
+  CODEC_ENDPOINT_CORS_ORIGINS: 'codec.endpoint.corsOrigins, comma-separated',
+  API_RATE_LIMIT_PER_MINUTE: 'rateLimit.perTokenPerMinute',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -145,6 +208,14 @@ function envOverrides(env: Env): Record<string, unknown> {
   const num = (v: string | undefined) => (str(v) === undefined ? undefined : Number(v));
   const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
+  const list = (v: string | undefined) =>
+    str(v)
+      ?.split(',')
+      .map((x) => x.trim());
+  const codecKeys = list(env.SESSIONFLOW_CODEC_KEYS)?.map((entry) => {
+    const at = entry.indexOf(':');
+    return { id: entry.slice(0, at), key: entry.slice(at + 1) };
+  });
   return {
     temporal: {
       address: str(env.TEMPORAL_ADDRESS),
@@ -171,6 +242,12 @@ function envOverrides(env: Env): Record<string, unknown> {
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
+    codec: {
+      keys: codecKeys,
+      activeKeyId: str(env.SESSIONFLOW_CODEC_ACTIVE_KEY),
+      endpoint: { corsOrigins: list(env.CODEC_ENDPOINT_CORS_ORIGINS) },
+    },
+    rateLimit: { perTokenPerMinute: num(env.API_RATE_LIMIT_PER_MINUTE) },
   };
 }
 
@@ -214,7 +291,25 @@ export function parseConfig(raw: unknown): Config {
       })),
     };
   }
-  return { ...parsed.data, homes };
+  const { codec } = parsed.data;
+  const endpointTokens = codec.endpoint.tokens.map((t) => ({
+    name: t.name,
+    sha256: t.sha256 ?? sha256Hex(t.token!),
+  }));
+  return {
+    ...parsed.data,
+    homes,
+    codec: { ...codec, endpoint: { ...codec.endpoint, tokens: endpointTokens } },
+  };
+}
+
+/** Processes that talk to Temporal (worker, API) refuse to run without a payload key: no PII in clear. */
+export function requireCodecKeys(config: Config): void {
+  if (config.codec.keys.length === 0)
+    throw new ConfigError(
+      'codec.keys is empty: payloads must be encrypted. Set SESSIONFLOW_CODEC_KEYS=<id>:<base64 32 bytes> ' +
+        '(or codec.keys in the config file); `npm run codec-key:new` prints a fresh key',
+    );
 }
 
 export function loadConfig(env: Env = process.env): Config {

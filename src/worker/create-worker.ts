@@ -2,6 +2,7 @@
 // (in the embedded default, the simulated siren boards too).
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 
@@ -29,6 +30,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(opts.deps),
+    // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
+    dataConverter: dataConverterFor(opts.config),
     // Sessions wait for minutes: keep many cached so a signal does not replay the whole history.
     maxCachedWorkflows: 2000,
     // After a worker crash its sticky queue is dead; fall back to the shared queue fast so a timer that

@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/config';
 import { freePort, startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { eventually, http } from '../support/local-stack';
 import { testLogger } from '../support/silent-logger';
-import { deviceToken, ownerToken, testHome } from '../support/test-config';
+import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-config';
 import { WebhookSink } from '../support/webhook-sink';
 
 const root = resolve(__dirname, '../..');
@@ -71,6 +71,7 @@ beforeAll(async () => {
     temporal: { address: server.address, taskQueue, callTimeoutMs: 3000 },
     alarm: { cancelWindowSeconds: WINDOW_S },
     homes: { 'home-crash': testHome('home-crash'), 'home-restart': testHome('home-restart') },
+    codec: testCodec,
   };
   configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(raw));

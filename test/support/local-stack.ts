@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
@@ -25,7 +26,7 @@ export interface LocalStack {
   deps: BuiltActivityDeps;
   api: RunningWebServer;
   temporal: TemporalGateway;
-  /** A plain client for assertions (visibility, describe, history). */
+  /** A client for assertions (visibility, describe, history), with the same codec as the API. */
   client: Client;
   stop(): Promise<void>;
 }
@@ -61,13 +62,14 @@ export async function startLocalStack(opts: {
       taskQueue: config.temporal.taskQueue,
       workflowBundle: testWorkflowBundle(),
       activities: createActivities(deps),
+      dataConverter: dataConverterFor(config),
     });
     workerRun = worker.run();
   }
   const temporal = createTemporalGateway(config);
   const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: dataConverterFor(config) });
 
   return {
     server,

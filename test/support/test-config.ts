@@ -4,6 +4,13 @@ import { parseConfig, type Config } from '../../src/config/config';
 export const ownerToken = (homeId: string) => `owner-token-of-${homeId}-0123456789`;
 export const deviceToken = (homeId: string) => `device-token-of-${homeId}-0123456789`;
 
+/** A fixed test key (never used outside tests) and a viewer token for the codec endpoint. */
+export const codecViewerToken = 'codec-viewer-token-0123456789';
+export const testCodec = {
+  keys: [{ id: 'test-key-1', key: Buffer.alloc(32, 7).toString('base64') }],
+  endpoint: { tokens: [{ name: 'web-ui', token: codecViewerToken }], corsOrigins: ['http://127.0.0.1:8233'] },
+};
+
 export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
   return {
     owner: { name: `Owner of ${homeId}`, phone: '+15550000001' },
@@ -33,6 +40,7 @@ export function testConfig(opts: {
       : { channel: 'log' },
     board: { readyTimeoutMs: 300 },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
+    codec: testCodec,
     ...opts.overrides,
   });
 }

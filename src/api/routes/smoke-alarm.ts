@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { cancelWindowMs, type Config } from '../../config/config';
 import {
+  alarmStates,
   alarmStatusQuery,
   allClearUpdate,
   cancelAlarmUpdate,
@@ -13,6 +14,7 @@ import {
 import type { smokeAlarmWorkflow } from '../../workflows/smoke-alarm';
 import { requireHomeRole, type TokenAuthority } from '../auth';
 import { conflict, fromTemporal, notFound } from '../errors';
+import { describeRoute, errorBodySchema } from '../openapi';
 import type { TemporalGateway } from '../temporal-gateway';
 import { idSchema, jsonBodyOnly, parse } from '../validation';
 
@@ -21,6 +23,110 @@ const STATE_PEEK_TIMEOUT_MS = 1000;
 const smokeBody = z.strictObject({ detectorId: idSchema });
 /** Cancel and all-clear take no fields; an empty or absent body is fine. */
 const emptyBody = z.strictObject({}).optional();
+
+// Response shapes, for the OpenAPI document (schemathesis checks every answer against them).
+const stateSchema = z.enum(alarmStates);
+const outcomeSchema = z.enum(['cancelled', 'resolved']).nullable();
+const acceptedSchema = z.strictObject({
+  sessionId: z.string(),
+  runId: z.string(),
+  state: z.enum([...alarmStates, 'starting']),
+});
+const decisionSchema = z.strictObject({ state: stateSchema, outcome: outcomeSchema });
+const isoTime = z.iso.datetime();
+const statusSchema = z.strictObject({
+  sessionId: z.string(),
+  openedInRun: z.string(),
+  homeId: z.string(),
+  state: stateSchema,
+  outcome: outcomeSchema,
+  startedAt: isoTime,
+  cancelWindowSeconds: z.number(),
+  cancelDeadline: isoTime,
+  detectors: z.array(
+    z.strictObject({ detectorId: z.string(), firstAt: isoTime, lastAt: isoTime, events: z.int() }),
+  ),
+  escalation: z
+    .strictObject({ reason: z.enum(['window-expired', 'second-detector']), at: isoTime })
+    .nullable(),
+  steps: z.array(
+    z.strictObject({
+      step: z.string(),
+      status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+      startedAt: isoTime,
+      completedAt: isoTime.nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+  siren: z.enum(['on', 'off', 'unknown']),
+  endedAt: isoTime.nullable(),
+  endedBy: z.string().nullable(),
+});
+const tags = ['smoke-alarm'];
+
+describeRoute({
+  method: 'post',
+  path: '/homes/:homeId/smoke',
+  operationId: 'reportSmoke',
+  summary: 'A detector reports smoke: opens the home’s alarm session or joins the running one',
+  tags,
+  security: 'device',
+  params: homeParams,
+  body: smokeBody,
+  temporal: true,
+  responses: {
+    202: {
+      description: 'event durably accepted; state is a peek (starting when no worker answered in time)',
+      schema: acceptedSchema,
+      headers: { Location: 'status URL of the session' },
+    },
+  },
+});
+describeRoute({
+  method: 'get',
+  path: '/homes/:homeId/alarm',
+  operationId: 'getAlarm',
+  summary: 'Status of the home’s latest alarm session',
+  tags,
+  security: 'owner',
+  params: homeParams,
+  temporal: true,
+  responses: {
+    200: { description: 'session status', schema: statusSchema },
+    404: { description: 'no-session: the home never had one (or no such route)', schema: errorBodySchema },
+  },
+});
+for (const [path, operationId, summary, refusals] of [
+  [
+    'cancel',
+    'cancelAlarm',
+    'Cancel inside the window: siren off, session cancelled',
+    'too-late, no-active-alarm',
+  ],
+  [
+    'all-clear',
+    'allClear',
+    'All-clear after escalation: siren off, session resolved',
+    'not-escalated, no-active-alarm',
+  ],
+] as const) {
+  describeRoute({
+    method: 'post',
+    path: `/homes/:homeId/alarm/${path}`,
+    operationId,
+    summary,
+    tags,
+    security: 'owner',
+    params: homeParams,
+    body: emptyBody,
+    bodyRequired: false,
+    temporal: true,
+    responses: {
+      200: { description: 'decision', schema: decisionSchema },
+      409: { description: `refused: ${refusals}`, schema: errorBodySchema },
+    },
+  });
+}
 
 export interface SmokeAlarmRouteDeps {
   config: Config;

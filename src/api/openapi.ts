@@ -1,0 +1,188 @@
+// The OpenAPI 3.1 document of the HTTP API, built from the zod schemas the routes validate with, so the
+// spec cannot drift from the code. Each route module describes its operations with `describeRoute` next
+// to the route itself; GET /openapi.json serves whatever has been described. The standard refusals
+// (401/403/429 for token routes, 400/413/415 for bodies, 503 for Temporal) are added from the flags.
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { HttpError } from './errors';
+
+export type Security = 'device' | 'owner' | 'codec-viewer' | 'none';
+
+export interface RouteDoc {
+  method: 'get' | 'post';
+  /** Express-style path: `/homes/:homeId/smoke`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  /** Which bearer token the route takes ('none' for public routes). */
+  security: Security;
+  /** Path parameters, as validated by the route. */
+  params?: z.ZodObject;
+  /** JSON request body, as validated by the route; `bodyRequired: false` when it may be absent. */
+  body?: z.ZodType;
+  bodyRequired?: boolean;
+  /** Answers the route itself gives (success and domain refusals), by status code. */
+  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
+  /** The route calls Temporal, so it can answer 503 temporal-unavailable. */
+  temporal?: boolean;
+}
+
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({ code: z.string(), message: z.string() }),
+});
+
+const registry = new Map<string, RouteDoc>();
+
+/** Registers one operation for the spec (idempotent: a route module may be imported more than once). */
+export function describeRoute(doc: RouteDoc): RouteDoc {
+  registry.set(`${doc.method} ${doc.path}`, doc);
+  return doc;
+}
+
+export function describedRoutes(): RouteDoc[] {
+  return [...registry.values()];
+}
+
+const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+/** The one error body is a shared component; everything else is inlined. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  return schema === errorBodySchema ? { $ref: '#/components/schemas/Error' } : inlineSchema(schema, io);
+}
+
+function inlineSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  // JSON Schema 2020-12 is OpenAPI 3.1's own dialect: the output goes in as is, minus its $schema line.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io });
+  return rest;
+}
+
+export const errorResponse = (description: string, headers?: Record<string, string>) => ({
+  description,
+  schema: errorBodySchema,
+  headers,
+});
+
+/** The refusals every route of a kind can give, on top of its own responses. */
+function standardResponses(doc: RouteDoc): RouteDoc['responses'] {
+  const out: RouteDoc['responses'] = {};
+  if (doc.params || doc.body) out[400] = errorResponse('invalid JSON, path parameter or body');
+  // An empty or unroutable path segment falls through to the unknown-route answer.
+  if (doc.params) out[404] = errorResponse('no such route');
+  if (doc.security !== 'none') {
+    out[401] = errorResponse('missing, malformed or unknown token', {
+      'WWW-Authenticate': 'Bearer challenge',
+    });
+    out[403] = errorResponse('token of another home or of the wrong role');
+    out[429] = errorResponse('rate limit of this token exceeded', { 'Retry-After': 'seconds to wait' });
+  }
+  if (doc.method === 'post') {
+    out[413] = errorResponse('body larger than the limit');
+    out[415] = errorResponse('body is not application/json');
+  }
+  if (doc.temporal) out[503] = errorResponse('Temporal is not reachable; try again shortly');
+  return out;
+}
+
+export function openApiDocument(info: { title: string; version: string; description?: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+
+  for (const doc of describedRoutes()) {
+    const path = toOpenApiPath(doc.path);
+    const parameters = Object.entries(doc.params?.shape ?? {}).map(([name, schema]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: jsonSchema(schema as z.ZodType, 'input'),
+    }));
+    const responses: Record<string, unknown> = {};
+    for (const [code, r] of Object.entries({ ...standardResponses(doc), ...doc.responses })) {
+      responses[code] = {
+        description: r.description,
+        ...(r.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(r.headers).map(([h, d]) => [
+                  h,
+                  { description: d, schema: { type: 'string' } },
+                ]),
+              ),
+            }
+          : {}),
+        ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}),
+      };
+    }
+    paths[path] = {
+      ...paths[path],
+      [doc.method]: {
+        operationId: doc.operationId,
+        summary: doc.summary,
+        tags: doc.tags,
+        security: doc.security === 'none' ? [] : [{ [doc.security]: [] }],
+        ...(parameters.length ? { parameters } : {}),
+        ...(doc.body
+          ? {
+              requestBody: {
+                required: doc.bodyRequired ?? true,
+                content: { 'application/json': { schema: jsonSchema(doc.body, 'input') } },
+              },
+            }
+          : {}),
+        responses,
+      },
+    };
+  }
+
+  const bearer = (description: string) => ({ type: 'http', scheme: 'bearer', description });
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      schemas: { Error: inlineSchema(errorBodySchema, 'output') },
+      securitySchemes: {
+        device: bearer('device token of the home in the path (posts smoke)'),
+        owner: bearer('owner token of the home in the path (reads, cancels, clears)'),
+        'codec-viewer': bearer('codec endpoint token (Temporal Web UI / CLI decoding payloads)'),
+      },
+    },
+  };
+}
+
+/** A known path asked with another method: 405 with the methods it has, rather than "no route". */
+export const methodNotAllowedRoute: RequestHandler = (req, _res, next) => {
+  const allowed = describedRoutes()
+    .filter((doc) => pathPattern(doc.path).test(req.path))
+    .map((doc) => doc.method.toUpperCase());
+  if (allowed.length === 0) return next();
+  if (allowed.includes('GET')) allowed.push('HEAD');
+  next(
+    new HttpError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
+      Allow: allowed.join(', '),
+    }),
+  );
+};
+
+const patterns = new Map<string, RegExp>();
+function pathPattern(path: string): RegExp {
+  let re = patterns.get(path);
+  if (!re) {
+    const source = path
+      .split('/')
+      .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    re = new RegExp(`^${source}/?$`);
+    patterns.set(path, re);
+  }
+  return re;
+}
+
+describeRoute({
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'openApiDocument',
+  summary: 'This document (OpenAPI 3.1)',
+  tags: ['meta'],
+  security: 'none',
+  responses: { 200: { description: 'the OpenAPI document', schema: z.looseObject({ openapi: z.string() }) } },
+});

@@ -1,0 +1,28 @@
+// Reads what a workflow history holds: the raw bytes as the server stores them, or decoded with our codec.
+import type { Payload, PayloadCodec } from '@temporalio/common';
+
+/**
+ * Every payload object (metadata + data) in a history, except search attributes: the server must
+ * read those to index them, so no codec touches them (ours hold kind, home id and state only).
+ */
+export function payloadsIn(node: unknown, out: Payload[] = []): Payload[] {
+  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
+  const o = node as Record<string, unknown>;
+  if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array) out.push(o as Payload);
+  else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsIn(v, out);
+  return out;
+}
+
+/** All bytes anywhere in a history, as text: what someone reading the raw history would see. */
+export function rawText(node: unknown): string {
+  if (node instanceof Uint8Array) return Buffer.from(node).toString('utf8');
+  if (node && typeof node === 'object') return Object.values(node).map(rawText).join('\n');
+  if (typeof node === 'string') return node;
+  return '';
+}
+
+/** The history's payloads decoded with `codec`, as text. */
+export async function decodedText(history: unknown, codec: PayloadCodec): Promise<string> {
+  const decoded = await codec.decode(payloadsIn(history));
+  return decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('\n');
+}
