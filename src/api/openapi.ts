@@ -53,8 +53,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 
 function inlineSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   // JSON Schema 2020-12 is OpenAPI 3.1's own dialect: the output goes in as is, minus its $schema line.
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io });
-  return rest;
+  const out: Record<string, unknown> = z.toJSONSchema(schema, { target: 'draft-2020-12', io });
+  delete out.$schema;
+  return out;
 }
 
 export const errorResponse = (description: string, headers?: Record<string, string>) => ({

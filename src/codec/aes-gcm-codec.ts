@@ -36,43 +36,47 @@ export class AesGcmCodec implements PayloadCodec {
     );
   }
 
-  // async: a bad payload must reject the promise, never throw synchronously at the caller.
-  async encode(payloads: Payload[]): Promise<Payload[]> {
-    const key = this.keys.get(this.activeKeyId)!;
-    return payloads.map((payload) => {
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      // The key id is authenticated too: a payload cannot be relabelled to another key.
-      cipher.setAAD(Buffer.from(this.activeKeyId));
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return {
-        metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.activeKeyId) },
-        data,
-      };
-    });
+  // A bad payload must reject the promise, never throw synchronously at the caller: hence new Promise.
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => resolve(payloads.map((p) => this.encodeOne(p))));
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
-      const encoding = payload.metadata?.encoding;
-      // Payloads written before encryption was switched on (older sessions in the SQLite file) stay readable.
-      if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
-      const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
-      const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';
-      const key = this.keys.get(keyId);
-      if (!key) throw new ValueError(`payload encrypted with unknown codec key '${keyId}'`);
-      const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError('encrypted payload is truncated');
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(keyId));
-      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([
-        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
-      return temporal.api.common.v1.Payload.decode(plain);
-    });
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) => resolve(payloads.map((p) => this.decodeOne(p))));
+  }
+
+  private encodeOne(payload: Payload): Payload {
+    const key = this.keys.get(this.activeKeyId)!;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    // The key id is authenticated too: a payload cannot be relabelled to another key.
+    cipher.setAAD(Buffer.from(this.activeKeyId));
+    const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+    const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    return {
+      metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(this.activeKeyId) },
+      data,
+    };
+  }
+
+  private decodeOne(payload: Payload): Payload {
+    const encoding = payload.metadata?.encoding;
+    // Payloads written before encryption was switched on (older sessions in the SQLite file) stay readable.
+    if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
+    const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
+    const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';
+    const key = this.keys.get(keyId);
+    if (!key) throw new ValueError(`payload encrypted with unknown codec key '${keyId}'`);
+    const data = Buffer.from(payload.data ?? new Uint8Array());
+    if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError('encrypted payload is truncated');
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+    decipher.setAAD(Buffer.from(keyId));
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    const plain = Buffer.concat([
+      decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+    return temporal.api.common.v1.Payload.decode(plain);
   }
 }
 

@@ -67,8 +67,8 @@ describe('payload codec', () => {
     const payloads = payloadsIn(raw);
     expect(payloads.length).toBeGreaterThan(10);
     for (const p of payloads) {
-      expect(Buffer.from(p.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
-      expect(Buffer.from(p.metadata![KEY_ID_METADATA]!).toString()).toBe('test-key-1');
+      expect(Buffer.from(p.metadata!.encoding).toString()).toBe(ENCRYPTED_ENCODING);
+      expect(Buffer.from(p.metadata![KEY_ID_METADATA]).toString()).toBe('test-key-1');
     }
     // The delivered call did carry the address: it travelled outside history, from configuration.
     expect(stack.sink.of('call', HOME)[0].text).toContain(pii.address);
@@ -86,7 +86,7 @@ describe('payload codec', () => {
     const rotated = codecOf([{ id: 'key-2', key: key(9) }, ...testCodec.keys], 'key-2');
     expect(await decodedText(await history(), rotated)).toContain(DETECTOR);
     const [fresh] = await rotated.encode([{ metadata: {}, data: Buffer.from('x') }]);
-    expect(Buffer.from(fresh.metadata![KEY_ID_METADATA]!).toString()).toBe('key-2');
+    expect(Buffer.from(fresh.metadata![KEY_ID_METADATA]).toString()).toBe('key-2');
     // Without the old key, or with tampered bytes, decoding fails loudly instead of returning garbage.
     await expect(decodedText(await history(), codecOf([{ id: 'key-2', key: key(9) }]))).rejects.toThrow(
       /unknown codec key 'test-key-1'/,

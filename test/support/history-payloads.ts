@@ -8,7 +8,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 export function payloadsIn(node: unknown, out: Payload[] = []): Payload[] {
   if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
   const o = node as Record<string, unknown>;
-  if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array) out.push(o as Payload);
+  if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array) out.push(o);
   else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsIn(v, out);
   return out;
 }
