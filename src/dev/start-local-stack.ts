@@ -1,16 +1,16 @@
 // `npm start`: the whole system on one machine in one process tree — Temporal dev server (SQLite under .data/,
 // Web UI), the worker with a simulated siren board, and the HTTP API. Ctrl-C stops it all in order.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { startWebServer, stopWebServer } from '../api/server';
 import { createTemporalGateway } from '../api/temporal-gateway';
-import { loadConfig } from '../config/config';
+import { loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
+import { newCodecKey, newToken } from './new-secret';
 import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
 const root = resolve(__dirname, '../..');
@@ -21,7 +21,7 @@ const DEMO_HOME = 'home-42';
 /** First run: a local config with one demo home and fresh random tokens (git-ignored, never reused). */
 function ensureLocalConfig(file: string): void {
   if (existsSync(file)) return;
-  const token = () => randomBytes(24).toString('base64url');
+  const token = newToken;
   const config = {
     homes: {
       [DEMO_HOME]: {
@@ -38,6 +38,32 @@ function ensureLocalConfig(file: string): void {
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 }
 
+/**
+ * Payload encryption in dev: a key and a Web UI codec token are generated into the local config when it
+ * has none (also for configs from before encryption). Returns the UI's codec token.
+ */
+function ensureLocalCodec(file: string, keysFromEnv: boolean): string | undefined {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+    codec?: { keys?: unknown[]; endpoint?: { tokens?: { name: string; token?: string }[] } };
+  };
+  const codec = (raw.codec ??= {});
+  let changed = false;
+  if (!keysFromEnv && !codec.keys?.length) {
+    codec.keys = [{ id: 'local-1', key: newCodecKey() }];
+    changed = true;
+  }
+  codec.endpoint ??= {};
+  const tokens = (codec.endpoint.tokens ??= []);
+  let ui = tokens.find((t) => t.name === 'web-ui');
+  if (!ui) {
+    ui = { name: 'web-ui', token: newToken() };
+    tokens.push(ui);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, JSON.stringify(raw, null, 2) + '\n', { mode: 0o600 });
+  return ui.token;
+}
+
 async function main() {
   const logger = createLogger('sessionflow');
   // The SDK's own chatter (bundler output, worker state) only when something is wrong.
@@ -48,9 +74,12 @@ async function main() {
   });
   mkdirSync(dataDir, { recursive: true });
   const env = { ...process.env };
+  // Only our own local config is ever written to; a config the user points us at is theirs.
+  let uiCodecToken: string | undefined;
   if (!env.SESSIONFLOW_CONFIG_FILE) {
     env.SESSIONFLOW_CONFIG_FILE = resolve(dataDir, 'sessionflow.local.json');
     ensureLocalConfig(env.SESSIONFLOW_CONFIG_FILE);
+    uiCodecToken = ensureLocalCodec(env.SESSIONFLOW_CONFIG_FILE, Boolean(env.SESSIONFLOW_CODEC_KEYS));
   }
 
   // An explicit TEMPORAL_ADDRESS means "attach to that server"; otherwise run our own dev server.
@@ -62,16 +91,21 @@ async function main() {
     const hint = `another Temporal server? Set TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS=127.0.0.1:${port} to use that server`;
     await assertPortFree(port, hint);
     await assertPortFree(port + 1000, `the Web UI uses TEMPORAL_PORT + 1000; ${hint}`);
+    // The Web UI shows payloads decoded through our authenticated codec endpoint (token in its URL).
+    env.CODEC_ENDPOINT_CORS_ORIGINS ??= `http://127.0.0.1:${port + 1000},http://localhost:${port + 1000}`;
+    const apiHost = env.API_HOST && env.API_HOST !== '0.0.0.0' ? env.API_HOST : '127.0.0.1';
     logger.info({ port, dataDir }, 'starting Temporal dev server (SQLite: temporal.db in the data dir)');
     devServer = await startTemporalDevServer({
       dbFile: resolve(dataDir, 'temporal.db'),
       port,
       uiPort: port + 1000,
       logFile: resolve(dataDir, 'temporal-server.log'),
+      uiCodecEndpoint: uiCodecToken && `http://${apiHost}:${apiPort}/codec/ui/${uiCodecToken}`,
     });
     env.TEMPORAL_ADDRESS = devServer.address;
   }
   const config = loadConfig(env);
+  requireCodecKeys(config);
 
   const deps = buildActivityDeps(config, logger);
   const worker = await createWorker({ config, deps });

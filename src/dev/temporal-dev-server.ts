@@ -22,6 +22,8 @@ export interface DevServerOptions {
   /** Explicit path of the `temporal` binary; default `.tools/bin/temporal`, then PATH. */
   binary?: string;
   readyTimeoutMs?: number;
+  /** Remote codec endpoint the Web UI calls to show payloads decoded. */
+  uiCodecEndpoint?: string;
 }
 
 export interface RunningDevServer {
@@ -85,6 +87,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
+  if (uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${key.type}`);
 
   let out: number | 'ignore' = 'ignore';
