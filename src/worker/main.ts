@@ -1,7 +1,8 @@
 // Worker entrypoint: `npm run worker` (or `node dist/worker/main.js`).
 import { loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
-import { createLogger } from '../config/logger';
+import type { Worker } from '@temporalio/worker';
+import { createLogger, type Logger } from '../config/logger';
 import { buildActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
 
@@ -20,9 +21,29 @@ async function main() {
     },
     'worker running',
   );
+  exitWhenStoppedUnasked(worker, logger);
   await worker.run();
   deps.sirens.close();
   logger.info('worker stopped');
+}
+
+/**
+ * The SDK shuts a worker down by itself on some internal errors (seen in the chaos run: core refusing
+ * a completion that answers a legacy query along with new commands) and can then hang while draining.
+ * A worker that stops without being asked exits non-zero, so its supervisor (compose `restart:`,
+ * systemd) starts a fresh one instead of leaving every session without a worker.
+ */
+function exitWhenStoppedUnasked(worker: Worker, logger: Logger, graceMs = 15_000): void {
+  let asked = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (asked = true));
+  const watch = setInterval(() => {
+    const state = worker.getState();
+    if (asked || state === 'RUNNING' || state === 'INITIALIZED') return;
+    clearInterval(watch);
+    logger.error({ state }, 'worker stopped without being asked to; exiting so a supervisor restarts it');
+    setTimeout(() => process.exit(1), graceMs).unref();
+  }, 1000);
+  watch.unref();
 }
 
 runMain('worker', main);

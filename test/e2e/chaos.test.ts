@@ -1,0 +1,48 @@
+// Crash/restart chaos (see test/chaos/chaos-run.ts). `npm test` runs the small profile;
+// `npm run chaos` the full one (CHAOS_PROFILE=full), whose report lands in chaos/results/.
+import '../support/quiet-runtime';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chaosProfiles, runChaos } from '../chaos/chaos-run';
+
+const profile = chaosProfiles[process.env.CHAOS_PROFILE ?? 'small'];
+const root = resolve(__dirname, '../..');
+
+test(
+  `When the worker is SIGKILLed over and over and the server restarts (${profile.name} chaos run), then no alarm is lost, doubled or late`,
+  async () => {
+    if (!existsSync(resolve(root, 'dist/worker/main.js')))
+      throw new Error("dist/worker/main.js is missing: run 'npm run build' first (npm test does)");
+    const report = await runChaos(profile, (m) => process.stderr.write(`${m}\n`));
+    // The full run's report is kept in the repository (README "Reliability"); small ones are test artifacts.
+    const dir =
+      profile.name === 'full' ? resolve(root, 'chaos/results') : resolve(root, 'test-artifacts/chaos');
+    mkdirSync(dir, { recursive: true });
+    const text = JSON.stringify(report, null, 2) + '\n';
+    writeFileSync(join(dir, `latest-${profile.name}.json`), text);
+    writeFileSync(
+      join(
+        resolve(root, 'test-artifacts/chaos'),
+        `${profile.name}-${report.startedAt.replace(/[:.]/g, '-')}.json`,
+      ),
+      text,
+    );
+    process.stderr.write(text);
+
+    expect(report.workerKills).toBeGreaterThanOrEqual(2);
+    expect(report.serverRestarts).toBeGreaterThanOrEqual(1);
+    expect(report.problems).toEqual([]);
+    expect({
+      lost: report.lost,
+      duplicated: report.duplicated,
+      wrongOutcome: report.wrongOutcome,
+      late: report.late,
+    }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      wrongOutcome: 0,
+      late: 0,
+    });
+  },
+  40 * 60_000,
+);
