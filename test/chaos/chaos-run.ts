@@ -40,8 +40,8 @@ export const chaosProfiles: Record<string, ChaosProfile> = {
     name: 'small',
     sessions: 16,
     openOverSeconds: 10,
-    windowSeconds: [6, 14],
-    killEverySeconds: 9,
+    windowSeconds: [8, 16],
+    killEverySeconds: 6,
     killPauseMs: 1000,
     serverRestarts: 1,
     serverDownMs: 2000,
@@ -272,7 +272,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       .filter((s) => s.windowSeconds < LONG_WINDOW_S)
       .map((s) => started + s.openAtMs + s.windowSeconds * 1000);
     const lastDue = Math.max(0, ...timerDue);
-    while (Date.now() < lastDue) await sleep(500);
+    // ...and until the profile's crashes have all happened.
+    while (Date.now() < lastDue || kills < 2 || serverRestarts < profile.serverRestarts) await sleep(500);
     chaosOn = false;
     await chaos;
     if (!worker || worker.exitCode !== null) startWorker();
