@@ -6,18 +6,22 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
 
+/** A bearer token by name: the plain token (hashed on load) or its sha256, exactly one of them. */
+const namedTokenFields = {
+  /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
+  name: id,
+  token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+  sha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+    .optional(),
+};
+const exactlyOneSecret = (t: { token?: string; sha256?: string }) => Boolean(t.token) !== Boolean(t.sha256);
+const oneSecretMessage = 'give exactly one of token or sha256';
+
 const tokenSchema = z
-  .object({
-    /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
-    name: id,
-    role: z.enum(['device', 'owner']),
-    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
-    sha256: z
-      .string()
-      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
-      .optional(),
-  })
-  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+  .object({ ...namedTokenFields, role: z.enum(['device', 'owner']) })
+  .refine(exactlyOneSecret, oneSecretMessage);
 
 /** AES-256 key for the payload codec: an id (stored with every payload, for rotation) and 32 bytes, base64. */
 const codecKeySchema = z.object({
@@ -31,16 +35,7 @@ const codecKeySchema = z.object({
 });
 
 /** A named bearer token outside any home (the codec endpoint's viewers). */
-const namedTokenSchema = z
-  .object({
-    name: id,
-    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
-    sha256: z
-      .string()
-      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
-      .optional(),
-  })
-  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+const namedTokenSchema = z.object(namedTokenFields).refine(exactlyOneSecret, oneSecretMessage);
 
 const sirenSchema = z.object({
   pin: z.union([z.number().int().min(2).max(19), z.string().regex(/^A[0-5]$/)]).default(13),

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/codec/aes-gcm-codec';
-import { ConfigError, parseConfig } from '../../src/config/config';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/config';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { decodedText, payloadsIn, rawText } from '../support/history-payloads';
 import { http, startLocalStack, type LocalStack } from '../support/local-stack';
@@ -153,6 +153,18 @@ describe('payload codec', () => {
 });
 
 describe('codec configuration', () => {
+  test('When keys and the rate limit come from the environment, then they are parsed into the config', () => {
+    const config = loadConfig({
+      SESSIONFLOW_CODEC_KEYS: `new:${key(2)}, old:${key(1)}`,
+      CODEC_ENDPOINT_CORS_ORIGINS: 'http://127.0.0.1:8233,http://localhost:8233',
+      API_RATE_LIMIT_PER_MINUTE: '42',
+    });
+    expect(config.codec.keys.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(config.codec.endpoint.corsOrigins).toEqual(['http://127.0.0.1:8233', 'http://localhost:8233']);
+    expect(config.rateLimit.perTokenPerMinute).toBe(42);
+    expect(() => loadConfig({ SESSIONFLOW_CODEC_KEYS: 'no-colon-here' })).toThrow(/codec\.keys\.0/);
+  });
+
   test('When a key has the wrong length or the active id is unknown, then loading fails with the path', () => {
     expect(() =>
       parseConfig({ codec: { keys: [{ id: 'k', key: Buffer.alloc(16).toString('base64') }] } }),
