@@ -120,6 +120,8 @@ export const AlarmRefusal = {
   tooLate: 'too-late',
   notEscalated: 'not-escalated',
   alreadyEnded: 'already-ended',
+  /** The escalation is still being committed; the API retries a moment later. */
+  escalating: 'escalation-in-progress',
 } as const;
 
 export interface SetSirenInput {

@@ -161,7 +161,10 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     });
   }
 
+  /** History length of the workflow task that escalated (validators refuse all-clear within it). */
+  let escalatedInTask: number | undefined;
   function escalate(reason: EscalationReason, on: string) {
+    escalatedInTask = workflowInfo().historyLength;
     move('escalated', on);
     s.escalation = { reason, at: iso(Date.now()) };
     const where = s.detectors.map((d) => d.detectorId).join(', ');
@@ -231,6 +234,12 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
         throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');
       }
       if (s.state !== 'escalated') throw endedRefusal();
+      // An all-clear accepted in the very task that escalated (timer and update in one task) gives a
+      // history the SDK replays in the other order, update first (chaos run; test/workflows/replay):
+      // refuse it until the escalation's task is committed. Validators do not run on replay.
+      if (escalatedInTask === workflowInfo().historyLength) {
+        throw refuse(AlarmRefusal.escalating, 'the alarm is escalating right now; retry in a moment');
+      }
     },
   });
 

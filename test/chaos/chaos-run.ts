@@ -85,6 +85,7 @@ interface Session {
   /** When escalation became due: cancel deadline, or the accepted second detector. */
   dueAt?: number;
   problems: string[];
+  notes: string[];
   status?: any;
 }
 
@@ -139,6 +140,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       windowSeconds: escalatesByTimer ? Math.round(rand(...profile.windowSeconds)) : LONG_WINDOW_S,
       openAtMs: Math.round(rand(0, profile.openOverSeconds * 1000)),
       problems: [],
+      notes: [],
     };
   });
   const raw = {
@@ -210,6 +212,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   const end = async (s: Session, what: 'cancel' | 'all-clear') => {
     const res = await call('POST', `/homes/${s.homeId}/alarm/${what}`, ownerToken(s.homeId));
     if (res.status !== 200 && res.status !== 409) s.problems.push(`${what} answered ${res.status}`);
+    // A 409 is fine only when an earlier, unanswered try did it; the final check says; keep why.
+    if (res.status === 409) s.notes.push(`${what}: 409 ${res.body?.error?.code}`);
   };
 
   const drive = async (s: Session) => {
@@ -381,7 +385,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     problems: sessions
       .filter((s) => s.problems.length)
       .slice(0, 30)
-      .map((s) => `${s.homeId} (${s.scenario}): ${s.problems.join('; ')}`),
+      .map((s) => `${s.homeId} (${s.scenario}): ${[...s.problems, ...s.notes].join('; ')}`),
   };
   return report;
 }

@@ -2,13 +2,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { cancelWindowMs, type Config } from '../../config/config';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import {
+  AlarmRefusal,
   alarmStates,
   alarmStatusQuery,
   allClearUpdate,
   cancelAlarmUpdate,
   smokeAlarmWorkflowId,
   smokeDetectedSignal,
+  type AlarmDecision,
   type AlarmStatus,
 } from '../../shared/smoke-alarm';
 import type { smokeAlarmWorkflow } from '../../workflows/smoke-alarm';
@@ -20,6 +24,11 @@ import { idSchema, jsonBodyOnly, parse } from '../validation';
 
 const homeParams = z.object({ homeId: idSchema });
 const STATE_PEEK_TIMEOUT_MS = 1000;
+const ESCALATING_RETRIES = 15;
+const refusalOf = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure
+    ? err.cause.type
+    : undefined;
 const smokeBody = z.strictObject({ detectorId: idSchema });
 /** Cancel and all-clear take no fields; an empty or absent body is fine. */
 const emptyBody = z.strictObject({}).optional();
@@ -200,11 +209,18 @@ export function smokeAlarmRoutes({ config, temporal, authority }: SmokeAlarmRout
     router.post(`/homes/:homeId/alarm/${path}`, jsonBodyOnly, owner, async (req, res) => {
       const { homeId } = parse(homeParams, req.params, 'path');
       parse(emptyBody, req.body, 'body');
-      const decision = await temporal
-        .call(() => handleOf(homeId).executeUpdate(update, { args: [{ by: req.principal!.name }] }))
-        .catch((err: unknown) => {
-          throw fromTemporal(err, nothingRunning(homeId)) ?? err;
+      const decide = () =>
+        temporal.call(() => handleOf(homeId).executeUpdate(update, { args: [{ by: req.principal!.name }] }));
+      let decision: AlarmDecision | undefined;
+      // "Escalating right now" clears within a workflow task: ask again rather than refuse the owner.
+      for (let attempt = 1; decision === undefined; attempt++) {
+        decision = await decide().catch(async (err: unknown) => {
+          if (attempt >= ESCALATING_RETRIES || refusalOf(err) !== AlarmRefusal.escalating)
+            throw fromTemporal(err, nothingRunning(homeId)) ?? err;
+          await new Promise((r) => setTimeout(r, 200));
+          return undefined;
         });
+      }
       res.json(decision);
     });
   }
