@@ -199,7 +199,12 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     const until = Date.now() + 180_000;
     for (;;) {
       const res = await http(api.url, method, path, { token, body }).catch(() => undefined);
-      if (res && res.status !== 503 && res.status !== 429) return res;
+      const again =
+        !res ||
+        res.status === 503 ||
+        res.status === 429 ||
+        (res.status === 409 && res.body?.error?.code === 'escalation-in-progress');
+      if (!again) return res;
       if (Date.now() > until) return res ?? { status: 0, body: undefined, headers: new Headers() };
       apiRetries++;
       await sleep(500);
