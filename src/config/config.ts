@@ -19,20 +19,68 @@ const tokenSchema = z
   })
   .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
+/** Arduino Uno numbering: digital 2-19 (0/1 are the serial link to the gateway), or A0-A5 (= 14-19). */
+const pinSchema = z.union([
+  z.number().int().min(2, 'pins 0 and 1 carry the serial link; use 2-19').max(19, 'an Uno has pins 2-19'),
+  z.string().regex(/^A[0-5]$/, 'analog pins are A0-A5'),
+]);
+
 const sirenSchema = z.object({
-  pin: z.union([z.number().int().min(2).max(19), z.string().regex(/^A[0-5]$/)]).default(13),
+  pin: pinSchema.default(13),
   component: z.enum(['relay', 'led']).default('relay'),
   relayType: z.enum(['NO', 'NC']).optional(),
 });
 
-const homeSchema = z.object({
-  /** Overrides the deployment's cancel window for this home. */
-  cancelWindowSeconds: z.number().positive().max(3600).optional(),
-  owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
-  emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
-  siren: sirenSchema.default({ pin: 13, component: 'relay' }),
-  tokens: z.array(tokenSchema).default([]),
+const detectorSchema = z.strictObject({
+  pin: pinSchema,
+  /** The input must hold a new level this long before it counts (contact bounce, EMI spikes). */
+  debounceMs: z.number().int().min(0).max(10_000).default(50),
+  /** The detector pulls the pin LOW when it alarms (open-collector outputs). */
+  activeLow: z.boolean().default(false),
+  /** Enable the board's internal pull-up: idle HIGH, the detector pulls the pin LOW to alarm (implies activeLow). */
+  pullUp: z.boolean().default(false),
 });
+
+/** Where a home's board is: a Firmata board on a serial port, or the simulated one (demo, tests). */
+const boardSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('simulated') }),
+  z.strictObject({
+    type: z.literal('serial'),
+    path: z.string().min(1),
+    baudRate: z.number().int().positive().optional(),
+  }),
+]);
+
+const homeSchema = z
+  .object({
+    /** Overrides the deployment's cancel window for this home. */
+    cancelWindowSeconds: z.number().positive().max(3600).optional(),
+    owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
+    emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
+    siren: sirenSchema.default({ pin: 13, component: 'relay' }),
+    tokens: z.array(tokenSchema).default([]),
+    /** Several sirens by id (e.g. hall, bedroom); when given, they replace `siren`. */
+    sirens: z.record(id, sirenSchema).optional(),
+    /** Smoke detector inputs by id; the id is the detectorId of the smoke event. */
+    detectors: z.record(id, detectorSchema).default({}),
+    /** Gateway that owns this home's board (queue `gateway-<id>`); unset: the worker's embedded gateway. */
+    gateway: id.optional(),
+    board: boardSchema.default({ type: 'simulated' }),
+  })
+  .superRefine((home, ctx) => {
+    // One pin, one job: a siren and a detector on the same pin would fight over its mode.
+    const owners = new Map<number, string>();
+    const claim = (pin: number | string, who: string, path: (string | number)[]) => {
+      const n = pinNumber(pin);
+      const other = owners.get(n);
+      if (other) ctx.addIssue({ code: 'custom', path, message: `pin ${pin} is already used by ${other}` });
+      else owners.set(n, who);
+    };
+    for (const [sid, siren] of Object.entries(home.sirens ?? { siren: home.siren }))
+      claim(siren.pin, `siren '${sid}'`, home.sirens ? ['sirens', sid, 'pin'] : ['siren', 'pin']);
+    for (const [did, d] of Object.entries(home.detectors))
+      claim(d.pin, `detector '${did}'`, ['detectors', did, 'pin']);
+  });
 
 const configSchema = z.object({
   temporal: z
@@ -86,9 +134,28 @@ const configSchema = z.object({
     .object({
       type: z.literal('simulated').default('simulated'),
       readyTimeoutMs: z.number().int().positive().default(5000),
+      /** Pause before a lost board (USB pulled, port error) is opened again. */
+      reconnectDelayMs: z.number().int().positive().default(1000),
     })
     .prefault({}),
   homes: z.record(id, homeSchema).default({}),
+  /** The gateway process (`npm run gateway`): which homes' boards it owns and where it reports. */
+  gateway: z
+    .object({
+      id: id.optional(),
+      /** GET /status (and, for simulated boards, press/unplug controls); off unless a port is set. */
+      http: z
+        .object({
+          host: z.string().default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).optional(),
+        })
+        .prefault({}),
+      /** Board state as a log line this often (and on every connect/disconnect). */
+      statusLogSeconds: z.number().positive().default(60),
+      /** How often the desired siren state is re-read from the sessions (besides start and reconnect). */
+      resyncSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
 });
 
 type RawConfig = z.output<typeof configSchema>;
@@ -135,6 +202,9 @@ export const configEnvVars = {
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
   BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
+  GATEWAY_ID: 'gateway.id (npm run gateway: serves the homes whose gateway is this id)',
+  GATEWAY_HTTP_HOST: 'gateway.http.host',
+  GATEWAY_HTTP_PORT: 'gateway.http.port (status endpoint; off when unset)',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -170,6 +240,10 @@ function envOverrides(env: Env): Record<string, unknown> {
       webhook: { url: str(env.NOTIFY_WEBHOOK_URL), timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
+    gateway: {
+      id: str(env.GATEWAY_ID),
+      http: { host: str(env.GATEWAY_HTTP_HOST), port: num(env.GATEWAY_HTTP_PORT) },
+    },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
   };
 }
@@ -231,6 +305,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return parseConfig(merge(fromFile, envOverrides(env)));
 }
+
+/** A pin as the board numbers it: A0-A5 are 14-19 on an Uno. */
+export function pinNumber(pin: number | string): number {
+  return typeof pin === 'number' ? pin : 14 + Number(pin.slice(1));
+}
+
+/** The task queue of the gateway that owns a home's board (the central queue for the embedded gateway). */
+export function hardwareTaskQueue(config: Config, homeId: string): string {
+  const gateway = config.homes[homeId]?.gateway;
+  return gateway ? gatewayTaskQueue(gateway) : config.temporal.taskQueue;
+}
+
+export const gatewayTaskQueue = (gatewayId: string) => `gateway-${gatewayId}`;
 
 export function cancelWindowMs(config: Config, homeId: string): number {
   const home = config.homes[homeId];

@@ -1,5 +1,5 @@
 // `npm start`: the whole system on one machine in one process tree — Temporal dev server (SQLite under .data/,
-// Web UI), the worker with a simulated siren board, and the HTTP API. Ctrl-C stops it all in order.
+// Web UI), the worker with its embedded gateway (simulated siren board and detectors), and the HTTP API. Ctrl-C stops it all in order.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,6 +9,8 @@ import { createTemporalGateway } from '../api/temporal-gateway';
 import { loadConfig } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
+import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
+import { startGatewayHttp } from '../gateway/http';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
 import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
@@ -28,6 +30,8 @@ function ensureLocalConfig(file: string): void {
         owner: { name: 'Demo Owner', phone: '+15550100042' },
         emergency: { phone: '+15550100911', address: '42 Demo Street' },
         siren: { pin: 13, component: 'relay' },
+        // Simulated smoke detectors: `npm run press -- home-42 kitchen` plays one.
+        detectors: { kitchen: { pin: 2 }, hall: { pin: 3 } },
         tokens: [
           { name: 'hall-detector', role: 'device', token: token() },
           { name: 'owner-phone', role: 'owner', token: token() },
@@ -57,6 +61,9 @@ async function main() {
   let devServer: RunningDevServer | undefined;
   const apiPort = Number(env.API_PORT ?? 3000);
   await assertPortFree(apiPort, 'set API_PORT to a free port', env.API_HOST ?? '127.0.0.1');
+  // The embedded gateway's status + simulated-board controls (`npm run press`), next to the API.
+  env.GATEWAY_HTTP_PORT ??= String(apiPort + 1);
+  await assertPortFree(Number(env.GATEWAY_HTTP_PORT), 'set GATEWAY_HTTP_PORT to a free port');
   if (!env.TEMPORAL_ADDRESS) {
     const port = Number(env.TEMPORAL_PORT ?? 7233);
     const hint = `another Temporal server? Set TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS=127.0.0.1:${port} to use that server`;
@@ -73,7 +80,10 @@ async function main() {
   }
   const config = loadConfig(env);
 
-  const deps = buildActivityDeps(config, logger);
+  const gatewayClientOfWorker = gatewayClient(config, `sessionflow-${EMBEDDED_GATEWAY}-gateway`);
+  const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker });
+  deps.gateway.start();
+  const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
   const worker = await createWorker({ config, deps });
   const workerRun = worker.run();
   const temporal = createTemporalGateway(config);
@@ -96,6 +106,8 @@ async function main() {
     worker.shutdown();
     await workerRun;
     deps.sirens.close();
+    if (gatewayHttp) await stopWebServer(gatewayHttp);
+    await gatewayClientOfWorker.connection.close();
     await devServer?.stop();
     logger.info('stopped cleanly');
     process.exit(0);
@@ -103,7 +115,7 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  printBanner(config, env.SESSIONFLOW_CONFIG_FILE, web.url, devServer?.uiUrl);
+  printBanner(config, env.SESSIONFLOW_CONFIG_FILE, web.url, devServer?.uiUrl, gatewayHttp?.url);
   await workerRun;
 }
 
@@ -112,6 +124,7 @@ function printBanner(
   configFile: string,
   apiUrl: string,
   uiUrl: string | undefined,
+  gatewayUrl: string | undefined,
 ) {
   // The plain demo tokens live only in the local, git-ignored file; show them so the curl lines paste as-is.
   let device = '<device token>';
@@ -135,6 +148,12 @@ function printBanner(
     '',
     `Trigger a smoke alarm in ${DEMO_HOME} (siren on, owner told, ${config.homes[DEMO_HOME]?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds} s to cancel):`,
     `  curl -i -X POST ${apiUrl}/homes/${DEMO_HOME}/smoke ${h(device)} -H 'Content-Type: application/json' -d '{"detectorId":"kitchen"}'`,
+    ...(gatewayUrl
+      ? [
+          'Or press its simulated kitchen detector (board state: curl -s ' + gatewayUrl + '/status):',
+          `  GATEWAY_URL=${gatewayUrl} npm run press -- ${DEMO_HOME} kitchen`,
+        ]
+      : []),
     'Where is it now?',
     `  curl -s ${apiUrl}/homes/${DEMO_HOME}/alarm ${h(owner)}`,
     'Cancel (inside the window), or all-clear (after escalation):',

@@ -86,6 +86,11 @@ export interface SmokeAlarmInput {
   cancelWindowMs: number;
   /** How long to keep retrying the siren-off command and end-of-session notices before giving up. */
   wrapUpTimeoutMs?: number;
+  /**
+   * Task queue of the gateway that owns this home's siren board (`gateway-<id>`); default: the session's
+   * own queue, where the worker's embedded gateway serves it.
+   */
+  hardwareTaskQueue?: string;
   /** Continue as new after this many history events (besides the server's own suggestion). */
   historyLimit?: number;
   /**
@@ -125,6 +130,11 @@ export const AlarmRefusal = {
 export interface SetSirenInput {
   homeId: string;
   on: boolean;
+  /**
+   * Workflow time of the command: a gateway ignores a command older than the one it already holds, so a
+   * late retry of a superseded "on" can never undo a newer "off".
+   */
+  issuedAt?: number;
 }
 
 export interface NotificationInput {

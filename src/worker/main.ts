@@ -1,5 +1,9 @@
 // Worker entrypoint: `npm run worker` (or `node dist/worker/main.js`).
+import { hostname } from 'node:os';
+import { stopWebServer } from '../api/server';
 import { loadConfig } from '../config/config';
+import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
+import { startGatewayHttp } from '../gateway/http';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { buildActivityDeps } from './activity-deps';
@@ -8,7 +12,11 @@ import { createWorker } from './create-worker';
 async function main() {
   const logger = createLogger('worker');
   const config = loadConfig();
-  const deps = buildActivityDeps(config, logger);
+  // The embedded gateway: boards of the homes that name no gateway, with their detectors.
+  const client = gatewayClient(config, `worker-${EMBEDDED_GATEWAY}-gateway@${hostname()}`);
+  const deps = buildActivityDeps(config, logger, { client });
+  deps.gateway.start();
+  const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
   const worker = await createWorker({ config, deps });
   // The SDK's runtime already drains the worker on SIGINT/SIGTERM; run() then returns.
   logger.info(
@@ -21,6 +29,8 @@ async function main() {
   );
   await worker.run();
   deps.sirens.close();
+  if (gatewayHttp) await stopWebServer(gatewayHttp);
+  await client.connection.close();
   logger.info('worker stopped');
 }
 

@@ -37,12 +37,6 @@ import {
   type StepRecord,
 } from '../shared/smoke-alarm';
 
-// A siren command retries for as long as the session wants that state; a newer command cancels it.
-const siren = proxyActivities<SmokeAlarmActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
-});
-
 // Escalation messages matter for an hour; after that a retry would only confuse people.
 const escalation = proxyActivities<SmokeAlarmActivities>({
   startToCloseTimeout: '20s',
@@ -72,16 +66,32 @@ function checkActor(actor: Actor) {
 export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus> {
   const info = workflowInfo();
   const historyLimit = input.historyLimit ?? alarmDefaults.historyLimit;
-  // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open.
-  const wrapUp = proxyActivities<SmokeAlarmActivities>({
+  // Siren commands run on the gateway that owns the board. They heartbeat while they wait for it, so a
+  // dead gateway is noticed in seconds and the retry reaches its restarted successor.
+  const sirenOptions = {
+    ...(input.hardwareTaskQueue ? { taskQueue: input.hardwareTaskQueue } : {}),
     startToCloseTimeout: '10s',
-    scheduleToCloseTimeout: input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs,
+    heartbeatTimeout: '5s',
     retry: {
       initialInterval: '500ms',
       backoffCoefficient: 2,
       maximumInterval: '10s',
       nonRetryableErrorTypes,
     },
+  } as const;
+  // A siren command retries for as long as the session wants that state; a newer command cancels it.
+  const siren = proxyActivities<SmokeAlarmActivities>(sirenOptions);
+  // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open
+  // (the gateway still holds "off" as the desired state and applies it when the board returns).
+  const wrapUpTimeout = input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs;
+  const wrapUpSiren = proxyActivities<SmokeAlarmActivities>({
+    ...sirenOptions,
+    scheduleToCloseTimeout: wrapUpTimeout,
+  });
+  const wrapUp = proxyActivities<SmokeAlarmActivities>({
+    startToCloseTimeout: '10s',
+    scheduleToCloseTimeout: wrapUpTimeout,
+    retry: sirenOptions.retry,
   });
 
   const s: AlarmStatus = input.carried ?? {
@@ -156,7 +166,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     const scope = new CancellationScope();
     sirenScope = scope;
     return runStep(on ? 'siren-on' : 'siren-off', async () => {
-      await scope.run(() => via.setSiren({ homeId: s.homeId, on }));
+      await scope.run(() => via.setSiren({ homeId: s.homeId, on, issuedAt: Date.now() }));
       s.siren = on ? 'on' : 'off';
     });
   }
@@ -282,7 +292,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
 
   const by = s.endedBy ?? 'unknown';
   await Promise.all([
-    driveSiren(false, wrapUp),
+    driveSiren(false, wrapUpSiren),
     s.outcome === 'cancelled'
       ? notify('notify-cancelled', wrapUp.notifyOwner, `Alarm at ${s.homeId} cancelled by ${by}; siren off.`)
       : notify('notify-resolved', wrapUp.notifyOwner, `All-clear at ${s.homeId} given by ${by}; siren off.`),
@@ -298,6 +308,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       homeId: input.homeId,
       cancelWindowMs: input.cancelWindowMs,
       wrapUpTimeoutMs: input.wrapUpTimeoutMs,
+      hardwareTaskQueue: input.hardwareTaskQueue,
       historyLimit: input.historyLimit,
       searchAttributes: input.searchAttributes,
       pending: lateEvents,

@@ -5,8 +5,10 @@ import { testLogger } from '../support/silent-logger';
 
 function bank(specs: Record<string, SirenSpec>, ios = new Map<string, SimulatedIO>(), readyTimeoutMs = 500) {
   const sirens = new JohnnyFiveSirenBank({
-    sirenFor: (homeId) => specs[homeId],
-    ioFor: (homeId) => {
+    hardwareFor: (homeId) =>
+      specs[homeId] ? { homeId, sirens: { siren: specs[homeId] }, detectors: {} } : undefined,
+    reconnectDelayMs: 20,
+    openIO: (homeId) => {
       const io = ios.get(homeId) ?? new SimulatedIO(homeId);
       ios.set(homeId, io);
       return io;

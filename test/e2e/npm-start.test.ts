@@ -68,11 +68,13 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
     throw new Error(`${launcher} is missing: run 'npm run build' first (npm test does)`);
   const temporalPort = await freePort();
   const apiPort = await freePort();
+  const gatewayPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SESSIONFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sessionflow-start-')),
     TEMPORAL_PORT: String(temporalPort),
     API_PORT: String(apiPort),
+    GATEWAY_HTTP_PORT: String(gatewayPort),
     ALARM_CANCEL_WINDOW_SECONDS: String(WINDOW_S),
     LOG_LEVEL: 'warn',
   };
@@ -109,6 +111,7 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
   expect(await interrupt(first.child)).toBe(0);
   expect(await portOpen(temporalPort)).toBe(false);
   expect(await portOpen(apiPort)).toBe(false);
+  expect(await portOpen(gatewayPort)).toBe(false);
 
   const second = await launch(env);
   try {
