@@ -87,6 +87,12 @@ export class SimulatedIO extends EventEmitter {
     this.isReady = false;
     // The readers belonged to the johnny-five components of this connection; a new one brings its own.
     this.digitalListeners.clear();
+    // No USB, no power: outputs drop to LOW, as on a real board that resets when it comes back. Inputs
+    // keep the level the detector drives from outside.
+    for (const info of this.pins) {
+      if (info.mode === MODES.OUTPUT) info.value = 0;
+      info.mode = MODES.UNKNOWN;
+    }
     this.emit('close');
   }
 
