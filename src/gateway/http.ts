@@ -28,7 +28,15 @@ export function createGatewayApp(gateway: Gateway, config: Config, logger: Logge
   app.disable('x-powered-by');
 
   app.get('/status', (_req, res) => {
-    res.json(gateway.status());
+    const status = gateway.status();
+    // For a simulated board, also what is really on its pins (what a meter on a real board would show).
+    const homes = status.homes.map((h) => {
+      const io = gateway.simulatedBoards.get(h.homeId);
+      if (!io) return h;
+      const pins = [...Object.values(h.sirens), ...Object.values(h.detectors)].map((x) => pinNumber(x.pin));
+      return { ...h, simulatedPins: Object.fromEntries(pins.map((p) => [p, io.pinValue(p)])) };
+    });
+    res.json({ ...status, homes });
   });
 
   /** The simulated board of a home this gateway serves, or a clear 4xx. */

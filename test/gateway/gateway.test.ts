@@ -205,6 +205,15 @@ describe('edge gateway', () => {
     board('gw-dark').plugIn();
     await waitPins('gw-dark', 1);
     expect(boardStatus('gw-dark')).toMatchObject({ connected: true, reconnects: 1, desiredSiren: 'on' });
+    // The kitchen detector was held all along: read again on reconnect, it is not reported twice.
+    await eventually(
+      () => Promise.resolve(boardStatus('gw-dark')),
+      (s) => s.detectors.kitchen.active,
+    );
+    await gateway.settled();
+    expect((await status('gw-dark')).body.detectors).toEqual([
+      expect.objectContaining({ detectorId: 'kitchen', events: 1 }),
+    ]);
 
     // The session ends while the board is away again: the siren is OFF when the board returns.
     board('gw-dark').unplug();
