@@ -102,6 +102,8 @@ export class HomeBoard extends EventEmitter {
   private since: string | null = null;
   private lastError: BoardStatus['lastError'] = null;
   private reconnects = 0;
+  /** Losses since the board was last ready (reconnect backoff). */
+  private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private io: BoardIO | undefined;
   private detachIO: (() => void) | undefined;
@@ -263,10 +265,10 @@ export class HomeBoard extends EventEmitter {
     } as five.BoardOption);
     board.on('ready', () => this.ready(gen, board, io));
     board.on('fail', (e: { message?: string }) => this.lost(gen, `board failed: ${e?.message ?? 'unknown'}`));
-    board.on('error', (err: Error) => this.lost(gen, `board error: ${err?.message ?? String(err)}`));
+    board.on('error', (err: Error) => this.lost(gen, `board error: ${errorText(err)}`));
     // Listened to on the IO itself: johnny-five forwards these only once the board was ready.
     const onClose = () => this.lost(gen, 'board disconnected');
-    const onError = (err: Error) => this.lost(gen, `board error: ${err?.message ?? String(err)}`);
+    const onError = (err: Error) => this.lost(gen, `board error: ${errorText(err)}`);
     io.on('close', onClose);
     io.on('error', onError);
     this.detachIO = () => {
@@ -286,6 +288,7 @@ export class HomeBoard extends EventEmitter {
       return;
     }
     this.connected = true;
+    this.failures = 0;
     this.since = iso();
     this.log.info(
       { sirens: Object.keys(this.hw.sirens), detectors: Object.keys(this.hw.detectors) },
@@ -333,12 +336,18 @@ export class HomeBoard extends EventEmitter {
     this.lastError = { message, at: iso() };
     this.dropConnection();
     this.since = iso();
-    this.log.warn({ err: message, wasConnected }, 'board lost; reconnecting');
+    // Back off while the board stays away (a port that is missing for hours), up to 10 s.
+    const delay = Math.min(
+      this.opts.reconnectDelayMs * 2 ** this.failures,
+      Math.max(10_000, this.opts.reconnectDelayMs),
+    );
+    this.failures += 1;
+    this.log.warn({ err: message, wasConnected, retryInMs: delay }, 'board lost; reconnecting');
     this.emit('disconnected', message);
     this.reconnectTimer = setTimeout(() => {
       this.reconnects += 1;
       this.connect();
-    }, this.opts.reconnectDelayMs);
+    }, delay);
   }
 
   /** Forgets the current connection's components; events of that connection are ignored from now on. */
@@ -370,3 +379,7 @@ function sirenSwitch(board: five.Board, io: BoardIO, spec: SirenSpec): SirenSwit
     off: () => (component instanceof five.Relay ? component.open() : component.off()),
   };
 }
+
+/** serialport's messages already start with "Error: "; say it once. */
+const errorText = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).replace(/^Error: /, '');

@@ -2,18 +2,18 @@
 // server, central worker and API: SIGKILLed mid-alarm and started again, it puts the sirens back where the
 // session wants them, and the session stays exactly one.
 import '../support/quiet-runtime';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
+import { killed, spawnBuilt } from '../support/processes';
 import { ownerToken, testHome } from '../support/test-config';
 
 const root = resolve(__dirname, '../..');
 const gatewayMain = resolve(root, 'dist/gateway/main.js');
-const artifacts = resolve(root, 'test-artifacts');
 const HOME = 'home-edge';
 const GATEWAY_ID = 'edge-1';
 const SIRENS = [7, 8];
@@ -30,12 +30,10 @@ let gatewayUrl: string;
 const gateways = new Set<ChildProcess>();
 
 function startGateway(name: string): ChildProcess {
-  mkdirSync(artifacts, { recursive: true });
-  const log = openSync(join(artifacts, `gateway-${name}.log`), 'w');
-  const child = spawn(process.execPath, [gatewayMain], {
-    stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
+  return spawnBuilt(
+    gatewayMain,
+    `gateway-${name}`,
+    {
       SESSIONFLOW_CONFIG_FILE: configFile,
       TEMPORAL_ADDRESS: stack.server.address,
       TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
@@ -43,16 +41,8 @@ function startGateway(name: string): ChildProcess {
       GATEWAY_HTTP_PORT: new URL(gatewayUrl).port,
       LOG_FORMAT: 'json',
     },
-  });
-  gateways.add(child);
-  child.once('exit', () => gateways.delete(child));
-  return child;
-}
-
-async function killed(child: ChildProcess) {
-  const exit = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exit;
+    gateways,
+  );
 }
 
 /** The gateway's own status: board connection, desired state and (simulated) pin levels. */
