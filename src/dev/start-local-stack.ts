@@ -105,8 +105,8 @@ async function main() {
     await temporal.close();
     worker.shutdown();
     await workerRun;
-    deps.sirens.close();
     if (gatewayHttp) await stopWebServer(gatewayHttp);
+    await deps.gateway.stop();
     await gatewayClientOfWorker.connection.close();
     await devServer?.stop();
     logger.info('stopped cleanly');

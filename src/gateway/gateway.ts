@@ -2,6 +2,7 @@
 // detector edges into smoke events (signalWithStart with the gateway's own client identity), and learns
 // the desired siren state from the sessions themselves whenever it starts — so a restarted gateway
 // puts the sirens back where the running sessions want them.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../config/config';
 import type { Logger } from '../config/logger';
@@ -50,6 +51,7 @@ export class Gateway implements SirenBank {
   private readonly log: Logger;
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private readonly abort = new AbortController();
   private eventsPending = 0;
   private eventsSent = 0;
   private readonly inflight = new Set<Promise<void>>();
@@ -136,8 +138,18 @@ export class Gateway implements SirenBank {
 
   close(): void {
     this.stopped = true;
+    this.abort.abort();
     for (const t of this.timers) clearInterval(t);
     this.bank.close();
+  }
+
+  /**
+   * Closes and lets in-flight Temporal calls end (bounded) before the caller closes the client's
+   * connection: the SDK's gRPC retry timer throws if it fires on a closed channel.
+   */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    this.close();
+    await Promise.race([this.settled(), sleep(timeoutMs)]);
   }
 
   private logStatus() {
@@ -234,7 +246,7 @@ export class Gateway implements SirenBank {
       } catch (err) {
         if (this.stopped || !persist) throw err;
         this.log.warn({ err: (err as Error).message, retryInMs: delay }, `${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay, this.abort.signal).catch(() => undefined);
         if (this.stopped) throw err;
         delay = Math.min(delay * 2, 10_000);
       }

@@ -70,8 +70,8 @@ async function main() {
   logger.info({ gatewayId, taskQueue, homes: homeIds, address: config.temporal.address }, 'gateway running');
   // The SDK's runtime drains the worker on SIGINT/SIGTERM; run() then returns.
   await worker.run();
-  gateway.close();
   if (http) await stopWebServer(http);
+  await gateway.stop();
   await client.connection.close();
   await connection.close();
   logger.info('gateway stopped');

@@ -28,8 +28,8 @@ async function main() {
     'worker running',
   );
   await worker.run();
-  deps.sirens.close();
   if (gatewayHttp) await stopWebServer(gatewayHttp);
+  await deps.gateway.stop();
   await client.connection.close();
   logger.info('worker stopped');
 }
