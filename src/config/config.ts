@@ -19,6 +19,57 @@ const tokenSchema = z
   })
   .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
+const shopTokenSchema = z
+  .object({
+    /** Staff tokens see and move every order; a customer token's name is the customer id of its orders. */
+    name: id,
+    role: z.enum(['staff', 'customer']),
+    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+      .optional(),
+  })
+  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+
+const seconds = (def: number) =>
+  z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(def);
+
+const pizzaSchema = z
+  .object({
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
+      .default('EUR'),
+    menu: z
+      .record(id, z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }))
+      .default({
+        margherita: { name: 'Margherita', priceCents: 900 },
+        pepperoni: { name: 'Pepperoni', priceCents: 1100 },
+        quattro: { name: 'Quattro Formaggi', priceCents: 1250 },
+        cola: { name: 'Cola 0.5 l', priceCents: 300 },
+      }),
+    paymentTimeoutSeconds: seconds(15 * 60),
+    deliveryPromiseSeconds: seconds(45 * 60),
+    estimates: z
+      .object({
+        kitchenSeconds: seconds(10 * 60),
+        bakingSeconds: seconds(12 * 60),
+        deliverySeconds: seconds(20 * 60),
+      })
+      .prefault({}),
+    /** Orders without a customer token; they get an order-scoped token instead. */
+    guestOrders: z.boolean().default(true),
+    /** Signs order-scoped tokens and request digests; without it they change at every API restart. */
+    orderTokenSecret: z.string().min(32, 'orderTokenSecret needs at least 32 characters').optional(),
+    tokens: z.array(shopTokenSchema).default([]),
+  })
+  .prefault({});
+
 const sirenSchema = z.object({
   pin: z.union([z.number().int().min(2).max(19), z.string().regex(/^A[0-5]$/)]).default(13),
   component: z.enum(['relay', 'led']).default('relay'),
@@ -89,20 +140,27 @@ const configSchema = z.object({
     })
     .prefault({}),
   homes: z.record(id, homeSchema).default({}),
+  pizza: pizzaSchema,
+  payments: z.object({ provider: z.literal('fake').default('fake') }).prefault({}),
 });
 
 type RawConfig = z.output<typeof configSchema>;
 type RawHome = RawConfig['homes'][string];
+type RawPizza = RawConfig['pizza'];
 
-export interface TokenEntry {
+export interface TokenEntry<R extends string = 'device' | 'owner'> {
   name: string;
-  role: 'device' | 'owner';
+  role: R;
   /** sha256 of the token, hex. */
   sha256: string;
 }
 
 export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
-export type Config = Omit<RawConfig, 'homes'> & { homes: Record<string, HomeConfig> };
+export type PizzaConfig = Omit<RawPizza, 'tokens'> & { tokens: TokenEntry<'staff' | 'customer'>[] };
+export type Config = Omit<RawConfig, 'homes' | 'pizza'> & {
+  homes: Record<string, HomeConfig>;
+  pizza: PizzaConfig;
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -135,6 +193,10 @@ export const configEnvVars = {
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
   BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
+  PIZZA_PAYMENT_TIMEOUT_SECONDS: 'pizza.paymentTimeoutSeconds',
+  PIZZA_DELIVERY_PROMISE_SECONDS: 'pizza.deliveryPromiseSeconds',
+  PIZZA_ORDER_TOKEN_SECRET: 'pizza.orderTokenSecret',
+  SESSIONFLOW_SHOP_TOKENS_JSON: 'pizza.tokens as JSON, for container deployments',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -145,6 +207,7 @@ function envOverrides(env: Env): Record<string, unknown> {
   const num = (v: string | undefined) => (str(v) === undefined ? undefined : Number(v));
   const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
+  const shopTokensJson = str(env.SESSIONFLOW_SHOP_TOKENS_JSON);
   return {
     temporal: {
       address: str(env.TEMPORAL_ADDRESS),
@@ -171,6 +234,12 @@ function envOverrides(env: Env): Record<string, unknown> {
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
+    pizza: {
+      paymentTimeoutSeconds: num(env.PIZZA_PAYMENT_TIMEOUT_SECONDS),
+      deliveryPromiseSeconds: num(env.PIZZA_DELIVERY_PROMISE_SECONDS),
+      orderTokenSecret: str(env.PIZZA_ORDER_TOKEN_SECRET),
+      tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
+    },
   };
 }
 
@@ -203,18 +272,20 @@ export function parseConfig(raw: unknown): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const hashed = <R extends string>(t: { name: string; role: R; token?: string; sha256?: string }) => ({
+    name: t.name,
+    role: t.role,
+    sha256: t.sha256 ?? sha256Hex(t.token!),
+  });
   const homes: Record<string, HomeConfig> = {};
   for (const [homeId, home] of Object.entries(parsed.data.homes)) {
     homes[homeId] = {
       ...home,
-      tokens: home.tokens.map((t) => ({
-        name: t.name,
-        role: t.role,
-        sha256: t.sha256 ?? sha256Hex(t.token!),
-      })),
+      tokens: home.tokens.map(hashed),
     };
   }
-  return { ...parsed.data, homes };
+  const pizza = { ...parsed.data.pizza, tokens: parsed.data.pizza.tokens.map(hashed) };
+  return { ...parsed.data, homes, pizza };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -235,4 +306,16 @@ export function loadConfig(env: Env = process.env): Config {
 export function cancelWindowMs(config: Config, homeId: string): number {
   const home = config.homes[homeId];
   return (home?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds) * 1000;
+}
+
+/** An order's durations, from configuration. */
+export function orderTiming(config: Config) {
+  const { paymentTimeoutSeconds, deliveryPromiseSeconds, estimates } = config.pizza;
+  return {
+    paymentTimeoutMs: paymentTimeoutSeconds * 1000,
+    deliveryPromiseMs: deliveryPromiseSeconds * 1000,
+    kitchenMs: estimates.kitchenSeconds * 1000,
+    bakingMs: estimates.bakingSeconds * 1000,
+    deliveryMs: estimates.deliverySeconds * 1000,
+  };
 }

@@ -5,10 +5,13 @@ import { DedupingNotifier, LogNotifier, WebhookNotifier, type Notifier } from '.
 import { JohnnyFiveSirenBank } from '../hardware/siren-bank';
 import { SimulatedIO } from '../hardware/simulated-io';
 import type { ActivityDeps } from '../activities';
+import { FakePaymentProvider } from '../activities/payment-provider';
 
 export interface BuiltActivityDeps extends ActivityDeps {
   /** The simulated boards by home, created on first use: the demo and tests read their pins. */
   simulatedBoards: Map<string, SimulatedIO>;
+  /** The only provider so far; tests count its charges and refunds. */
+  payments: FakePaymentProvider;
 }
 
 export function buildActivityDeps(config: Config, logger: Logger): BuiltActivityDeps {
@@ -27,7 +30,13 @@ export function buildActivityDeps(config: Config, logger: Logger): BuiltActivity
     readyTimeoutMs: config.board.readyTimeoutMs,
     logger: logger.child({ component: 'sirens' }),
   });
-  return { sirens, notifier: buildNotifier(config, logger), homes: config.homes, simulatedBoards };
+  return {
+    sirens,
+    notifier: buildNotifier(config, logger),
+    homes: config.homes,
+    simulatedBoards,
+    payments: new FakePaymentProvider(),
+  };
 }
 
 export function buildNotifier(config: Config, logger: Logger): Notifier {

@@ -5,7 +5,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -34,8 +33,8 @@ import {
   type SmokeAlarmActivities,
   type SmokeAlarmInput,
   type SmokeEvent,
-  type StepRecord,
 } from '../shared/smoke-alarm';
+import { StepRunner, iso } from './step-runner';
 
 // A siren command retries for as long as the session wants that state; a newer command cancels it.
 const siren = proxyActivities<SmokeAlarmActivities>({
@@ -49,14 +48,6 @@ const escalation = proxyActivities<SmokeAlarmActivities>({
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
 });
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Activity failures wrap the real error as their cause: show that one. */
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? err.cause.message : err.message;
-}
 
 /** The caller's name is recorded in the session for audit: reject a malformed one outright. */
 function checkActor(actor: Actor) {
@@ -101,7 +92,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     endedBy: null,
   };
   const lateEvents: SmokeEvent[] = [];
-  const inflight = new Set<Promise<void>>();
+  const steps = new StepRunner<AlarmStep>(s.steps);
   let sirenScope: CancellationScope | undefined;
 
   const publish = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
@@ -113,34 +104,6 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   };
   const decision = (): AlarmDecision => ({ state: s.state, outcome: s.outcome });
 
-  /** Runs one side effect as a recorded step; never rejects, so a failure cannot stall the story. */
-  function runStep(step: AlarmStep, act: () => Promise<void>): Promise<void> {
-    const rec: StepRecord = {
-      step,
-      status: 'pending',
-      startedAt: iso(Date.now()),
-      completedAt: null,
-      error: null,
-    };
-    s.steps.push(rec);
-    const done: Promise<void> = act()
-      .then(
-        () => {
-          rec.status = 'done';
-        },
-        (err: unknown) => {
-          rec.status = isCancellation(err) ? 'cancelled' : 'failed';
-          rec.error = describeError(err);
-        },
-      )
-      .finally(() => {
-        rec.completedAt = iso(Date.now());
-        inflight.delete(done);
-      });
-    inflight.add(done);
-    return done;
-  }
-
   function notify(
     step: AlarmStep,
     send: (n: NotificationInput) => Promise<void>,
@@ -148,14 +111,14 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   ): Promise<void> {
     // Same key on every retry and after continue-as-new: the channel sends it at most once.
     const idempotencyKey = `${s.sessionId}/${s.openedInRun}/${step}`;
-    return runStep(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
+    return steps.run(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
   }
 
   function driveSiren(on: boolean, via: SmokeAlarmActivities): Promise<void> {
     sirenScope?.cancel();
     const scope = new CancellationScope();
     sirenScope = scope;
-    return runStep(on ? 'siren-on' : 'siren-off', async () => {
+    return steps.run(on ? 'siren-on' : 'siren-off', async () => {
       await scope.run(() => via.setSiren({ homeId: s.homeId, on }));
       s.siren = on ? 'on' : 'off';
     });
@@ -237,7 +200,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   const mustRollOver = () => {
     const { continueAsNewSuggested, historyLength } = workflowInfo();
     return (
-      (continueAsNewSuggested || historyLength > historyLimit) && inflight.size === 0 && allHandlersFinished()
+      (continueAsNewSuggested || historyLength > historyLimit) && steps.pending === 0 && allHandlersFinished()
     );
   };
   const rollOver = () => {
@@ -288,7 +251,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       : notify('notify-resolved', wrapUp.notifyOwner, `All-clear at ${s.homeId} given by ${by}; siren off.`),
   ]);
   // Escalation messages still retrying are part of this session: finish them before closing.
-  await condition(() => inflight.size === 0 && allHandlersFinished());
+  await condition(() => steps.pending === 0 && allHandlersFinished());
 
   if (lateEvents.length > 0) {
     log.warn('smoke events arrived while the session was ending: opening the next session', {
