@@ -6,31 +6,20 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
 
-const tokenSchema = z
-  .object({
-    /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
-    name: id,
-    role: z.enum(['device', 'owner']),
-    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
-    sha256: z
-      .string()
-      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
-      .optional(),
-  })
-  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
-
-const shopTokenSchema = z
-  .object({
-    /** Staff tokens see and move every order; a customer token's name is the customer id of its orders. */
-    name: id,
-    role: z.enum(['staff', 'customer']),
-    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
-    sha256: z
-      .string()
-      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
-      .optional(),
-  })
-  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+/** A bearer token entry: kept as its sha256 (or given plain in dev configs and hashed on load). */
+const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
+  z
+    .object({
+      /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
+      name: id,
+      role: z.enum(roles),
+      token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+      sha256: z
+        .string()
+        .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+        .optional(),
+    })
+    .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
 const seconds = (def: number) =>
   z
@@ -66,7 +55,8 @@ const pizzaSchema = z
     guestOrders: z.boolean().default(true),
     /** Signs order-scoped tokens and request digests; without it they change at every API restart. */
     orderTokenSecret: z.string().min(32, 'orderTokenSecret needs at least 32 characters').optional(),
-    tokens: z.array(shopTokenSchema).default([]),
+    /** Staff see and move every order; a customer token's name is the customer id of its orders. */
+    tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
   })
   .prefault({});
 
@@ -82,7 +72,7 @@ const homeSchema = z.object({
   owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
   emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
   siren: sirenSchema.default({ pin: 13, component: 'relay' }),
-  tokens: z.array(tokenSchema).default([]),
+  tokens: z.array(tokenSchema(['device', 'owner'])).default([]),
 });
 
 const configSchema = z.object({

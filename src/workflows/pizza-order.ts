@@ -29,7 +29,6 @@ import {
   staffEventSteps,
   type CancelReason,
   type CancelRequest,
-  type OrderActor,
   type OrderState,
   type OrderStatus,
   type PayRequest,
@@ -37,6 +36,7 @@ import {
   type PizzaOrderInput,
   type StaffEvent,
 } from '../shared/pizza-order';
+import { checkActor, refuse } from './requests';
 import { StepRunner, describeError, iso } from './step-runner';
 
 const nonRetryableErrorTypes = orderNonRetryableErrorTypes;
@@ -62,16 +62,7 @@ const notices = proxyActivities<PizzaOrderActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
 });
 
-const refuse = (type: string, message: string) =>
-  ApplicationFailure.create({ type, message, nonRetryable: true });
-
 const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency}`;
-
-function checkActor(actor: OrderActor) {
-  if (typeof actor?.by !== 'string' || actor.by.length === 0 || actor.by.length > 100) {
-    throw refuse(OrderRefusal.badRequest, 'by must be a short string');
-  }
-}
 
 export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderStatus> {
   const { orderId, timing, currency } = input;

@@ -1,6 +1,5 @@
 // The smoke-alarm session as plain async code: one workflow per home, opened by the first smoke event.
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -34,6 +33,7 @@ import {
   type SmokeAlarmInput,
   type SmokeEvent,
 } from '../shared/smoke-alarm';
+import { checkActor, refuse } from './requests';
 import { StepRunner, iso } from './step-runner';
 
 // A siren command retries for as long as the session wants that state; a newer command cancels it.
@@ -48,17 +48,6 @@ const escalation = proxyActivities<SmokeAlarmActivities>({
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
 });
-
-/** The caller's name is recorded in the session for audit: reject a malformed one outright. */
-function checkActor(actor: Actor) {
-  if (typeof actor?.by !== 'string' || actor.by.length === 0 || actor.by.length > 100) {
-    throw ApplicationFailure.create({
-      type: 'BadRequest',
-      message: 'actor.by must be a short string',
-      nonRetryable: true,
-    });
-  }
-}
 
 export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus> {
   const info = workflowInfo();
@@ -159,8 +148,6 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       escalate('second-detector', 'smokeDetected');
   }
 
-  const refuse = (type: string, message: string) =>
-    ApplicationFailure.create({ type, message, nonRetryable: true });
   const endedRefusal = () => refuse(AlarmRefusal.alreadyEnded, `the alarm already ended (${s.outcome})`);
 
   setHandler(alarmStatusQuery, () => s);

@@ -1,11 +1,9 @@
 // The pizza-order story on the time-skipping test server: real workflow, real activities (the fake
 // payment provider, webhook notices to a real HTTP sink), timers of minutes skipped.
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
-import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { createActivities } from '../../src/activities';
 import { orderTiming } from '../../src/config/config';
 import {
   cancelOrderUpdate,
@@ -20,52 +18,39 @@ import {
   type OrderStatus,
   type PizzaOrderInput,
 } from '../../src/shared/pizza-order';
-import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
+import type { BuiltActivityDeps } from '../../src/worker/activity-deps';
 import type { pizzaOrderWorkflow } from '../../src/workflows/pizza-order';
-import { eventually as pollUntil } from '../support/eventually';
-import { testLogger } from '../support/silent-logger';
-import { timeSkippingServerExecutable } from '../support/temporal-binaries';
 import { testConfig } from '../support/test-config';
 import { WebhookSink } from '../support/webhook-sink';
-import { testWorkflowBundle } from '../support/workflow-bundle';
+import {
+  eventuallyTrue as eventually,
+  refusal,
+  startTimeSkippingWorld,
+  type TimeSkippingWorld,
+} from '../support/time-skipping';
 
+let world: TimeSkippingWorld;
 let env: TestWorkflowEnvironment;
 let sink: WebhookSink;
 let deps: BuiltActivityDeps;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `pizza-order-wf-${randomUUID()}`;
-const config = testConfig({ taskQueue, homes: [] });
-const timing = orderTiming(config);
+let taskQueue: string;
+const timing = orderTiming(testConfig({ taskQueue: 'unused', homes: [] }));
 const MINUTE = 60_000;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: timeSkippingServerExecutable() },
-  });
-  sink = await new WebhookSink().start();
-  deps = buildActivityDeps(testConfig({ taskQueue, homes: [], webhookUrl: sink.url }), testLogger);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: testWorkflowBundle(),
-    activities: createActivities(deps),
-  });
-  running = worker.run();
+  world = await startTimeSkippingWorld({ name: 'pizza-order-wf' });
+  ({ env, sink, deps, taskQueue } = world);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await sink?.stop();
-  await env?.teardown();
+  await world?.stop();
 });
 
 type OrderHandle = WorkflowHandle<typeof pizzaOrderWorkflow>;
 
 async function placeOrder(): Promise<{ orderId: string; handle: OrderHandle; total: number }> {
   const orderId = randomUUID().replace(/-/g, '').slice(0, 24);
-  const priced = priceOrder(config.pizza.menu, [
+  const priced = priceOrder(world.config.pizza.menu, [
     { sku: 'margherita', qty: 2 },
     { sku: 'cola', qty: 1 },
   ]);
@@ -99,18 +84,6 @@ const delivery = (h: OrderHandle, event: DeliveryEvent) =>
   h.executeUpdate(deliveryEventUpdate, { args: [{ by: 'driver', event }] });
 const cancel = (h: OrderHandle, by = 'ada', reason: 'customer' | 'staff' = 'customer') =>
   h.executeUpdate(cancelOrderUpdate, { args: [{ by, reason }] });
-const eventually = (pred: () => Promise<boolean>, timeoutMs = 10_000) =>
-  pollUntil(pred, (holds) => holds, timeoutMs);
-
-/** The refusal's type, after checking that the update really was refused. */
-async function refusal(p: Promise<unknown>): Promise<string | undefined> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  return ((err as WorkflowUpdateFailedError).cause as { type?: string } | undefined)?.type;
-}
 
 /** A refused request must leave the order exactly as it was. */
 async function expectUnchanged(h: OrderHandle, before: OrderStatus) {
