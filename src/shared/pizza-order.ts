@@ -1,7 +1,7 @@
 // Pizza-order session: the definitions shared by the workflow, the worker and the API.
 // Sandbox-safe: imported by workflow code, so no Node built-ins and no I/O here.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { SessionModel, type SessionStep } from './session-model';
+import { SessionModel, type SessionStep, type TransitionTaken } from './session-model';
 
 export const PIZZA_ORDER_KIND = 'pizza-order';
 
@@ -129,6 +129,8 @@ export interface OrderStatus {
   requestDigest: string;
   timeline: TimelineEntry[];
   steps: SessionStep[];
+  /** Every state change so far, in order. */
+  path: TransitionTaken[];
 }
 
 /** Who asked, by token *name* (never the token itself). */

@@ -50,3 +50,11 @@ export interface SessionStep<S extends string = string> {
   completedAt: string | null;
   error: string | null;
 }
+
+/** A transition a session took, as its status shows it: the path drawn on its state diagram. */
+export interface TransitionTaken {
+  from: string;
+  to: string;
+  on: string;
+  at: string;
+}

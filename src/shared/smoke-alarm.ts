@@ -1,7 +1,7 @@
 // Smoke-alarm session: the definitions shared by the workflow, the worker and the API.
 // Sandbox-safe: imported by workflow code, so no Node built-ins and no I/O here.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { SessionModel, type SessionStep } from './session-model';
+import { SessionModel, type SessionStep, type TransitionTaken } from './session-model';
 
 export const SMOKE_ALARM_KIND = 'smoke-alarm';
 
@@ -68,6 +68,8 @@ export interface AlarmStatus {
   detectors: DetectorRecord[];
   escalation: { reason: EscalationReason; at: string } | null;
   steps: StepRecord[];
+  /** Every state change so far, in order (carried across continue-as-new). */
+  path: TransitionTaken[];
   siren: 'on' | 'off' | 'unknown';
   endedAt: string | null;
   endedBy: string | null;

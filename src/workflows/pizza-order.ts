@@ -88,6 +88,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
     requestDigest: input.requestDigest,
     timeline: [{ at: iso(placedAtMs), event: 'placed', by: input.customerId }],
     steps: [],
+    path: [],
   };
   const steps = new StepRunner<string>(s.steps);
   /** One charge at a time; a declined charge is a finished attempt, the next one gets a new key. */
@@ -98,8 +99,10 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
     if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
   };
   const move = (to: OrderState, on: string, event: string, by: string | null) => {
-    s.state = pizzaOrderModel.move(s.state, to, on);
+    const from = s.state;
+    s.state = pizzaOrderModel.move(from, to, on);
     const now = Date.now();
+    s.path.push({ from, to, on, at: iso(now) });
     s.timeline.push({ at: iso(now), event, by });
     const eta = estimateDelivery(to, now, timing);
     s.eta = eta === null ? null : iso(eta);

@@ -64,7 +64,8 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     },
   });
 
-  const s: AlarmStatus = input.carried ?? {
+  // A session carried over from a version without `path` starts its path here.
+  const s: AlarmStatus = input.carried ? { ...input.carried, path: input.carried.path ?? [] } : {
     sessionId: info.workflowId,
     openedInRun: info.runId,
     homeId: input.homeId,
@@ -76,6 +77,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     detectors: [],
     escalation: null,
     steps: [],
+    path: [],
     siren: 'unknown',
     endedAt: null,
     endedBy: null,
@@ -88,7 +90,9 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
   };
   const move = (to: AlarmState, on: string) => {
-    s.state = smokeAlarmModel.move(s.state, to, on);
+    const from = s.state;
+    s.state = smokeAlarmModel.move(from, to, on);
+    s.path.push({ from, to, on, at: iso(Date.now()) });
     publish([{ key: SessionState, value: s.state }]);
   };
   const decision = (): AlarmDecision => ({ state: s.state, outcome: s.outcome });

@@ -6,6 +6,7 @@ import '../support/quiet-runtime';
 import { randomUUID } from 'node:crypto';
 import { orderTiming } from '../../src/config/config';
 import {
+  pizzaOrderModel,
   cancelOrderUpdate,
   deliveryEventUpdate,
   kitchenEventUpdate,
@@ -24,6 +25,7 @@ import { testConfig } from '../support/test-config';
 import { WebhookSink } from '../support/webhook-sink';
 import {
   eventuallyTrue as eventually,
+  expectModelCovered,
   refusal,
   startTimeSkippingWorld,
   type TimeSkippingWorld,
@@ -236,6 +238,22 @@ describe('pizza-order workflow', () => {
     ]);
   });
 
+  test.each([
+    ['paid', []],
+    ['baking', ['accepted', 'in-oven']],
+    ['ready', ['accepted', 'in-oven', 'baked']],
+  ] as const)(
+    'When a %s order is cancelled, then it is refunded once',
+    async (_state, kitchenSteps: readonly KitchenEvent[]) => {
+      const { orderId, handle, total } = await placeOrder();
+      await pay(handle, total);
+      for (const e of kitchenSteps) await kitchen(handle, e);
+      expect((await cancel(handle)).state).toBe('cancelled');
+      expect((await handle.result()).refund?.status).toBe('done');
+      expect(refundsFor(orderId)).toHaveLength(1);
+    },
+  );
+
   test('When an unpaid order is cancelled, then nothing is refunded', async () => {
     const { orderId, handle } = await placeOrder();
     const answer = await cancel(handle, 'shop', 'staff');
@@ -307,5 +325,9 @@ describe('pizza-order workflow', () => {
     await expectUnchanged(handle, paid);
     await kitchen(handle, 'accepted');
     expect(await refusal(kitchen(handle, 'accepted'))).toBe('out-of-order');
+  });
+
+  test('When the whole story suite has run, then it took every declared transition and no other', async () => {
+    expectModelCovered(pizzaOrderModel, await world.transitionsTaken());
   });
 });

@@ -4,6 +4,7 @@ import { type WorkflowHandle, type WorkflowHandleWithSignaledRunId } from '@temp
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
 import {
+  smokeAlarmModel,
   alarmStatusQuery,
   allClearUpdate,
   cancelAlarmUpdate,
@@ -17,6 +18,7 @@ import type { smokeAlarmWorkflow } from '../../src/workflows/smoke-alarm';
 import { WebhookSink } from '../support/webhook-sink';
 import {
   eventuallyTrue as eventually,
+  expectModelCovered,
   refusal,
   startTimeSkippingWorld,
   type TimeSkippingWorld,
@@ -280,5 +282,9 @@ describe('smoke-alarm workflow', () => {
     expect(msBetween(escalated.cancelDeadline, escalated.escalation!.at)).toBeLessThan(1_000);
     await latest.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
     await latest.result();
+  });
+
+  test('When the whole story suite has run, then it took every declared transition and no other', async () => {
+    expectModelCovered(smokeAlarmModel, await world.transitionsTaken());
   });
 });
