@@ -7,6 +7,7 @@ import { errorHandler, notFoundRoute } from './errors';
 import { healthRoutes } from './routes/health';
 import { pizzaOrderRoutes } from './routes/pizza-order';
 import { smokeAlarmRoutes } from './routes/smoke-alarm';
+import { uiRoutes } from './routes/ui';
 import type { TemporalGateway } from './temporal-gateway';
 
 export interface AppDeps {
@@ -47,6 +48,7 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   }
   const orderTokens = new OrderTokens(config.pizza.orderTokenSecret);
   app.use(pizzaOrderRoutes({ config, temporal, authority, orderTokens }));
+  app.use(uiRoutes({ config, temporal, authority }));
 
   app.use(notFoundRoute);
   app.use(errorHandler(logger));

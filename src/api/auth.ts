@@ -7,7 +7,8 @@ import { forbidden, unauthorized } from './errors';
 
 export type HomeRole = 'device' | 'owner';
 export type ShopRole = 'staff' | 'customer';
-export type Role = HomeRole | ShopRole;
+/** Monitoring-centre operators: every session, acting as owner or staff. */
+export type Role = HomeRole | ShopRole | 'operator';
 
 export interface Principal {
   /** Set for home tokens (device/owner); shop tokens (staff/customer) have none. */
@@ -27,13 +28,14 @@ export class TokenAuthority {
   // Keyed by digest: lookup time depends on the digest, which reveals nothing usable about valid tokens.
   private readonly byDigest = new Map<string, Principal & { digest: Buffer }>();
 
-  constructor(config: Pick<Config, 'homes' | 'pizza'>) {
+  constructor(config: Pick<Config, 'homes' | 'pizza' | 'operators'>) {
     const add = (p: Principal, sha256: string) =>
       this.byDigest.set(sha256, { ...p, digest: Buffer.from(sha256, 'hex') });
     for (const [homeId, home] of Object.entries(config.homes)) {
       for (const t of home.tokens) add({ homeId, role: t.role, name: t.name }, t.sha256);
     }
     for (const t of config.pizza.tokens) add({ role: t.role, name: t.name }, t.sha256);
+    for (const t of config.operators) add({ role: t.role, name: t.name }, t.sha256);
   }
 
   identify(token: string): Principal | undefined {
@@ -98,9 +100,11 @@ export function requireHomeRole(authority: TokenAuthority, role: HomeRole): Requ
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       return next(unauthorized('unknown token'));
     }
-    if (principal.homeId !== req.params.homeId)
+    // An operator may do what an owner does, in any home; never what a device does.
+    const asOperator = principal.role === 'operator' && role === 'owner';
+    if (!asOperator && principal.homeId !== req.params.homeId)
       return next(forbidden('this token is not valid for this home'));
-    if (principal.role !== role) return next(forbidden(`this route needs a ${role} token`));
+    if (!asOperator && principal.role !== role) return next(forbidden(`this route needs a ${role} token`));
     req.principal = principal;
     next();
   };

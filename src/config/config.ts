@@ -131,6 +131,14 @@ const configSchema = z.object({
     .prefault({}),
   homes: z.record(id, homeSchema).default({}),
   pizza: pizzaSchema,
+  /** Monitoring-centre operators: see every session in /ui and may act as an owner or staff would. */
+  operators: z.array(tokenSchema(['operator'])).default([]),
+  ui: z
+    .object({
+      /** Base URL of the Temporal Web UI, for links from a session page (npm start sets it). */
+      temporalWebUrl: z.url().optional(),
+    })
+    .prefault({}),
   payments: z.object({ provider: z.literal('fake').default('fake') }).prefault({}),
 });
 
@@ -147,9 +155,10 @@ export interface TokenEntry<R extends string = 'device' | 'owner'> {
 
 export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
 export type PizzaConfig = Omit<RawPizza, 'tokens'> & { tokens: TokenEntry<'staff' | 'customer'>[] };
-export type Config = Omit<RawConfig, 'homes' | 'pizza'> & {
+export type Config = Omit<RawConfig, 'homes' | 'pizza' | 'operators'> & {
   homes: Record<string, HomeConfig>;
   pizza: PizzaConfig;
+  operators: TokenEntry<'operator'>[];
 };
 
 export class ConfigError extends Error {
@@ -187,6 +196,8 @@ export const configEnvVars = {
   PIZZA_DELIVERY_PROMISE_SECONDS: 'pizza.deliveryPromiseSeconds',
   PIZZA_ORDER_TOKEN_SECRET: 'pizza.orderTokenSecret',
   SESSIONFLOW_SHOP_TOKENS_JSON: 'pizza.tokens as JSON, for container deployments',
+  SESSIONFLOW_OPERATORS_JSON: 'operators as JSON, for container deployments',
+  TEMPORAL_WEB_URL: 'ui.temporalWebUrl',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -198,6 +209,7 @@ function envOverrides(env: Env): Record<string, unknown> {
   const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
   const shopTokensJson = str(env.SESSIONFLOW_SHOP_TOKENS_JSON);
+  const operatorsJson = str(env.SESSIONFLOW_OPERATORS_JSON);
   return {
     temporal: {
       address: str(env.TEMPORAL_ADDRESS),
@@ -230,6 +242,8 @@ function envOverrides(env: Env): Record<string, unknown> {
       orderTokenSecret: str(env.PIZZA_ORDER_TOKEN_SECRET),
       tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
     },
+    operators: operatorsJson ? parseJson(operatorsJson, 'SESSIONFLOW_OPERATORS_JSON') : undefined,
+    ui: { temporalWebUrl: str(env.TEMPORAL_WEB_URL) },
   };
 }
 
@@ -275,7 +289,7 @@ export function parseConfig(raw: unknown): Config {
     };
   }
   const pizza = { ...parsed.data.pizza, tokens: parsed.data.pizza.tokens.map(hashed) };
-  return { ...parsed.data, homes, pizza };
+  return { ...parsed.data, homes, pizza, operators: parsed.data.operators.map(hashed) };
 }
 
 export function loadConfig(env: Env = process.env): Config {

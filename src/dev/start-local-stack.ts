@@ -38,6 +38,7 @@ function ensureLocalConfig(file: string): void {
         ],
       },
     },
+    operators: [{ name: 'demo-operator', role: 'operator', token: token() }],
     pizza: {
       orderTokenSecret: randomBytes(32).toString('base64url'),
       tokens: [
@@ -84,6 +85,7 @@ async function main() {
       logFile: resolve(dataDir, 'temporal-server.log'),
     });
     env.TEMPORAL_ADDRESS = devServer.address;
+    if (devServer.uiUrl) env.TEMPORAL_WEB_URL ??= devServer.uiUrl;
   }
   const config = loadConfig(env);
 
@@ -132,6 +134,7 @@ function printBanner(
   const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
     homes?: Record<string, { tokens?: Tokens }>;
     pizza?: { tokens?: Tokens };
+    operators?: Tokens;
   };
   const plain = (tokens: Tokens | undefined, role: string) =>
     tokens?.find((t) => t.role === role)?.token ?? `<${role} token>`;
@@ -139,6 +142,7 @@ function printBanner(
   const owner = plain(raw.homes?.[DEMO_HOME]?.tokens, 'owner');
   const customer = plain(raw.pizza?.tokens, 'customer');
   const staff = plain(raw.pizza?.tokens, 'staff');
+  const operator = raw.operators?.find((t) => t.role === 'operator')?.token;
   const json = `-H 'Content-Type: application/json'`;
   const order = JSON.stringify({
     items: [{ sku: 'margherita', qty: 2 }],
@@ -150,6 +154,7 @@ function printBanner(
     '',
     'sessionflow is running',
     `  API            ${apiUrl}`,
+    `  Sessions UI    ${apiUrl}/ui${operator ? `#token=${operator}` : ''}   (state diagrams, timers, actions)`,
     `  Temporal UI    ${uiUrl ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : '(attached to ' + config.temporal.address + ')'}`,
     `  Temporal gRPC  ${config.temporal.address}   task queue: ${config.temporal.taskQueue}`,
     `  Config         ${configFile}`,

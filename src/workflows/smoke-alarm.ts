@@ -65,23 +65,25 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   });
 
   // A session carried over from a version without `path` starts its path here.
-  const s: AlarmStatus = input.carried ? { ...input.carried, path: input.carried.path ?? [] } : {
-    sessionId: info.workflowId,
-    openedInRun: info.runId,
-    homeId: input.homeId,
-    state: smokeAlarmModel.decl.initial,
-    outcome: null,
-    startedAt: iso(Date.now()),
-    cancelWindowSeconds: input.cancelWindowMs / 1000,
-    cancelDeadline: iso(Date.now() + input.cancelWindowMs),
-    detectors: [],
-    escalation: null,
-    steps: [],
-    path: [],
-    siren: 'unknown',
-    endedAt: null,
-    endedBy: null,
-  };
+  const s: AlarmStatus = input.carried
+    ? { ...input.carried, path: input.carried.path ?? [] }
+    : {
+        sessionId: info.workflowId,
+        openedInRun: info.runId,
+        homeId: input.homeId,
+        state: smokeAlarmModel.decl.initial,
+        outcome: null,
+        startedAt: iso(Date.now()),
+        cancelWindowSeconds: input.cancelWindowMs / 1000,
+        cancelDeadline: iso(Date.now() + input.cancelWindowMs),
+        detectors: [],
+        escalation: null,
+        steps: [],
+        path: [],
+        siren: 'unknown',
+        endedAt: null,
+        endedBy: null,
+      };
   const lateEvents: SmokeEvent[] = [];
   const steps = new StepRunner<AlarmStep>(s.steps);
   let sirenScope: CancellationScope | undefined;

@@ -111,6 +111,20 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
   const order = paste(first.banner, '/orders -H');
   expect(order).toMatchObject({ state: 'awaiting-payment', totalCents: 1800 });
   const demo = execFileSync(process.execPath, [pizzaDemo], { env, encoding: 'utf8' });
+  // The printed Sessions UI link logs in as the demo operator, who sees both kinds of session.
+  const uiLink = /Sessions UI\s+(\S+)/.exec(first.banner)?.[1] ?? '';
+  expect(uiLink).toMatch(new RegExp(`^http://127.0.0.1:${apiPort}/ui#token=`));
+  expect((await fetch(uiLink)).status).toBe(200);
+  const kinds = await eventually(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/ui/api/sessions`, {
+        headers: { authorization: `Bearer ${uiLink.split('#token=')[1]}` },
+      });
+      return ((await res.json()) as { sessions: { kind: string }[] }).sessions.map((x) => x.kind);
+    },
+    (k) => k.includes('smoke-alarm') && k.includes('pizza-order'),
+  );
+  expect(new Set(kinds)).toEqual(new Set(['smoke-alarm', 'pizza-order']));
   expect(demo).toContain('customer pays: paid');
   expect(demo).toMatch(/where is my pizza\?\s+out-for-delivery\s+ETA/);
   expect(demo).toContain('Done: placed → paid → accepted → in-oven → baked → picked-up → delivered');

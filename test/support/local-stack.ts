@@ -52,6 +52,7 @@ export async function startLocalStack(opts: {
   for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {}))
     Object.assign(base.homes[homeId], extra);
   const config = base;
+  if (server.uiUrl) config.ui.temporalWebUrl = server.uiUrl;
   const deps = buildActivityDeps(config, testLogger);
 
   let worker: Worker | undefined;

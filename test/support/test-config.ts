@@ -7,6 +7,7 @@ export const deviceToken = (homeId: string) => `device-token-of-${homeId}-012345
 export const staffToken = 'staff-token-of-the-kitchen-0123456789';
 export const customerToken = (name: string) => `customer-token-of-${name}-0123456789`;
 export const testCustomers = ['ada', 'bob'];
+export const operatorToken = 'operator-token-of-the-centre-0123456789';
 
 /** The shop side: one staff token, two customers, a fixed order-token secret. */
 export function testPizza(extra: Record<string, unknown> = {}) {
@@ -50,6 +51,7 @@ export function testConfig(opts: {
     board: { readyTimeoutMs: 300 },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
     pizza: testPizza(),
+    operators: [{ name: 'test-operator', role: 'operator', token: operatorToken }],
     ...opts.overrides,
   });
 }

@@ -95,7 +95,7 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
     if (token === undefined) return { kind: 'guest' };
     const principal = authority.identify(token);
     if (principal) {
-      if (principal.role !== 'staff' && principal.role !== 'customer') {
+      if (principal.role !== 'staff' && principal.role !== 'customer' && principal.role !== 'operator') {
         throw forbidden('this route needs a staff or customer token');
       }
       req.principal = principal;
@@ -108,7 +108,7 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
   const requireStaff: RequestHandler = (req, _res, next) => {
     const caller = callerOf(req);
     if (caller.kind === 'guest') return next(unauthorized('this route needs a staff token'));
-    if (caller.kind !== 'shop' || caller.principal.role !== 'staff') {
+    if (caller.kind !== 'shop' || caller.principal.role === 'customer') {
       return next(forbidden('this route needs a staff token'));
     }
     next();
@@ -278,7 +278,7 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
     parse(cancelBody, req.body, 'body');
     const { by } = await authorizedOrder(who);
     const { orderId } = who;
-    const reason = req.principal?.role === 'staff' ? 'staff' : 'customer';
+    const reason = req.principal && req.principal.role !== 'customer' ? 'staff' : 'customer';
     const order = await update(orderId, (h) =>
       h.executeUpdate(cancelOrderUpdate, { args: [{ by, reason }] }),
     );
