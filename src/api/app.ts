@@ -2,10 +2,12 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config/config';
 import type { Logger } from '../config/logger';
-import { TokenAuthority } from './auth';
+import { OrderTokens, TokenAuthority } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
 import { healthRoutes } from './routes/health';
+import { pizzaOrderRoutes } from './routes/pizza-order';
 import { smokeAlarmRoutes } from './routes/smoke-alarm';
+import { uiRoutes } from './routes/ui';
 import type { TemporalGateway } from './temporal-gateway';
 
 export interface AppDeps {
@@ -41,6 +43,12 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
 
   app.use(healthRoutes(temporal));
   app.use(smokeAlarmRoutes({ config, temporal, authority }));
+  if (!config.pizza.orderTokenSecret) {
+    logger.warn('pizza.orderTokenSecret is not set: order tokens change when the API restarts');
+  }
+  const orderTokens = new OrderTokens(config.pizza.orderTokenSecret);
+  app.use(pizzaOrderRoutes({ config, temporal, authority, orderTokens }));
+  app.use(uiRoutes({ config, temporal, authority }));
 
   app.use(notFoundRoute);
   app.use(errorHandler(logger));

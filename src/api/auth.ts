@@ -1,14 +1,18 @@
 // Bearer tokens per home and role, from configuration. Only sha256 digests are kept; the presented token
 // is hashed and compared in constant time. The request then carries the token's *name*, never the token.
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { sha256Hex, type Config } from '../config/config';
 import { forbidden, unauthorized } from './errors';
 
-export type Role = 'device' | 'owner';
+export type HomeRole = 'device' | 'owner';
+export type ShopRole = 'staff' | 'customer';
+/** Monitoring-centre operators: every session, acting as owner or staff. */
+export type Role = HomeRole | ShopRole | 'operator';
 
 export interface Principal {
-  homeId: string;
+  /** Set for home tokens (device/owner); shop tokens (staff/customer) have none. */
+  homeId?: string;
   role: Role;
   /** Token name from configuration: what audit fields and logs record. */
   name: string;
@@ -24,45 +28,83 @@ export class TokenAuthority {
   // Keyed by digest: lookup time depends on the digest, which reveals nothing usable about valid tokens.
   private readonly byDigest = new Map<string, Principal & { digest: Buffer }>();
 
-  constructor(config: Pick<Config, 'homes'>) {
+  constructor(config: Pick<Config, 'homes' | 'pizza' | 'operators'>) {
+    const add = (p: Principal, sha256: string) =>
+      this.byDigest.set(sha256, { ...p, digest: Buffer.from(sha256, 'hex') });
     for (const [homeId, home] of Object.entries(config.homes)) {
-      for (const t of home.tokens) {
-        this.byDigest.set(t.sha256, {
-          homeId,
-          role: t.role,
-          name: t.name,
-          digest: Buffer.from(t.sha256, 'hex'),
-        });
-      }
+      for (const t of home.tokens) add({ homeId, role: t.role, name: t.name }, t.sha256);
     }
+    for (const t of config.pizza.tokens) add({ role: t.role, name: t.name }, t.sha256);
+    for (const t of config.operators) add({ role: t.role, name: t.name }, t.sha256);
   }
 
   identify(token: string): Principal | undefined {
     const digestHex = sha256Hex(token);
     const found = this.byDigest.get(digestHex);
     if (!found || !timingSafeEqual(found.digest, Buffer.from(digestHex, 'hex'))) return undefined;
-    return { homeId: found.homeId, role: found.role, name: found.name };
+    return found.homeId === undefined
+      ? { role: found.role, name: found.name }
+      : { homeId: found.homeId, role: found.role, name: found.name };
   }
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
+/** The bearer token of a request: undefined when absent, null when malformed. */
+export function bearerToken(header: string | undefined): string | undefined | null {
+  if (header === undefined || header === '') return undefined;
+  return BEARER.exec(header)?.[1] ?? null;
+}
+
+/**
+ * Order-scoped tokens: an HMAC of the order id, so any API instance can check one without a lookup,
+ * and an idempotent retry of the order gets the same token back. Also keys request digests.
+ */
+export class OrderTokens {
+  private readonly secret: Buffer;
+
+  constructor(secret: string | undefined) {
+    this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
+  }
+
+  private mac(purpose: string, value: string): Buffer {
+    return createHmac('sha256', this.secret).update(`${purpose}\n${value}`).digest();
+  }
+
+  tokenFor(orderId: string): string {
+    return `ot_${this.mac('order-token', orderId).toString('base64url')}`;
+  }
+
+  verify(orderId: string, token: string): boolean {
+    const expected = Buffer.from(this.tokenFor(orderId));
+    const given = Buffer.from(token);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  /** Hex digest of `value` that reveals nothing of it without the secret (it may hold a phone number). */
+  digest(purpose: string, value: string): string {
+    return this.mac(purpose, value).toString('hex');
+  }
+}
+
 /** Lets the request through only with a token of `role` for the home in the `homeId` path parameter. */
-export function requireHomeRole(authority: TokenAuthority, role: Role): RequestHandler {
+export function requireHomeRole(authority: TokenAuthority, role: HomeRole): RequestHandler {
   return (req, res, next) => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match) {
+    const token = bearerToken(req.get('authorization'));
+    if (!token) {
       res.set('WWW-Authenticate', 'Bearer');
       return next(unauthorized('missing or malformed Authorization: Bearer <token>'));
     }
-    const principal = authority.identify(match[1]);
+    const principal = authority.identify(token);
     if (!principal) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       return next(unauthorized('unknown token'));
     }
-    if (principal.homeId !== req.params.homeId)
+    // An operator may do what an owner does, in any home; never what a device does.
+    const asOperator = principal.role === 'operator' && role === 'owner';
+    if (!asOperator && principal.homeId !== req.params.homeId)
       return next(forbidden('this token is not valid for this home'));
-    if (principal.role !== role) return next(forbidden(`this route needs a ${role} token`));
+    if (!asOperator && principal.role !== role) return next(forbidden(`this route needs a ${role} token`));
     req.principal = principal;
     next();
   };

@@ -6,18 +6,59 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
 
-const tokenSchema = z
+/** A bearer token entry: kept as its sha256 (or given plain in dev configs and hashed on load). */
+const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
+  z
+    .object({
+      /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
+      name: id,
+      role: z.enum(roles),
+      token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+      sha256: z
+        .string()
+        .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+        .optional(),
+    })
+    .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+
+const seconds = (def: number) =>
+  z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(def);
+
+const pizzaSchema = z
   .object({
-    /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
-    name: id,
-    role: z.enum(['device', 'owner']),
-    token: z.string().min(16, 'tokens need at least 16 characters').optional(),
-    sha256: z
+    currency: z
       .string()
-      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
-      .optional(),
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
+      .default('EUR'),
+    menu: z
+      .record(id, z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }))
+      .default({
+        margherita: { name: 'Margherita', priceCents: 900 },
+        pepperoni: { name: 'Pepperoni', priceCents: 1100 },
+        quattro: { name: 'Quattro Formaggi', priceCents: 1250 },
+        cola: { name: 'Cola 0.5 l', priceCents: 300 },
+      }),
+    paymentTimeoutSeconds: seconds(15 * 60),
+    deliveryPromiseSeconds: seconds(45 * 60),
+    estimates: z
+      .object({
+        kitchenSeconds: seconds(10 * 60),
+        bakingSeconds: seconds(12 * 60),
+        deliverySeconds: seconds(20 * 60),
+      })
+      .prefault({}),
+    /** Orders without a customer token; they get an order-scoped token instead. */
+    guestOrders: z.boolean().default(true),
+    /** Signs order-scoped tokens and request digests; without it they change at every API restart. */
+    orderTokenSecret: z.string().min(32, 'orderTokenSecret needs at least 32 characters').optional(),
+    /** Staff see and move every order; a customer token's name is the customer id of its orders. */
+    tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
   })
-  .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
+  .prefault({});
 
 /** Arduino Uno numbering: digital 2-19 (0/1 are the serial link to the gateway), or A0-A5 (= 14-19). */
 const pinSchema = z.union([
@@ -58,7 +99,7 @@ const homeSchema = z
     owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
     emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
     siren: sirenSchema.default({ pin: 13, component: 'relay' }),
-    tokens: z.array(tokenSchema).default([]),
+    tokens: z.array(tokenSchema(['device', 'owner'])).default([]),
     /** Several sirens by id (e.g. hall, bedroom); when given, they replace `siren`. */
     sirens: z.record(id, sirenSchema).optional(),
     /** Smoke detector inputs by id; the id is the detectorId of the smoke event. */
@@ -156,20 +197,36 @@ const configSchema = z.object({
       resyncSeconds: z.number().positive().default(60),
     })
     .prefault({}),
+  pizza: pizzaSchema,
+  /** Monitoring-centre operators: see every session in /ui and may act as an owner or staff would. */
+  operators: z.array(tokenSchema(['operator'])).default([]),
+  ui: z
+    .object({
+      /** Base URL of the Temporal Web UI, for links from a session page (npm start sets it). */
+      temporalWebUrl: z.url().optional(),
+    })
+    .prefault({}),
+  payments: z.object({ provider: z.literal('fake').default('fake') }).prefault({}),
 });
 
 type RawConfig = z.output<typeof configSchema>;
 type RawHome = RawConfig['homes'][string];
+type RawPizza = RawConfig['pizza'];
 
-export interface TokenEntry {
+export interface TokenEntry<R extends string = 'device' | 'owner'> {
   name: string;
-  role: 'device' | 'owner';
+  role: R;
   /** sha256 of the token, hex. */
   sha256: string;
 }
 
 export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
-export type Config = Omit<RawConfig, 'homes'> & { homes: Record<string, HomeConfig> };
+export type PizzaConfig = Omit<RawPizza, 'tokens'> & { tokens: TokenEntry<'staff' | 'customer'>[] };
+export type Config = Omit<RawConfig, 'homes' | 'pizza' | 'operators'> & {
+  homes: Record<string, HomeConfig>;
+  pizza: PizzaConfig;
+  operators: TokenEntry<'operator'>[];
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -205,6 +262,12 @@ export const configEnvVars = {
   GATEWAY_ID: 'gateway.id (npm run gateway: serves the homes whose gateway is this id)',
   GATEWAY_HTTP_HOST: 'gateway.http.host',
   GATEWAY_HTTP_PORT: 'gateway.http.port (status endpoint; off when unset)',
+  PIZZA_PAYMENT_TIMEOUT_SECONDS: 'pizza.paymentTimeoutSeconds',
+  PIZZA_DELIVERY_PROMISE_SECONDS: 'pizza.deliveryPromiseSeconds',
+  PIZZA_ORDER_TOKEN_SECRET: 'pizza.orderTokenSecret',
+  SESSIONFLOW_SHOP_TOKENS_JSON: 'pizza.tokens as JSON, for container deployments',
+  SESSIONFLOW_OPERATORS_JSON: 'operators as JSON, for container deployments',
+  TEMPORAL_WEB_URL: 'ui.temporalWebUrl',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -215,6 +278,8 @@ function envOverrides(env: Env): Record<string, unknown> {
   const num = (v: string | undefined) => (str(v) === undefined ? undefined : Number(v));
   const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
+  const shopTokensJson = str(env.SESSIONFLOW_SHOP_TOKENS_JSON);
+  const operatorsJson = str(env.SESSIONFLOW_OPERATORS_JSON);
   return {
     temporal: {
       address: str(env.TEMPORAL_ADDRESS),
@@ -245,6 +310,14 @@ function envOverrides(env: Env): Record<string, unknown> {
       http: { host: str(env.GATEWAY_HTTP_HOST), port: num(env.GATEWAY_HTTP_PORT) },
     },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
+    pizza: {
+      paymentTimeoutSeconds: num(env.PIZZA_PAYMENT_TIMEOUT_SECONDS),
+      deliveryPromiseSeconds: num(env.PIZZA_DELIVERY_PROMISE_SECONDS),
+      orderTokenSecret: str(env.PIZZA_ORDER_TOKEN_SECRET),
+      tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
+    },
+    operators: operatorsJson ? parseJson(operatorsJson, 'SESSIONFLOW_OPERATORS_JSON') : undefined,
+    ui: { temporalWebUrl: str(env.TEMPORAL_WEB_URL) },
   };
 }
 
@@ -277,18 +350,20 @@ export function parseConfig(raw: unknown): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const hashed = <R extends string>(t: { name: string; role: R; token?: string; sha256?: string }) => ({
+    name: t.name,
+    role: t.role,
+    sha256: t.sha256 ?? sha256Hex(t.token!),
+  });
   const homes: Record<string, HomeConfig> = {};
   for (const [homeId, home] of Object.entries(parsed.data.homes)) {
     homes[homeId] = {
       ...home,
-      tokens: home.tokens.map((t) => ({
-        name: t.name,
-        role: t.role,
-        sha256: t.sha256 ?? sha256Hex(t.token!),
-      })),
+      tokens: home.tokens.map(hashed),
     };
   }
-  return { ...parsed.data, homes };
+  const pizza = { ...parsed.data.pizza, tokens: parsed.data.pizza.tokens.map(hashed) };
+  return { ...parsed.data, homes, pizza, operators: parsed.data.operators.map(hashed) };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -322,4 +397,16 @@ export const gatewayTaskQueue = (gatewayId: string) => `gateway-${gatewayId}`;
 export function cancelWindowMs(config: Config, homeId: string): number {
   const home = config.homes[homeId];
   return (home?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds) * 1000;
+}
+
+/** An order's durations, from configuration. */
+export function orderTiming(config: Config) {
+  const { paymentTimeoutSeconds, deliveryPromiseSeconds, estimates } = config.pizza;
+  return {
+    paymentTimeoutMs: paymentTimeoutSeconds * 1000,
+    deliveryPromiseMs: deliveryPromiseSeconds * 1000,
+    kitchenMs: estimates.kitchenSeconds * 1000,
+    bakingMs: estimates.bakingSeconds * 1000,
+    deliveryMs: estimates.deliverySeconds * 1000,
+  };
 }

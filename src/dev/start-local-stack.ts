@@ -13,18 +13,22 @@ import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
 import { startGatewayHttp } from '../gateway/http';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
+import { localConfigFile, localDataDir } from './local-paths';
 import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
-const root = resolve(__dirname, '../..');
-// SESSIONFLOW_DATA_DIR lets a second stack (or a test) run beside the default one.
-const dataDir = resolve(root, process.env.SESSIONFLOW_DATA_DIR ?? '.data');
+const dataDir = localDataDir();
 const DEMO_HOME = 'home-42';
 
-/** First run: a local config with one demo home and fresh random tokens (git-ignored, never reused). */
+/**
+ * First run: a local config with one demo home, a shop with a staff and a customer, and fresh random
+ * tokens (git-ignored, never reused). A config from an older version gets the sections it lacks.
+ */
 function ensureLocalConfig(file: string): void {
-  if (existsSync(file)) return;
+  const existing = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+    : {};
   const token = () => randomBytes(24).toString('base64url');
-  const config = {
+  const defaults: Record<string, unknown> = {
     homes: {
       [DEMO_HOME]: {
         owner: { name: 'Demo Owner', phone: '+15550100042' },
@@ -38,7 +42,18 @@ function ensureLocalConfig(file: string): void {
         ],
       },
     },
+    operators: [{ name: 'demo-operator', role: 'operator', token: token() }],
+    pizza: {
+      orderTokenSecret: randomBytes(32).toString('base64url'),
+      tokens: [
+        { name: 'shop-staff', role: 'staff', token: token() },
+        { name: 'demo-customer', role: 'customer', token: token() },
+      ],
+    },
   };
+  const missing = Object.keys(defaults).filter((k) => !(k in existing));
+  if (missing.length === 0) return;
+  const config = { ...existing, ...Object.fromEntries(missing.map((k) => [k, defaults[k]])) };
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 }
 
@@ -53,7 +68,7 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const env = { ...process.env };
   if (!env.SESSIONFLOW_CONFIG_FILE) {
-    env.SESSIONFLOW_CONFIG_FILE = resolve(dataDir, 'sessionflow.local.json');
+    env.SESSIONFLOW_CONFIG_FILE = localConfigFile(env);
     ensureLocalConfig(env.SESSIONFLOW_CONFIG_FILE);
   }
 
@@ -77,6 +92,7 @@ async function main() {
       logFile: resolve(dataDir, 'temporal-server.log'),
     });
     env.TEMPORAL_ADDRESS = devServer.address;
+    if (devServer.uiUrl) env.TEMPORAL_WEB_URL ??= devServer.uiUrl;
   }
   const config = loadConfig(env);
 
@@ -127,21 +143,31 @@ function printBanner(
   gatewayUrl: string | undefined,
 ) {
   // The plain demo tokens live only in the local, git-ignored file; show them so the curl lines paste as-is.
-  let device = '<device token>';
-  let owner = '<owner token>';
-  if (config.homes[DEMO_HOME]) {
-    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
-      homes?: Record<string, { tokens?: { role: string; token?: string }[] }>;
-    };
-    const tokens = raw.homes?.[DEMO_HOME]?.tokens ?? [];
-    device = tokens.find((t) => t.role === 'device')?.token ?? device;
-    owner = tokens.find((t) => t.role === 'owner')?.token ?? owner;
-  }
+  type Tokens = { role: string; token?: string }[];
+  const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
+    homes?: Record<string, { tokens?: Tokens }>;
+    pizza?: { tokens?: Tokens };
+    operators?: Tokens;
+  };
+  const plain = (tokens: Tokens | undefined, role: string) =>
+    tokens?.find((t) => t.role === role)?.token ?? `<${role} token>`;
+  const device = plain(raw.homes?.[DEMO_HOME]?.tokens, 'device');
+  const owner = plain(raw.homes?.[DEMO_HOME]?.tokens, 'owner');
+  const customer = plain(raw.pizza?.tokens, 'customer');
+  const staff = plain(raw.pizza?.tokens, 'staff');
+  const operator = raw.operators?.find((t) => t.role === 'operator')?.token;
+  const json = `-H 'Content-Type: application/json'`;
+  const order = JSON.stringify({
+    items: [{ sku: 'margherita', qty: 2 }],
+    address: '42 Demo Street',
+    customer: { name: 'Demo Customer', phone: '+15550100042' },
+  });
   const h = (t: string) => `-H 'Authorization: Bearer ${t}'`;
   const lines = [
     '',
     'sessionflow is running',
     `  API            ${apiUrl}`,
+    `  Sessions UI    ${apiUrl}/ui${operator ? `#token=${operator}` : ''}   (state diagrams, timers, actions)`,
     `  Temporal UI    ${uiUrl ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : '(attached to ' + config.temporal.address + ')'}`,
     `  Temporal gRPC  ${config.temporal.address}   task queue: ${config.temporal.taskQueue}`,
     `  Config         ${configFile}`,
@@ -159,6 +185,15 @@ function printBanner(
     'Cancel (inside the window), or all-clear (after escalation):',
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/cancel ${h(owner)}`,
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/all-clear ${h(owner)}`,
+    '',
+    'Order a pizza as the demo customer, set ORDER=<the orderId it answers>, then pay and follow it:',
+    `  curl -s -X POST ${apiUrl}/orders ${h(customer)} ${json} -d '${order}'`,
+    `  curl -s -X POST ${apiUrl}/orders/$ORDER/payment ${h(customer)} ${json} -d '{"amountCents":1800,"paymentMethod":"pm_card_visa"}'`,
+    `  curl -s ${apiUrl}/orders/$ORDER ${h(customer)}`,
+    `The kitchen and the driver (staff token) move it on: {"event":"accepted"|"in-oven"|"baked"} to /kitchen,`,
+    `{"event":"picked-up"|"delivered"} to /delivery:`,
+    `  curl -s -X POST ${apiUrl}/orders/$ORDER/kitchen ${h(staff)} ${json} -d '{"event":"accepted"}'`,
+    'Or play a whole order end to end:  npm run demo:pizza',
     '',
     `Ctrl-C stops everything; sessions survive in ${resolve(dataDir, 'temporal.db')}.`,
     '',

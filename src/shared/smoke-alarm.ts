@@ -1,7 +1,7 @@
 // Smoke-alarm session: the definitions shared by the workflow, the worker and the API.
 // Sandbox-safe: imported by workflow code, so no Node built-ins and no I/O here.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { SessionModel } from './session-model';
+import { SessionModel, type SessionStep, type TransitionTaken } from './session-model';
 
 export const SMOKE_ALARM_KIND = 'smoke-alarm';
 
@@ -46,14 +46,7 @@ export type AlarmStep =
   | 'notify-cancelled'
   | 'notify-resolved';
 
-export interface StepRecord {
-  step: AlarmStep;
-  /** `cancelled`: superseded by a newer command (e.g. siren-on when the owner cancels). */
-  status: 'pending' | 'done' | 'failed' | 'cancelled';
-  startedAt: string;
-  completedAt: string | null;
-  error: string | null;
-}
+export type StepRecord = SessionStep<AlarmStep>;
 
 export interface DetectorRecord {
   detectorId: string;
@@ -75,6 +68,8 @@ export interface AlarmStatus {
   detectors: DetectorRecord[];
   escalation: { reason: EscalationReason; at: string } | null;
   steps: StepRecord[];
+  /** Every state change so far, in order (carried across continue-as-new). */
+  path: TransitionTaken[];
   siren: 'on' | 'off' | 'unknown';
   endedAt: string | null;
   endedBy: string | null;

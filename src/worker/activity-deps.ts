@@ -6,12 +6,15 @@ import type { Client } from '@temporalio/client';
 import { EMBEDDED_GATEWAY, Gateway, homesOfGateway } from '../gateway/gateway';
 import type { SimulatedIO } from '../hardware/simulated-io';
 import type { ActivityDeps } from '../activities';
+import { FakePaymentProvider } from '../activities/payment-provider';
 
 export interface BuiltActivityDeps extends ActivityDeps {
   /** The simulated boards by home, created on first use: the demo and tests read their pins. */
   simulatedBoards: Map<string, SimulatedIO>;
   /** The embedded gateway: the boards of every home that names no gateway of its own. */
   gateway: Gateway;
+  /** The only provider so far; tests count its charges and refunds. */
+  payments: FakePaymentProvider;
 }
 
 export interface BuildActivityDepsOptions {
@@ -37,6 +40,7 @@ export function buildActivityDeps(
     notifier: buildNotifier(config, logger),
     homes: config.homes,
     simulatedBoards: gateway.simulatedBoards,
+    payments: new FakePaymentProvider(),
   };
 }
 

@@ -1,11 +1,9 @@
 // The smoke-alarm session as plain async code: one workflow per home, opened by the first smoke event.
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
-  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -34,8 +32,9 @@ import {
   type SmokeAlarmActivities,
   type SmokeAlarmInput,
   type SmokeEvent,
-  type StepRecord,
 } from '../shared/smoke-alarm';
+import { checkActor, refuse } from './requests';
+import { StepRunner, iso } from './step-runner';
 
 // Escalation messages matter for an hour; after that a retry would only confuse people.
 const escalation = proxyActivities<SmokeAlarmActivities>({
@@ -43,25 +42,6 @@ const escalation = proxyActivities<SmokeAlarmActivities>({
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
 });
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Activity failures wrap the real error as their cause: show that one. */
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? err.cause.message : err.message;
-}
-
-/** The caller's name is recorded in the session for audit: reject a malformed one outright. */
-function checkActor(actor: Actor) {
-  if (typeof actor?.by !== 'string' || actor.by.length === 0 || actor.by.length > 100) {
-    throw ApplicationFailure.create({
-      type: 'BadRequest',
-      message: 'actor.by must be a short string',
-      nonRetryable: true,
-    });
-  }
-}
 
 export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus> {
   const info = workflowInfo();
@@ -94,62 +74,40 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     retry: sirenOptions.retry,
   });
 
-  const s: AlarmStatus = input.carried ?? {
-    sessionId: info.workflowId,
-    openedInRun: info.runId,
-    homeId: input.homeId,
-    state: smokeAlarmModel.decl.initial,
-    outcome: null,
-    startedAt: iso(Date.now()),
-    cancelWindowSeconds: input.cancelWindowMs / 1000,
-    cancelDeadline: iso(Date.now() + input.cancelWindowMs),
-    detectors: [],
-    escalation: null,
-    steps: [],
-    siren: 'unknown',
-    endedAt: null,
-    endedBy: null,
-  };
+  // A session carried over from a version without `path` starts its path here.
+  const s: AlarmStatus = input.carried
+    ? { ...input.carried, path: input.carried.path ?? [] }
+    : {
+        sessionId: info.workflowId,
+        openedInRun: info.runId,
+        homeId: input.homeId,
+        state: smokeAlarmModel.decl.initial,
+        outcome: null,
+        startedAt: iso(Date.now()),
+        cancelWindowSeconds: input.cancelWindowMs / 1000,
+        cancelDeadline: iso(Date.now() + input.cancelWindowMs),
+        detectors: [],
+        escalation: null,
+        steps: [],
+        path: [],
+        siren: 'unknown',
+        endedAt: null,
+        endedBy: null,
+      };
   const lateEvents: SmokeEvent[] = [];
-  const inflight = new Set<Promise<void>>();
+  const steps = new StepRunner<AlarmStep>(s.steps);
   let sirenScope: CancellationScope | undefined;
 
   const publish = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
     if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
   };
   const move = (to: AlarmState, on: string) => {
-    s.state = smokeAlarmModel.move(s.state, to, on);
+    const from = s.state;
+    s.state = smokeAlarmModel.move(from, to, on);
+    s.path.push({ from, to, on, at: iso(Date.now()) });
     publish([{ key: SessionState, value: s.state }]);
   };
   const decision = (): AlarmDecision => ({ state: s.state, outcome: s.outcome });
-
-  /** Runs one side effect as a recorded step; never rejects, so a failure cannot stall the story. */
-  function runStep(step: AlarmStep, act: () => Promise<void>): Promise<void> {
-    const rec: StepRecord = {
-      step,
-      status: 'pending',
-      startedAt: iso(Date.now()),
-      completedAt: null,
-      error: null,
-    };
-    s.steps.push(rec);
-    const done: Promise<void> = act()
-      .then(
-        () => {
-          rec.status = 'done';
-        },
-        (err: unknown) => {
-          rec.status = isCancellation(err) ? 'cancelled' : 'failed';
-          rec.error = describeError(err);
-        },
-      )
-      .finally(() => {
-        rec.completedAt = iso(Date.now());
-        inflight.delete(done);
-      });
-    inflight.add(done);
-    return done;
-  }
 
   function notify(
     step: AlarmStep,
@@ -158,14 +116,14 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   ): Promise<void> {
     // Same key on every retry and after continue-as-new: the channel sends it at most once.
     const idempotencyKey = `${s.sessionId}/${s.openedInRun}/${step}`;
-    return runStep(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
+    return steps.run(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
   }
 
   function driveSiren(on: boolean, via: SmokeAlarmActivities): Promise<void> {
     sirenScope?.cancel();
     const scope = new CancellationScope();
     sirenScope = scope;
-    return runStep(on ? 'siren-on' : 'siren-off', async () => {
+    return steps.run(on ? 'siren-on' : 'siren-off', async () => {
       await scope.run(() => via.setSiren({ homeId: s.homeId, on, issuedAt: Date.now() }));
       s.siren = on ? 'on' : 'off';
     });
@@ -206,8 +164,6 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       escalate('second-detector', 'smokeDetected');
   }
 
-  const refuse = (type: string, message: string) =>
-    ApplicationFailure.create({ type, message, nonRetryable: true });
   const endedRefusal = () => refuse(AlarmRefusal.alreadyEnded, `the alarm already ended (${s.outcome})`);
 
   setHandler(alarmStatusQuery, () => s);
@@ -247,7 +203,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   const mustRollOver = () => {
     const { continueAsNewSuggested, historyLength } = workflowInfo();
     return (
-      (continueAsNewSuggested || historyLength > historyLimit) && inflight.size === 0 && allHandlersFinished()
+      (continueAsNewSuggested || historyLength > historyLimit) && steps.pending === 0 && allHandlersFinished()
     );
   };
   const rollOver = () => {
@@ -298,7 +254,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       : notify('notify-resolved', wrapUp.notifyOwner, `All-clear at ${s.homeId} given by ${by}; siren off.`),
   ]);
   // Escalation messages still retrying are part of this session: finish them before closing.
-  await condition(() => inflight.size === 0 && allHandlersFinished());
+  await condition(() => steps.pending === 0 && allHandlersFinished());
 
   if (lateEvents.length > 0) {
     log.warn('smoke events arrived while the session was ending: opening the next session', {

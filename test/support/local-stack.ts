@@ -34,6 +34,8 @@ export async function startLocalStack(opts: {
   homes: string[];
   homeOverrides?: Record<string, Record<string, unknown>>;
   cancelWindowSeconds?: number;
+  /** Top-level config sections to replace (e.g. `pizza`). */
+  overrides?: Record<string, unknown>;
   server?: DevServerOptions;
   worker?: boolean;
 }): Promise<LocalStack> {
@@ -45,10 +47,12 @@ export async function startLocalStack(opts: {
     homes: opts.homes,
     webhookUrl: sink.url,
     cancelWindowSeconds: opts.cancelWindowSeconds,
+    overrides: opts.overrides,
   });
   for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {}))
     Object.assign(base.homes[homeId], extra);
   const config = base;
+  if (server.uiUrl) config.ui.temporalWebUrl = server.uiUrl;
   const deps = buildActivityDeps(config, testLogger);
 
   let worker: Worker | undefined;

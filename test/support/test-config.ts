@@ -4,6 +4,23 @@ import { parseConfig, type Config } from '../../src/config/config';
 export const ownerToken = (homeId: string) => `owner-token-of-${homeId}-0123456789`;
 export const deviceToken = (homeId: string) => `device-token-of-${homeId}-0123456789`;
 
+export const staffToken = 'staff-token-of-the-kitchen-0123456789';
+export const customerToken = (name: string) => `customer-token-of-${name}-0123456789`;
+export const testCustomers = ['ada', 'bob'];
+export const operatorToken = 'operator-token-of-the-centre-0123456789';
+
+/** The shop side: one staff token, two customers, a fixed order-token secret. */
+export function testPizza(extra: Record<string, unknown> = {}) {
+  return {
+    orderTokenSecret: 'test-order-token-secret-0123456789abcdef',
+    tokens: [
+      { name: 'kitchen-staff', role: 'staff', token: staffToken },
+      ...testCustomers.map((name) => ({ name, role: 'customer', token: customerToken(name) })),
+    ],
+    ...extra,
+  };
+}
+
 export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
   return {
     owner: { name: `Owner of ${homeId}`, phone: '+15550000001' },
@@ -33,6 +50,8 @@ export function testConfig(opts: {
       : { channel: 'log' },
     board: { readyTimeoutMs: 300 },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
+    pizza: testPizza(),
+    operators: [{ name: 'test-operator', role: 'operator', token: operatorToken }],
     ...opts.overrides,
   });
 }
