@@ -107,6 +107,7 @@ export class HomeBoard extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private io: BoardIO | undefined;
   private detachIO: (() => void) | undefined;
+  private releaseInputs: (() => void) | undefined;
   private readonly switches = new Map<string, SirenSwitch>();
   private readonly written = new Map<string, 'on' | 'off'>();
   private readonly detectors = new Map<string, DetectorState>();
@@ -282,7 +283,12 @@ export class HomeBoard extends EventEmitter {
     try {
       for (const [id, spec] of Object.entries(this.hw.sirens))
         this.switches.set(id, sirenSwitch(board, io, spec));
-      for (const [id, spec] of Object.entries(this.hw.detectors)) this.watch(gen, board, id, spec);
+      this.releaseInputs = recordReaders(io, (record) => {
+        for (const [id, spec] of Object.entries(this.hw.detectors)) {
+          record(spec.activeLow || spec.pullUp ? 1 : 0);
+          this.watch(gen, board, id, spec);
+        }
+      });
     } catch (err) {
       this.lost(gen, `setting up the pins failed: ${(err as Error).message}`);
       return;
@@ -354,6 +360,10 @@ export class HomeBoard extends EventEmitter {
   private dropConnection() {
     this.generation += 1;
     this.connected = false;
+    // A johnny-five Button held down keeps a "hold" interval running until it reads "up"; this
+    // connection's Buttons will never read again, so release them (their events are ignored now).
+    this.releaseInputs?.();
+    this.releaseInputs = undefined;
     this.switches.clear();
     this.written.clear();
     for (const d of this.detectors.values()) d.debouncer.dispose();
@@ -383,3 +393,33 @@ function sirenSwitch(board: five.Board, io: BoardIO, spec: SirenSpec): SirenSwit
 /** serialport's messages already start with "Error: "; say it once. */
 const errorText = (err: unknown) =>
   (err instanceof Error ? err.message : String(err)).replace(/^Error: /, '');
+
+type DigitalReader = (value: number) => void;
+type ReadingIO = BoardIO & { digitalRead?: (pin: number, cb: DigitalReader) => unknown };
+
+/**
+ * Runs `create` (which builds input components) while noting every digitalRead callback they register,
+ * with the idle level given by `record` before each; returns a function that feeds each its idle level.
+ */
+function recordReaders(io: BoardIO, create: (record: (idle: number) => void) => void): () => void {
+  const reading = io as ReadingIO;
+  const original = reading.digitalRead;
+  const readers: { cb: DigitalReader; idle: number }[] = [];
+  let idle = 0;
+  if (original) {
+    reading.digitalRead = function (this: ReadingIO, pin: number, cb: DigitalReader) {
+      readers.push({ cb, idle });
+      return original.call(this, pin, cb);
+    };
+  }
+  try {
+    create((level) => {
+      idle = level;
+    });
+  } finally {
+    if (original) reading.digitalRead = original;
+  }
+  return () => {
+    for (const r of readers) r.cb(r.idle);
+  };
+}

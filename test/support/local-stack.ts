@@ -88,6 +88,7 @@ export async function startLocalStack(opts: {
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();
+      deps.gateway.close();
       await sink.stop();
       await server.stop();
     },
