@@ -2,7 +2,7 @@
 // server, central worker and API: SIGKILLed mid-alarm and started again, it puts the sirens back where the
 // session wants them, and the session stays exactly one.
 import '../support/quiet-runtime';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { ownerToken, testHome } from '../support/test-config';
 
 const root = resolve(__dirname, '../..');
 const gatewayMain = resolve(root, 'dist/gateway/main.js');
+const pressMain = resolve(root, 'dist/gateway/press.js');
 const HOME = 'home-edge';
 const GATEWAY_ID = 'edge-1';
 const SIRENS = [7, 8];
@@ -57,8 +58,13 @@ async function gatewayHome(): Promise<any> {
 }
 const sirensAre = (level: number) => (h: any) =>
   h?.connected === true && SIRENS.every((p) => h.simulatedPins[p] === level);
-const press = (detectorId: string) =>
-  http(gatewayUrl, 'POST', `/homes/${HOME}/detectors/${detectorId}/press`);
+/** `npm run press -- <home> <detector>` as a user types it (the built CLI against this gateway). */
+const press = (...args: string[]) =>
+  spawnSync(process.execPath, [pressMain, ...args], {
+    env: { ...process.env, GATEWAY_URL: gatewayUrl },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 const status = () => http(stack.api.url, 'GET', `/homes/${HOME}/alarm`, { token: ownerToken(HOME) });
 
 beforeAll(async () => {
@@ -91,7 +97,12 @@ test('When the gateway is SIGKILLed mid-alarm and restarted, then the sirens are
   const first = startGateway('first');
   await eventually(gatewayHome, (h) => h?.connected === true, 30_000);
 
-  expect((await press('kitchen')).status).toBe(202);
+  const unknown = press(HOME, 'cellar');
+  expect(unknown.status).toBe(1);
+  expect(unknown.stderr).toContain(`press: 404: home '${HOME}' has no detector 'cellar' (known: kitchen)`);
+  const pressed = press(HOME, 'kitchen');
+  expect(pressed.status).toBe(0);
+  expect(JSON.parse(pressed.stdout)).toEqual({ homeId: HOME, detectorId: 'kitchen', action: 'press' });
   await eventually(status, (r) => r.body?.siren === 'on');
   await eventually(gatewayHome, sirensAre(1));
 
