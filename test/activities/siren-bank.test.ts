@@ -68,6 +68,27 @@ describe('JohnnyFiveSirenBank', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
 
+  test('When an older command arrives after a newer one (a late retry), then it changes nothing', async () => {
+    const { sirens, ios } = bank({ h: { pin: 7, component: 'relay' } });
+    await sirens.set('h', true, { issuedAt: 1_000 });
+    await sirens.set('h', false, { issuedAt: 2_000 });
+    await sirens.set('h', true, { issuedAt: 1_500 });
+    expect(ios.get('h')!.pinValue(7)).toBe(0);
+    expect(sirens.status()[0]).toMatchObject({ desiredSiren: 'off', sirens: { siren: { written: 'off' } } });
+  });
+
+  test('When a command comes while the board is away, then it is applied as soon as the board is back', async () => {
+    const { sirens, ios } = bank({ h: { pin: 7, component: 'relay' } }, undefined, 100);
+    await sirens.set('h', true);
+    const io = ios.get('h')!;
+    io.unplug();
+    await expect(sirens.set('h', false)).rejects.toMatchObject({ name: 'BoardUnavailable' });
+    await sirens.set('h', true).catch(() => undefined);
+    io.plugIn();
+    await io.waitForPin(7, 1, 2_000);
+    expect(sirens.status()[0]).toMatchObject({ connected: true, desiredSiren: 'on', reconnects: 1 });
+  });
+
   test('When a home has no siren configured, then set fails as bad configuration', async () => {
     const { sirens } = bank({});
     await expect(sirens.set('nowhere', true)).rejects.toMatchObject({ name: 'BadConfiguration' });
