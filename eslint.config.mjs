@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // Node built-ins must never reach workflow code: it runs in Temporal's deterministic sandbox.
@@ -85,5 +86,10 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+  },
+  {
+    // The /ui page runs in the browser, as plain modules without a build step.
+    files: ['src/ui/static/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
   },
 );

@@ -8,7 +8,9 @@ export type NotificationChannel = 'sms' | 'call' | 'notify';
 export interface Notification {
   /** Same on every retry of one session step. Receivers should dedupe on it too. */
   idempotencyKey: string;
-  homeId: string;
+  /** The session it is about, for the receiver and the log: a home's alarm or an order. */
+  homeId?: string;
+  orderId?: string;
   /** Phone number or address; resolved from configuration inside the activity, never in history. */
   to: string;
   text: string;
@@ -34,7 +36,14 @@ export class LogNotifier implements Notifier {
 
   private send(channel: NotificationChannel, n: Notification): Promise<void> {
     this.logger.info(
-      { channel, homeId: n.homeId, to: maskContact(n.to), idempotencyKey: n.idempotencyKey, text: n.text },
+      {
+        channel,
+        homeId: n.homeId,
+        orderId: n.orderId,
+        to: maskContact(n.to),
+        idempotencyKey: n.idempotencyKey,
+        text: n.text,
+      },
       `notification (${channel})`,
     );
     return Promise.resolve();

@@ -2,9 +2,10 @@
 // so phone numbers and addresses never travel through workflow history.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HomeConfig } from '../config/config';
-import { UnknownSirenError, type SirenBank } from '../hardware/siren-bank';
+import type { SirenBank } from '../hardware/siren-bank';
 import type { NotificationInput, SmokeAlarmActivities } from '../shared/smoke-alarm';
 import type { Notifier } from './notifier';
+import { setSirenActivity } from './siren-activity';
 
 export interface SmokeAlarmDeps {
   sirens: SirenBank;
@@ -25,15 +26,7 @@ export function createSmokeAlarmActivities({
   };
 
   return {
-    async setSiren({ homeId, on }) {
-      try {
-        await sirens.set(homeId, on);
-      } catch (err) {
-        if (err instanceof UnknownSirenError)
-          throw ApplicationFailure.nonRetryable(err.message, 'BadConfiguration');
-        throw err;
-      }
-    },
+    setSiren: setSirenActivity(sirens),
     notifyOwner: (n: NotificationInput) => notifier.notify({ ...n, to: home(n.homeId).owner.phone }),
     smsOwner: (n: NotificationInput) => notifier.sms({ ...n, to: home(n.homeId).owner.phone }),
     callEmergency: (n: NotificationInput) => {

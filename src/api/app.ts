@@ -4,12 +4,14 @@ import helmet from 'helmet';
 import { AesGcmCodec } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import type { Logger } from '../config/logger';
-import { TokenAuthority } from './auth';
+import { OrderTokens, TokenAuthority } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
 import { methodNotAllowedRoute, openApiDocument } from './openapi';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
+import { pizzaOrderRoutes } from './routes/pizza-order';
 import { smokeAlarmRoutes } from './routes/smoke-alarm';
+import { uiRoutes } from './routes/ui';
 import type { TemporalGateway } from './temporal-gateway';
 
 export interface AppDeps {
@@ -59,6 +61,12 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(spec);
   });
+  if (!config.pizza.orderTokenSecret) {
+    logger.warn('pizza.orderTokenSecret is not set: order tokens change when the API restarts');
+  }
+  const orderTokens = new OrderTokens(config.pizza.orderTokenSecret);
+  app.use(pizzaOrderRoutes({ config, temporal, authority, orderTokens }));
+  app.use(uiRoutes({ config, temporal, authority }));
 
   app.use(methodNotAllowedRoute);
   app.use(notFoundRoute);

@@ -1,6 +1,7 @@
 // Start/stop the HTTP server; port 0 picks a free port (tests).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { createApp, type AppDeps } from './app';
 
 export interface RunningWebServer {
@@ -14,7 +15,11 @@ export async function startWebServer(
   port: number,
   host = '127.0.0.1',
 ): Promise<RunningWebServer> {
-  const app = createApp(deps);
+  return listen(createApp(deps), port, host);
+}
+
+/** Listens with the same socket limits for any app (the API, a gateway's status server). */
+export async function listen(app: Express, port: number, host = '127.0.0.1'): Promise<RunningWebServer> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

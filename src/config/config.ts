@@ -6,22 +6,20 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
 
-/** A bearer token by name: the plain token (hashed on load) or its sha256, exactly one of them. */
-const namedTokenFields = {
-  /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
-  name: id,
-  token: z.string().min(16, 'tokens need at least 16 characters').optional(),
-  sha256: z
-    .string()
-    .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
-    .optional(),
-};
-const exactlyOneSecret = (t: { token?: string; sha256?: string }) => Boolean(t.token) !== Boolean(t.sha256);
-const oneSecretMessage = 'give exactly one of token or sha256';
-
-const tokenSchema = z
-  .object({ ...namedTokenFields, role: z.enum(['device', 'owner']) })
-  .refine(exactlyOneSecret, oneSecretMessage);
+/** A bearer token entry: kept as its sha256 (or given plain in dev configs and hashed on load). */
+const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
+  z
+    .object({
+      /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
+      name: id,
+      role: z.enum(roles),
+      token: z.string().min(16, 'tokens need at least 16 characters').optional(),
+      sha256: z
+        .string()
+        .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lowercase hex chars')
+        .optional(),
+    })
+    .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
 /** AES-256 key for the payload codec: an id (stored with every payload, for rotation) and 32 bytes, base64. */
 const codecKeySchema = z.object({
@@ -34,23 +32,107 @@ const codecKeySchema = z.object({
     ),
 });
 
-/** A named bearer token outside any home (the codec endpoint's viewers). */
-const namedTokenSchema = z.object(namedTokenFields).refine(exactlyOneSecret, oneSecretMessage);
+const seconds = (def: number) =>
+  z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(def);
+
+const pizzaSchema = z
+  .object({
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
+      .default('EUR'),
+    menu: z
+      .record(id, z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }))
+      .default({
+        margherita: { name: 'Margherita', priceCents: 900 },
+        pepperoni: { name: 'Pepperoni', priceCents: 1100 },
+        quattro: { name: 'Quattro Formaggi', priceCents: 1250 },
+        cola: { name: 'Cola 0.5 l', priceCents: 300 },
+      }),
+    paymentTimeoutSeconds: seconds(15 * 60),
+    deliveryPromiseSeconds: seconds(45 * 60),
+    estimates: z
+      .object({
+        kitchenSeconds: seconds(10 * 60),
+        bakingSeconds: seconds(12 * 60),
+        deliverySeconds: seconds(20 * 60),
+      })
+      .prefault({}),
+    /** Orders without a customer token; they get an order-scoped token instead. */
+    guestOrders: z.boolean().default(true),
+    /** Signs order-scoped tokens and request digests; without it they change at every API restart. */
+    orderTokenSecret: z.string().min(32, 'orderTokenSecret needs at least 32 characters').optional(),
+    /** Staff see and move every order; a customer token's name is the customer id of its orders. */
+    tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
+  })
+  .prefault({});
+
+/** Arduino Uno numbering: digital 2-19 (0/1 are the serial link to the gateway), or A0-A5 (= 14-19). */
+const pinSchema = z.union([
+  z.number().int().min(2, 'pins 0 and 1 carry the serial link; use 2-19').max(19, 'an Uno has pins 2-19'),
+  z.string().regex(/^A[0-5]$/, 'analog pins are A0-A5'),
+]);
 
 const sirenSchema = z.object({
-  pin: z.union([z.number().int().min(2).max(19), z.string().regex(/^A[0-5]$/)]).default(13),
+  pin: pinSchema.default(13),
   component: z.enum(['relay', 'led']).default('relay'),
   relayType: z.enum(['NO', 'NC']).optional(),
 });
 
-const homeSchema = z.object({
-  /** Overrides the deployment's cancel window for this home. */
-  cancelWindowSeconds: z.number().positive().max(3600).optional(),
-  owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
-  emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
-  siren: sirenSchema.default({ pin: 13, component: 'relay' }),
-  tokens: z.array(tokenSchema).default([]),
+const detectorSchema = z.strictObject({
+  pin: pinSchema,
+  /** The input must hold a new level this long before it counts (contact bounce, EMI spikes). */
+  debounceMs: z.number().int().min(0).max(10_000).default(50),
+  /** The detector pulls the pin LOW when it alarms (open-collector outputs). */
+  activeLow: z.boolean().default(false),
+  /** Enable the board's internal pull-up: idle HIGH, the detector pulls the pin LOW to alarm (implies activeLow). */
+  pullUp: z.boolean().default(false),
 });
+
+/** Where a home's board is: a Firmata board on a serial port, or the simulated one (demo, tests). */
+const boardSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('simulated') }),
+  z.strictObject({
+    type: z.literal('serial'),
+    path: z.string().min(1),
+    baudRate: z.number().int().positive().optional(),
+  }),
+]);
+
+const homeSchema = z
+  .object({
+    /** Overrides the deployment's cancel window for this home. */
+    cancelWindowSeconds: z.number().positive().max(3600).optional(),
+    owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
+    emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
+    siren: sirenSchema.default({ pin: 13, component: 'relay' }),
+    tokens: z.array(tokenSchema(['device', 'owner'])).default([]),
+    /** Several sirens by id (e.g. hall, bedroom); when given, they replace `siren`. */
+    sirens: z.record(id, sirenSchema).optional(),
+    /** Smoke detector inputs by id; the id is the detectorId of the smoke event. */
+    detectors: z.record(id, detectorSchema).default({}),
+    /** Gateway that owns this home's board (queue `gateway-<id>`); unset: the worker's embedded gateway. */
+    gateway: id.optional(),
+    board: boardSchema.default({ type: 'simulated' }),
+  })
+  .superRefine((home, ctx) => {
+    // One pin, one job: a siren and a detector on the same pin would fight over its mode.
+    const owners = new Map<number, string>();
+    const claim = (pin: number | string, who: string, path: (string | number)[]) => {
+      const n = pinNumber(pin);
+      const other = owners.get(n);
+      if (other) ctx.addIssue({ code: 'custom', path, message: `pin ${pin} is already used by ${other}` });
+      else owners.set(n, who);
+    };
+    for (const [sid, siren] of Object.entries(home.sirens ?? { siren: home.siren }))
+      claim(siren.pin, `siren '${sid}'`, home.sirens ? ['sirens', sid, 'pin'] : ['siren', 'pin']);
+    for (const [did, d] of Object.entries(home.detectors))
+      claim(d.pin, `detector '${did}'`, ['detectors', did, 'pin']);
+  });
 
 const configSchema = z.object({
   temporal: z
@@ -104,9 +186,38 @@ const configSchema = z.object({
     .object({
       type: z.literal('simulated').default('simulated'),
       readyTimeoutMs: z.number().int().positive().default(5000),
+      /** Pause before a lost board (USB pulled, port error) is opened again. */
+      reconnectDelayMs: z.number().int().positive().default(1000),
     })
     .prefault({}),
   homes: z.record(id, homeSchema).default({}),
+  /** The gateway process (`npm run gateway`): which homes' boards it owns and where it reports. */
+  gateway: z
+    .object({
+      id: id.optional(),
+      /** GET /status (and, for simulated boards, press/unplug controls); off unless a port is set. */
+      http: z
+        .object({
+          host: z.string().default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).optional(),
+        })
+        .prefault({}),
+      /** Board state as a log line this often (and on every connect/disconnect). */
+      statusLogSeconds: z.number().positive().default(60),
+      /** How often the desired siren state is re-read from the sessions (besides start and reconnect). */
+      resyncSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+  pizza: pizzaSchema,
+  /** Monitoring-centre operators: see every session in /ui and may act as an owner or staff would. */
+  operators: z.array(tokenSchema(['operator'])).default([]),
+  ui: z
+    .object({
+      /** Base URL of the Temporal Web UI, for links from a session page (npm start sets it). */
+      temporalWebUrl: z.url().optional(),
+    })
+    .prefault({}),
+  payments: z.object({ provider: z.literal('fake').default('fake') }).prefault({}),
   /** Temporal payload encryption (every payload, so no contact or name is in history in clear). */
   codec: z
     .object({
@@ -116,7 +227,7 @@ const configSchema = z.object({
       /** Remote codec endpoint (/codec/decode) for the Temporal Web UI / CLI. */
       endpoint: z
         .object({
-          tokens: z.array(namedTokenSchema).default([]),
+          tokens: z.array(tokenSchema(['codec-viewer'])).default([]),
           /** Browser origins (the Web UI) allowed to call it. */
           corsOrigins: z.array(z.string()).default([]),
         })
@@ -141,20 +252,24 @@ const configSchema = z.object({
 
 type RawConfig = z.output<typeof configSchema>;
 type RawHome = RawConfig['homes'][string];
+type RawPizza = RawConfig['pizza'];
 
-export interface TokenEntry {
+export interface TokenEntry<R extends string = 'device' | 'owner'> {
   name: string;
-  role: 'device' | 'owner';
+  role: R;
   /** sha256 of the token, hex. */
   sha256: string;
 }
 
 export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
+export type PizzaConfig = Omit<RawPizza, 'tokens'> & { tokens: TokenEntry<'staff' | 'customer'>[] };
 export type CodecConfig = Omit<RawConfig['codec'], 'endpoint'> & {
-  endpoint: { tokens: Omit<TokenEntry, 'role'>[]; corsOrigins: string[] };
+  endpoint: { tokens: TokenEntry<'codec-viewer'>[]; corsOrigins: string[] };
 };
-export type Config = Omit<RawConfig, 'homes' | 'codec'> & {
+export type Config = Omit<RawConfig, 'homes' | 'pizza' | 'operators' | 'codec'> & {
   homes: Record<string, HomeConfig>;
+  pizza: PizzaConfig;
+  operators: TokenEntry<'operator'>[];
   codec: CodecConfig;
 };
 
@@ -189,6 +304,15 @@ export const configEnvVars = {
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
   BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
+  GATEWAY_ID: 'gateway.id (npm run gateway: serves the homes whose gateway is this id)',
+  GATEWAY_HTTP_HOST: 'gateway.http.host',
+  GATEWAY_HTTP_PORT: 'gateway.http.port (status endpoint; off when unset)',
+  PIZZA_PAYMENT_TIMEOUT_SECONDS: 'pizza.paymentTimeoutSeconds',
+  PIZZA_DELIVERY_PROMISE_SECONDS: 'pizza.deliveryPromiseSeconds',
+  PIZZA_ORDER_TOKEN_SECRET: 'pizza.orderTokenSecret',
+  SESSIONFLOW_SHOP_TOKENS_JSON: 'pizza.tokens as JSON, for container deployments',
+  SESSIONFLOW_OPERATORS_JSON: 'operators as JSON, for container deployments',
+  TEMPORAL_WEB_URL: 'ui.temporalWebUrl',
   SESSIONFLOW_CODEC_KEYS: 'codec.keys as `id:base64key,id2:base64key` (secret)',
   SESSIONFLOW_CODEC_ACTIVE_KEY: 'codec.activeKeyId',
   CODEC_ENDPOINT_CORS_ORIGINS: 'codec.endpoint.corsOrigins, comma-separated',
@@ -203,6 +327,8 @@ function envOverrides(env: Env): Record<string, unknown> {
   const num = (v: string | undefined) => (str(v) === undefined ? undefined : Number(v));
   const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
+  const shopTokensJson = str(env.SESSIONFLOW_SHOP_TOKENS_JSON);
+  const operatorsJson = str(env.SESSIONFLOW_OPERATORS_JSON);
   const list = (v: string | undefined) =>
     str(v)
       ?.split(',')
@@ -236,7 +362,19 @@ function envOverrides(env: Env): Record<string, unknown> {
       webhook: { url: str(env.NOTIFY_WEBHOOK_URL), timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
+    gateway: {
+      id: str(env.GATEWAY_ID),
+      http: { host: str(env.GATEWAY_HTTP_HOST), port: num(env.GATEWAY_HTTP_PORT) },
+    },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
+    pizza: {
+      paymentTimeoutSeconds: num(env.PIZZA_PAYMENT_TIMEOUT_SECONDS),
+      deliveryPromiseSeconds: num(env.PIZZA_DELIVERY_PROMISE_SECONDS),
+      orderTokenSecret: str(env.PIZZA_ORDER_TOKEN_SECRET),
+      tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
+    },
+    operators: operatorsJson ? parseJson(operatorsJson, 'SESSIONFLOW_OPERATORS_JSON') : undefined,
+    ui: { temporalWebUrl: str(env.TEMPORAL_WEB_URL) },
     codec: {
       keys: codecKeys,
       activeKeyId: str(env.SESSIONFLOW_CODEC_ACTIVE_KEY),
@@ -275,30 +413,30 @@ export function parseConfig(raw: unknown): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const hashed = <R extends string>(t: { name: string; role: R; token?: string; sha256?: string }) => ({
+    name: t.name,
+    role: t.role,
+    sha256: t.sha256 ?? sha256Hex(t.token!),
+  });
   const homes: Record<string, HomeConfig> = {};
   for (const [homeId, home] of Object.entries(parsed.data.homes)) {
     homes[homeId] = {
       ...home,
-      tokens: home.tokens.map((t) => ({
-        name: t.name,
-        role: t.role,
-        sha256: t.sha256 ?? sha256Hex(t.token!),
-      })),
+      tokens: home.tokens.map(hashed),
     };
   }
+  const pizza = { ...parsed.data.pizza, tokens: parsed.data.pizza.tokens.map(hashed) };
   const { codec } = parsed.data;
-  const endpointTokens = codec.endpoint.tokens.map((t) => ({
-    name: t.name,
-    sha256: t.sha256 ?? sha256Hex(t.token!),
-  }));
   return {
     ...parsed.data,
     homes,
-    codec: { ...codec, endpoint: { ...codec.endpoint, tokens: endpointTokens } },
+    pizza,
+    operators: parsed.data.operators.map(hashed),
+    codec: { ...codec, endpoint: { ...codec.endpoint, tokens: codec.endpoint.tokens.map(hashed) } },
   };
 }
 
-/** Processes that talk to Temporal (worker, API) refuse to run without a payload key: no PII in clear. */
+/** Processes that talk to Temporal (worker, API, gateway) refuse to run without a payload key: no PII in clear. */
 export function requireCodecKeys(config: Config): void {
   if (config.codec.keys.length === 0)
     throw new ConfigError(
@@ -322,7 +460,32 @@ export function loadConfig(env: Env = process.env): Config {
   return parseConfig(merge(fromFile, envOverrides(env)));
 }
 
+/** A pin as the board numbers it: A0-A5 are 14-19 on an Uno. */
+export function pinNumber(pin: number | string): number {
+  return typeof pin === 'number' ? pin : 14 + Number(pin.slice(1));
+}
+
+/** The task queue of the gateway that owns a home's board (the central queue for the embedded gateway). */
+export function hardwareTaskQueue(config: Config, homeId: string): string {
+  const gateway = config.homes[homeId]?.gateway;
+  return gateway ? gatewayTaskQueue(gateway) : config.temporal.taskQueue;
+}
+
+export const gatewayTaskQueue = (gatewayId: string) => `gateway-${gatewayId}`;
+
 export function cancelWindowMs(config: Config, homeId: string): number {
   const home = config.homes[homeId];
   return (home?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds) * 1000;
+}
+
+/** An order's durations, from configuration. */
+export function orderTiming(config: Config) {
+  const { paymentTimeoutSeconds, deliveryPromiseSeconds, estimates } = config.pizza;
+  return {
+    paymentTimeoutMs: paymentTimeoutSeconds * 1000,
+    deliveryPromiseMs: deliveryPromiseSeconds * 1000,
+    kitchenMs: estimates.kitchenSeconds * 1000,
+    bakingMs: estimates.bakingSeconds * 1000,
+    deliveryMs: estimates.deliverySeconds * 1000,
+  };
 }

@@ -1,5 +1,6 @@
 // `npm start`: the whole system on one machine in one process tree — Temporal dev server (SQLite under .data/,
-// Web UI), the worker with a simulated siren board, and the HTTP API. Ctrl-C stops it all in order.
+// Web UI), the worker with its embedded gateway (simulated siren board and detectors), and the HTTP API. Ctrl-C stops it all in order.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
@@ -8,33 +9,52 @@ import { createTemporalGateway } from '../api/temporal-gateway';
 import { loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
+import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
+import { startGatewayHttp } from '../gateway/http';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
+import { localConfigFile, localDataDir } from './local-paths';
 import { newCodecKey, newToken } from './new-secret';
 import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
-const root = resolve(__dirname, '../..');
-// SESSIONFLOW_DATA_DIR lets a second stack (or a test) run beside the default one.
-const dataDir = resolve(root, process.env.SESSIONFLOW_DATA_DIR ?? '.data');
+const dataDir = localDataDir();
 const DEMO_HOME = 'home-42';
 
-/** First run: a local config with one demo home and fresh random tokens (git-ignored, never reused). */
+/**
+ * First run: a local config with one demo home, a shop with a staff and a customer, and fresh random
+ * tokens (git-ignored, never reused). A config from an older version gets the sections it lacks.
+ */
 function ensureLocalConfig(file: string): void {
-  if (existsSync(file)) return;
+  const existing = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+    : {};
   const token = newToken;
-  const config = {
+  const defaults: Record<string, unknown> = {
     homes: {
       [DEMO_HOME]: {
         owner: { name: 'Demo Owner', phone: '+15550100042' },
         emergency: { phone: '+15550100911', address: '42 Demo Street' },
         siren: { pin: 13, component: 'relay' },
+        // Simulated smoke detectors: `npm run press -- home-42 kitchen` plays one.
+        detectors: { kitchen: { pin: 2 }, hall: { pin: 3 } },
         tokens: [
           { name: 'hall-detector', role: 'device', token: token() },
           { name: 'owner-phone', role: 'owner', token: token() },
         ],
       },
     },
+    operators: [{ name: 'demo-operator', role: 'operator', token: token() }],
+    pizza: {
+      orderTokenSecret: randomBytes(32).toString('base64url'),
+      tokens: [
+        { name: 'shop-staff', role: 'staff', token: token() },
+        { name: 'demo-customer', role: 'customer', token: token() },
+      ],
+    },
   };
+  const missing = Object.keys(defaults).filter((k) => !(k in existing));
+  if (missing.length === 0) return;
+  const config = { ...existing, ...Object.fromEntries(missing.map((k) => [k, defaults[k]])) };
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 }
 
@@ -44,7 +64,7 @@ function ensureLocalConfig(file: string): void {
  */
 function ensureLocalCodec(file: string, keysFromEnv: boolean): string | undefined {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as {
-    codec?: { keys?: unknown[]; endpoint?: { tokens?: { name: string; token?: string }[] } };
+    codec?: { keys?: unknown[]; endpoint?: { tokens?: { name: string; role: string; token?: string }[] } };
   };
   const codec = (raw.codec ??= {});
   let changed = false;
@@ -56,7 +76,7 @@ function ensureLocalCodec(file: string, keysFromEnv: boolean): string | undefine
   const tokens = (codec.endpoint.tokens ??= []);
   let ui = tokens.find((t) => t.name === 'web-ui');
   if (!ui) {
-    ui = { name: 'web-ui', token: newToken() };
+    ui = { name: 'web-ui', role: 'codec-viewer', token: newToken() };
     tokens.push(ui);
     changed = true;
   }
@@ -77,7 +97,7 @@ async function main() {
   // Only our own local config is ever written to; a config the user points us at is theirs.
   let uiCodecToken: string | undefined;
   if (!env.SESSIONFLOW_CONFIG_FILE) {
-    env.SESSIONFLOW_CONFIG_FILE = resolve(dataDir, 'sessionflow.local.json');
+    env.SESSIONFLOW_CONFIG_FILE = localConfigFile(env);
     ensureLocalConfig(env.SESSIONFLOW_CONFIG_FILE);
     uiCodecToken = ensureLocalCodec(env.SESSIONFLOW_CONFIG_FILE, Boolean(env.SESSIONFLOW_CODEC_KEYS));
   }
@@ -86,6 +106,9 @@ async function main() {
   let devServer: RunningDevServer | undefined;
   const apiPort = Number(env.API_PORT ?? 3000);
   await assertPortFree(apiPort, 'set API_PORT to a free port', env.API_HOST ?? '127.0.0.1');
+  // The embedded gateway's status + simulated-board controls (`npm run press`), next to the API.
+  env.GATEWAY_HTTP_PORT ??= String(apiPort + 1);
+  await assertPortFree(Number(env.GATEWAY_HTTP_PORT), 'set GATEWAY_HTTP_PORT to a free port');
   if (!env.TEMPORAL_ADDRESS) {
     const port = Number(env.TEMPORAL_PORT ?? 7233);
     const hint = `another Temporal server? Set TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS=127.0.0.1:${port} to use that server`;
@@ -103,11 +126,15 @@ async function main() {
       uiCodecEndpoint: uiCodecToken && `http://${apiHost}:${apiPort}/codec/ui/${uiCodecToken}`,
     });
     env.TEMPORAL_ADDRESS = devServer.address;
+    if (devServer.uiUrl) env.TEMPORAL_WEB_URL ??= devServer.uiUrl;
   }
   const config = loadConfig(env);
   requireCodecKeys(config);
 
-  const deps = buildActivityDeps(config, logger);
+  const gatewayClientOfWorker = gatewayClient(config, `sessionflow-${EMBEDDED_GATEWAY}-gateway`);
+  const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker });
+  deps.gateway.start();
+  const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
   const worker = await createWorker({ config, deps });
   const workerRun = worker.run();
   const temporal = createTemporalGateway(config);
@@ -129,7 +156,9 @@ async function main() {
     await temporal.close();
     worker.shutdown();
     await workerRun;
-    deps.sirens.close();
+    if (gatewayHttp) await stopWebServer(gatewayHttp);
+    await deps.gateway.stop();
+    await gatewayClientOfWorker.connection.close();
     await devServer?.stop();
     logger.info('stopped cleanly');
     process.exit(0);
@@ -137,7 +166,7 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  printBanner(config, env.SESSIONFLOW_CONFIG_FILE, web.url, devServer?.uiUrl);
+  printBanner(config, env.SESSIONFLOW_CONFIG_FILE, web.url, devServer?.uiUrl, gatewayHttp?.url);
   await workerRun;
 }
 
@@ -146,34 +175,60 @@ function printBanner(
   configFile: string,
   apiUrl: string,
   uiUrl: string | undefined,
+  gatewayUrl: string | undefined,
 ) {
   // The plain demo tokens live only in the local, git-ignored file; show them so the curl lines paste as-is.
-  let device = '<device token>';
-  let owner = '<owner token>';
-  if (config.homes[DEMO_HOME]) {
-    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
-      homes?: Record<string, { tokens?: { role: string; token?: string }[] }>;
-    };
-    const tokens = raw.homes?.[DEMO_HOME]?.tokens ?? [];
-    device = tokens.find((t) => t.role === 'device')?.token ?? device;
-    owner = tokens.find((t) => t.role === 'owner')?.token ?? owner;
-  }
+  type Tokens = { role: string; token?: string }[];
+  const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
+    homes?: Record<string, { tokens?: Tokens }>;
+    pizza?: { tokens?: Tokens };
+    operators?: Tokens;
+  };
+  const plain = (tokens: Tokens | undefined, role: string) =>
+    tokens?.find((t) => t.role === role)?.token ?? `<${role} token>`;
+  const device = plain(raw.homes?.[DEMO_HOME]?.tokens, 'device');
+  const owner = plain(raw.homes?.[DEMO_HOME]?.tokens, 'owner');
+  const customer = plain(raw.pizza?.tokens, 'customer');
+  const staff = plain(raw.pizza?.tokens, 'staff');
+  const operator = raw.operators?.find((t) => t.role === 'operator')?.token;
+  const json = `-H 'Content-Type: application/json'`;
+  const order = JSON.stringify({
+    items: [{ sku: 'margherita', qty: 2 }],
+    address: '42 Demo Street',
+    customer: { name: 'Demo Customer', phone: '+15550100042' },
+  });
   const h = (t: string) => `-H 'Authorization: Bearer ${t}'`;
   const lines = [
     '',
     'sessionflow is running',
     `  API            ${apiUrl}`,
+    `  Sessions UI    ${apiUrl}/ui${operator ? `#token=${operator}` : ''}   (state diagrams, timers, actions)`,
     `  Temporal UI    ${uiUrl ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : '(attached to ' + config.temporal.address + ')'}`,
     `  Temporal gRPC  ${config.temporal.address}   task queue: ${config.temporal.taskQueue}`,
     `  Config         ${configFile}`,
     '',
     `Trigger a smoke alarm in ${DEMO_HOME} (siren on, owner told, ${config.homes[DEMO_HOME]?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds} s to cancel):`,
     `  curl -i -X POST ${apiUrl}/homes/${DEMO_HOME}/smoke ${h(device)} -H 'Content-Type: application/json' -d '{"detectorId":"kitchen"}'`,
+    ...(gatewayUrl
+      ? [
+          'Or press its simulated kitchen detector (board state: curl -s ' + gatewayUrl + '/status):',
+          `  GATEWAY_URL=${gatewayUrl} npm run press -- ${DEMO_HOME} kitchen`,
+        ]
+      : []),
     'Where is it now?',
     `  curl -s ${apiUrl}/homes/${DEMO_HOME}/alarm ${h(owner)}`,
     'Cancel (inside the window), or all-clear (after escalation):',
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/cancel ${h(owner)}`,
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/all-clear ${h(owner)}`,
+    '',
+    'Order a pizza as the demo customer, set ORDER=<the orderId it answers>, then pay and follow it:',
+    `  curl -s -X POST ${apiUrl}/orders ${h(customer)} ${json} -d '${order}'`,
+    `  curl -s -X POST ${apiUrl}/orders/$ORDER/payment ${h(customer)} ${json} -d '{"amountCents":1800,"paymentMethod":"pm_card_visa"}'`,
+    `  curl -s ${apiUrl}/orders/$ORDER ${h(customer)}`,
+    `The kitchen and the driver (staff token) move it on: {"event":"accepted"|"in-oven"|"baked"} to /kitchen,`,
+    `{"event":"picked-up"|"delivered"} to /delivery:`,
+    `  curl -s -X POST ${apiUrl}/orders/$ORDER/kitchen ${h(staff)} ${json} -d '{"event":"accepted"}'`,
+    'Or play a whole order end to end:  npm run demo:pizza',
     '',
     `Ctrl-C stops everything; sessions survive in ${resolve(dataDir, 'temporal.db')}.`,
     '',

@@ -85,6 +85,14 @@ export class SimulatedIO extends EventEmitter {
   unplug(): void {
     if (!this.isReady) return;
     this.isReady = false;
+    // The readers belonged to the johnny-five components of this connection; a new one brings its own.
+    this.digitalListeners.clear();
+    // No USB, no power: outputs drop to LOW, as on a real board that resets when it comes back. Inputs
+    // keep the level the detector drives from outside.
+    for (const info of this.pins) {
+      if (info.mode === MODES.OUTPUT) info.value = 0;
+      info.mode = MODES.UNKNOWN;
+    }
     this.emit('close');
   }
 
@@ -112,6 +120,10 @@ export class SimulatedIO extends EventEmitter {
     set.add(listener);
     this.digitalListeners.set(pin, set);
     this.pinAt(pin).report = 1;
+    // Firmata reports a port's current state as soon as reporting is enabled: readers learn the level.
+    process.nextTick(() => {
+      if (this.isReady && set.has(listener)) listener(this.pinAt(pin).value);
+    });
     return this;
   }
 
@@ -141,6 +153,7 @@ export class SimulatedIO extends EventEmitter {
   /** Test/demo hook: drive an input pin as a detector would (reported to digitalRead listeners). */
   setInput(pin: number, value: number): void {
     this.pinAt(pin).value = value;
+    if (!this.isReady) return;
     for (const listener of this.digitalListeners.get(pin) ?? []) listener(value);
   }
 

@@ -40,3 +40,21 @@ export class SessionModel<S extends string> {
     return this.decl.final.includes(state);
   }
 }
+
+/** One side effect of a session as the status shows it. */
+export interface SessionStep<S extends string = string> {
+  step: S;
+  /** `cancelled`: superseded by a newer command (e.g. siren-on when the owner cancels). */
+  status: 'pending' | 'done' | 'failed' | 'cancelled';
+  startedAt: string;
+  completedAt: string | null;
+  error: string | null;
+}
+
+/** A transition a session took, as its status shows it: the path drawn on its state diagram. */
+export interface TransitionTaken {
+  from: string;
+  to: string;
+  on: string;
+  at: string;
+}

@@ -1,7 +1,7 @@
 // Smoke-alarm session: the definitions shared by the workflow, the worker and the API.
 // Sandbox-safe: imported by workflow code, so no Node built-ins and no I/O here.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { SessionModel } from './session-model';
+import { SessionModel, type SessionStep, type TransitionTaken } from './session-model';
 
 export const SMOKE_ALARM_KIND = 'smoke-alarm';
 
@@ -46,14 +46,7 @@ export type AlarmStep =
   | 'notify-cancelled'
   | 'notify-resolved';
 
-export interface StepRecord {
-  step: AlarmStep;
-  /** `cancelled`: superseded by a newer command (e.g. siren-on when the owner cancels). */
-  status: 'pending' | 'done' | 'failed' | 'cancelled';
-  startedAt: string;
-  completedAt: string | null;
-  error: string | null;
-}
+export type StepRecord = SessionStep<AlarmStep>;
 
 export interface DetectorRecord {
   detectorId: string;
@@ -75,6 +68,8 @@ export interface AlarmStatus {
   detectors: DetectorRecord[];
   escalation: { reason: EscalationReason; at: string } | null;
   steps: StepRecord[];
+  /** Every state change so far, in order (carried across continue-as-new). */
+  path: TransitionTaken[];
   siren: 'on' | 'off' | 'unknown';
   endedAt: string | null;
   endedBy: string | null;
@@ -86,6 +81,11 @@ export interface SmokeAlarmInput {
   cancelWindowMs: number;
   /** How long to keep retrying the siren-off command and end-of-session notices before giving up. */
   wrapUpTimeoutMs?: number;
+  /**
+   * Task queue of the gateway that owns this home's siren board (`gateway-<id>`); default: the session's
+   * own queue, where the worker's embedded gateway serves it.
+   */
+  hardwareTaskQueue?: string;
   /** Continue as new after this many history events (besides the server's own suggestion). */
   historyLimit?: number;
   /**
@@ -127,6 +127,11 @@ export const AlarmRefusal = {
 export interface SetSirenInput {
   homeId: string;
   on: boolean;
+  /**
+   * Workflow time of the command: a gateway ignores a command older than the one it already holds, so a
+   * late retry of a superseded "on" can never undo a newer "off".
+   */
+  issuedAt?: number;
 }
 
 export interface NotificationInput {

@@ -1,33 +1,47 @@
-// Builds the activities' dependencies from configuration: the siren boards and the notification channel.
+// Builds the activities' dependencies from configuration: the embedded gateway's boards and the notification channel.
 import type { Config } from '../config/config';
 import type { Logger } from '../config/logger';
 import { DedupingNotifier, LogNotifier, WebhookNotifier, type Notifier } from '../activities/notifier';
-import { JohnnyFiveSirenBank } from '../hardware/siren-bank';
-import { SimulatedIO } from '../hardware/simulated-io';
+import type { Client } from '@temporalio/client';
+import { EMBEDDED_GATEWAY, Gateway, homesOfGateway } from '../gateway/gateway';
+import type { SimulatedIO } from '../hardware/simulated-io';
 import type { ActivityDeps } from '../activities';
+import { FakePaymentProvider } from '../activities/payment-provider';
 
 export interface BuiltActivityDeps extends ActivityDeps {
   /** The simulated boards by home, created on first use: the demo and tests read their pins. */
   simulatedBoards: Map<string, SimulatedIO>;
+  /** The embedded gateway: the boards of every home that names no gateway of its own. */
+  gateway: Gateway;
+  /** The only provider so far; tests count its charges and refunds. */
+  payments: FakePaymentProvider;
 }
 
-export function buildActivityDeps(config: Config, logger: Logger): BuiltActivityDeps {
-  const simulatedBoards = new Map<string, SimulatedIO>();
-  const ioFor = (homeId: string) => {
-    let io = simulatedBoards.get(homeId);
-    if (!io) {
-      io = new SimulatedIO(`simulated:${homeId}`);
-      simulatedBoards.set(homeId, io);
-    }
-    return io;
-  };
-  const sirens = new JohnnyFiveSirenBank({
-    sirenFor: (homeId) => config.homes[homeId]?.siren,
-    ioFor,
-    readyTimeoutMs: config.board.readyTimeoutMs,
-    logger: logger.child({ component: 'sirens' }),
+export interface BuildActivityDepsOptions {
+  /** Lets the embedded gateway send detector events and learn the desired siren state (see Gateway). */
+  client?: Client;
+}
+
+export function buildActivityDeps(
+  config: Config,
+  logger: Logger,
+  opts: BuildActivityDepsOptions = {},
+): BuiltActivityDeps {
+  const gateway = new Gateway({
+    config,
+    gatewayId: EMBEDDED_GATEWAY,
+    homeIds: homesOfGateway(config, undefined),
+    logger,
+    client: opts.client,
   });
-  return { sirens, notifier: buildNotifier(config, logger), homes: config.homes, simulatedBoards };
+  return {
+    sirens: gateway,
+    gateway,
+    notifier: buildNotifier(config, logger),
+    homes: config.homes,
+    simulatedBoards: gateway.simulatedBoards,
+    payments: new FakePaymentProvider(),
+  };
 }
 
 export function buildNotifier(config: Config, logger: Logger): Notifier {

@@ -1,5 +1,9 @@
 // Worker entrypoint: `npm run worker` (or `node dist/worker/main.js`).
+import { hostname } from 'node:os';
+import { stopWebServer } from '../api/server';
 import { loadConfig, requireCodecKeys } from '../config/config';
+import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
+import { startGatewayHttp } from '../gateway/http';
 import { runMain } from '../config/run-main';
 import type { Worker } from '@temporalio/worker';
 import { createLogger, type Logger } from '../config/logger';
@@ -10,7 +14,11 @@ async function main() {
   const logger = createLogger('worker');
   const config = loadConfig();
   requireCodecKeys(config);
-  const deps = buildActivityDeps(config, logger);
+  // The embedded gateway: boards of the homes that name no gateway, with their detectors.
+  const client = gatewayClient(config, `worker-${EMBEDDED_GATEWAY}-gateway@${hostname()}`);
+  const deps = buildActivityDeps(config, logger, { client });
+  deps.gateway.start();
+  const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
   const worker = await createWorker({ config, deps });
   // The SDK's runtime already drains the worker on SIGINT/SIGTERM; run() then returns.
   logger.info(
@@ -23,7 +31,9 @@ async function main() {
   );
   exitWhenStoppedUnasked(worker, logger);
   await worker.run();
-  deps.sirens.close();
+  if (gatewayHttp) await stopWebServer(gatewayHttp);
+  await deps.gateway.stop();
+  await client.connection.close();
   logger.info('worker stopped');
 }
 

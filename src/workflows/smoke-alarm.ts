@@ -1,11 +1,9 @@
 // The smoke-alarm session as plain async code: one workflow per home, opened by the first smoke event.
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
-  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -34,14 +32,9 @@ import {
   type SmokeAlarmActivities,
   type SmokeAlarmInput,
   type SmokeEvent,
-  type StepRecord,
 } from '../shared/smoke-alarm';
-
-// A siren command retries for as long as the session wants that state; a newer command cancels it.
-const siren = proxyActivities<SmokeAlarmActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
-});
+import { checkActor, refuse } from './requests';
+import { StepRunner, iso } from './step-runner';
 
 // Escalation messages matter for an hour; after that a retry would only confuse people.
 const escalation = proxyActivities<SmokeAlarmActivities>({
@@ -50,96 +43,71 @@ const escalation = proxyActivities<SmokeAlarmActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
 });
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Activity failures wrap the real error as their cause: show that one. */
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? err.cause.message : err.message;
-}
-
-/** The caller's name is recorded in the session for audit: reject a malformed one outright. */
-function checkActor(actor: Actor) {
-  if (typeof actor?.by !== 'string' || actor.by.length === 0 || actor.by.length > 100) {
-    throw ApplicationFailure.create({
-      type: 'BadRequest',
-      message: 'actor.by must be a short string',
-      nonRetryable: true,
-    });
-  }
-}
-
 export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmStatus> {
   const info = workflowInfo();
   const historyLimit = input.historyLimit ?? alarmDefaults.historyLimit;
-  // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open.
-  const wrapUp = proxyActivities<SmokeAlarmActivities>({
+  // Siren commands run on the gateway that owns the board. They heartbeat while they wait for it, so a
+  // dead gateway is noticed in seconds and the retry reaches its restarted successor.
+  const sirenOptions = {
+    ...(input.hardwareTaskQueue ? { taskQueue: input.hardwareTaskQueue } : {}),
     startToCloseTimeout: '10s',
-    scheduleToCloseTimeout: input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs,
+    heartbeatTimeout: '5s',
     retry: {
       initialInterval: '500ms',
       backoffCoefficient: 2,
       maximumInterval: '10s',
       nonRetryableErrorTypes,
     },
+  } as const;
+  // A siren command retries for as long as the session wants that state; a newer command cancels it.
+  const siren = proxyActivities<SmokeAlarmActivities>(sirenOptions);
+  // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open
+  // (the gateway still holds "off" as the desired state and applies it when the board returns).
+  const wrapUpTimeout = input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs;
+  const wrapUpSiren = proxyActivities<SmokeAlarmActivities>({
+    ...sirenOptions,
+    scheduleToCloseTimeout: wrapUpTimeout,
+  });
+  const wrapUp = proxyActivities<SmokeAlarmActivities>({
+    startToCloseTimeout: '10s',
+    scheduleToCloseTimeout: wrapUpTimeout,
+    retry: sirenOptions.retry,
   });
 
-  const s: AlarmStatus = input.carried ?? {
-    sessionId: info.workflowId,
-    openedInRun: info.runId,
-    homeId: input.homeId,
-    state: smokeAlarmModel.decl.initial,
-    outcome: null,
-    startedAt: iso(Date.now()),
-    cancelWindowSeconds: input.cancelWindowMs / 1000,
-    cancelDeadline: iso(Date.now() + input.cancelWindowMs),
-    detectors: [],
-    escalation: null,
-    steps: [],
-    siren: 'unknown',
-    endedAt: null,
-    endedBy: null,
-  };
+  // A session carried over from a version without `path` starts its path here.
+  const s: AlarmStatus = input.carried
+    ? { ...input.carried, path: input.carried.path ?? [] }
+    : {
+        sessionId: info.workflowId,
+        openedInRun: info.runId,
+        homeId: input.homeId,
+        state: smokeAlarmModel.decl.initial,
+        outcome: null,
+        startedAt: iso(Date.now()),
+        cancelWindowSeconds: input.cancelWindowMs / 1000,
+        cancelDeadline: iso(Date.now() + input.cancelWindowMs),
+        detectors: [],
+        escalation: null,
+        steps: [],
+        path: [],
+        siren: 'unknown',
+        endedAt: null,
+        endedBy: null,
+      };
   const lateEvents: SmokeEvent[] = [];
-  const inflight = new Set<Promise<void>>();
+  const steps = new StepRunner<AlarmStep>(s.steps);
   let sirenScope: CancellationScope | undefined;
 
   const publish = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
     if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
   };
   const move = (to: AlarmState, on: string) => {
-    s.state = smokeAlarmModel.move(s.state, to, on);
+    const from = s.state;
+    s.state = smokeAlarmModel.move(from, to, on);
+    s.path.push({ from, to, on, at: iso(Date.now()) });
     publish([{ key: SessionState, value: s.state }]);
   };
   const decision = (): AlarmDecision => ({ state: s.state, outcome: s.outcome });
-
-  /** Runs one side effect as a recorded step; never rejects, so a failure cannot stall the story. */
-  function runStep(step: AlarmStep, act: () => Promise<void>): Promise<void> {
-    const rec: StepRecord = {
-      step,
-      status: 'pending',
-      startedAt: iso(Date.now()),
-      completedAt: null,
-      error: null,
-    };
-    s.steps.push(rec);
-    const done: Promise<void> = act()
-      .then(
-        () => {
-          rec.status = 'done';
-        },
-        (err: unknown) => {
-          rec.status = isCancellation(err) ? 'cancelled' : 'failed';
-          rec.error = describeError(err);
-        },
-      )
-      .finally(() => {
-        rec.completedAt = iso(Date.now());
-        inflight.delete(done);
-      });
-    inflight.add(done);
-    return done;
-  }
 
   function notify(
     step: AlarmStep,
@@ -148,15 +116,15 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   ): Promise<void> {
     // Same key on every retry and after continue-as-new: the channel sends it at most once.
     const idempotencyKey = `${s.sessionId}/${s.openedInRun}/${step}`;
-    return runStep(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
+    return steps.run(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
   }
 
   function driveSiren(on: boolean, via: SmokeAlarmActivities): Promise<void> {
     sirenScope?.cancel();
     const scope = new CancellationScope();
     sirenScope = scope;
-    return runStep(on ? 'siren-on' : 'siren-off', async () => {
-      await scope.run(() => via.setSiren({ homeId: s.homeId, on }));
+    return steps.run(on ? 'siren-on' : 'siren-off', async () => {
+      await scope.run(() => via.setSiren({ homeId: s.homeId, on, issuedAt: Date.now() }));
       s.siren = on ? 'on' : 'off';
     });
   }
@@ -199,8 +167,6 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       escalate('second-detector', 'smokeDetected');
   }
 
-  const refuse = (type: string, message: string) =>
-    ApplicationFailure.create({ type, message, nonRetryable: true });
   const endedRefusal = () => refuse(AlarmRefusal.alreadyEnded, `the alarm already ended (${s.outcome})`);
 
   setHandler(alarmStatusQuery, () => s);
@@ -246,7 +212,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   const mustRollOver = () => {
     const { continueAsNewSuggested, historyLength } = workflowInfo();
     return (
-      (continueAsNewSuggested || historyLength > historyLimit) && inflight.size === 0 && allHandlersFinished()
+      (continueAsNewSuggested || historyLength > historyLimit) && steps.pending === 0 && allHandlersFinished()
     );
   };
   const rollOver = () => {
@@ -291,13 +257,13 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
 
   const by = s.endedBy ?? 'unknown';
   await Promise.all([
-    driveSiren(false, wrapUp),
+    driveSiren(false, wrapUpSiren),
     s.outcome === 'cancelled'
       ? notify('notify-cancelled', wrapUp.notifyOwner, `Alarm at ${s.homeId} cancelled by ${by}; siren off.`)
       : notify('notify-resolved', wrapUp.notifyOwner, `All-clear at ${s.homeId} given by ${by}; siren off.`),
   ]);
   // Escalation messages still retrying are part of this session: finish them before closing.
-  await condition(() => inflight.size === 0 && allHandlersFinished());
+  await condition(() => steps.pending === 0 && allHandlersFinished());
 
   if (lateEvents.length > 0) {
     log.warn('smoke events arrived while the session was ending: opening the next session', {
@@ -307,6 +273,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       homeId: input.homeId,
       cancelWindowMs: input.cancelWindowMs,
       wrapUpTimeoutMs: input.wrapUpTimeoutMs,
+      hardwareTaskQueue: input.hardwareTaskQueue,
       historyLimit: input.historyLimit,
       searchAttributes: input.searchAttributes,
       pending: lateEvents,

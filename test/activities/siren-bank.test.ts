@@ -5,8 +5,10 @@ import { testLogger } from '../support/silent-logger';
 
 function bank(specs: Record<string, SirenSpec>, ios = new Map<string, SimulatedIO>(), readyTimeoutMs = 500) {
   const sirens = new JohnnyFiveSirenBank({
-    sirenFor: (homeId) => specs[homeId],
-    ioFor: (homeId) => {
+    hardwareFor: (homeId) =>
+      specs[homeId] ? { homeId, sirens: { siren: specs[homeId] }, detectors: {} } : undefined,
+    reconnectDelayMs: 20,
+    openIO: (homeId) => {
       const io = ios.get(homeId) ?? new SimulatedIO(homeId);
       ios.set(homeId, io);
       return io;
@@ -64,6 +66,27 @@ describe('JohnnyFiveSirenBank', () => {
     const started = Date.now();
     await expect(sirens.set('h', true)).rejects.toMatchObject({ name: 'BoardUnavailable' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  test('When an older command arrives after a newer one (a late retry), then it changes nothing', async () => {
+    const { sirens, ios } = bank({ h: { pin: 7, component: 'relay' } });
+    await sirens.set('h', true, { issuedAt: 1_000 });
+    await sirens.set('h', false, { issuedAt: 2_000 });
+    await sirens.set('h', true, { issuedAt: 1_500 });
+    expect(ios.get('h')!.pinValue(7)).toBe(0);
+    expect(sirens.status()[0]).toMatchObject({ desiredSiren: 'off', sirens: { siren: { written: 'off' } } });
+  });
+
+  test('When a command comes while the board is away, then it is applied as soon as the board is back', async () => {
+    const { sirens, ios } = bank({ h: { pin: 7, component: 'relay' } }, undefined, 100);
+    await sirens.set('h', true);
+    const io = ios.get('h')!;
+    io.unplug();
+    await expect(sirens.set('h', false)).rejects.toMatchObject({ name: 'BoardUnavailable' });
+    await sirens.set('h', true).catch(() => undefined);
+    io.plugIn();
+    await io.waitForPin(7, 1, 2_000);
+    expect(sirens.status()[0]).toMatchObject({ connected: true, desiredSiren: 'on', reconnects: 1 });
   });
 
   test('When a home has no siren configured, then set fails as bad configuration', async () => {

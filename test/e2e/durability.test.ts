@@ -1,8 +1,8 @@
 // Durability with real processes: the worker runs as its own process (the built `dist/worker/main.js`) and
 // is SIGKILLed mid-session; the dev server is stopped and restarted on the same SQLite file mid-session.
 import '../support/quiet-runtime';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { createTemporalGateway, type TemporalGateway } from '../../src/api/tempo
 import { parseConfig } from '../../src/config/config';
 import { freePort, startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { eventually, http } from '../support/local-stack';
+import { killed, spawnBuilt } from '../support/processes';
 import { testLogger } from '../support/silent-logger';
 import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-config';
 import { WebhookSink } from '../support/webhook-sink';
@@ -35,28 +36,18 @@ const taskQueue = `durability-${randomUUID()}`;
 const workers = new Set<ChildProcess>();
 
 function startWorker(name: string): ChildProcess {
-  mkdirSync(artifacts, { recursive: true });
-  const log = openSync(join(artifacts, `durability-${name}.log`), 'w');
-  const child = spawn(process.execPath, [workerMain], {
-    stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
+  return spawnBuilt(
+    workerMain,
+    `durability-${name}`,
+    {
       SESSIONFLOW_CONFIG_FILE: configFile,
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
       NOTIFY_CHANNEL: 'webhook',
       NOTIFY_WEBHOOK_URL: sink.url,
     },
-  });
-  workers.add(child);
-  child.once('exit', () => workers.delete(child));
-  return child;
-}
-
-async function killed(child: ChildProcess) {
-  const exit = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exit;
+    workers,
+  );
 }
 
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import { freePort } from '../../src/dev/temporal-dev-server';
 import { eventually } from '../support/local-stack';
 
 const launcher = resolve(__dirname, '../../dist/dev/start-local-stack.js');
+const pizzaDemo = resolve(__dirname, '../../dist/dev/demo-pizza.js');
 const WINDOW_S = 2;
 
 interface Launched {
@@ -68,11 +69,13 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
     throw new Error(`${launcher} is missing: run 'npm run build' first (npm test does)`);
   const temporalPort = await freePort();
   const apiPort = await freePort();
+  const gatewayPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SESSIONFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sessionflow-start-')),
     TEMPORAL_PORT: String(temporalPort),
     API_PORT: String(apiPort),
+    GATEWAY_HTTP_PORT: String(gatewayPort),
     ALARM_CANCEL_WINDOW_SECONDS: String(WINDOW_S),
     LOG_LEVEL: 'warn',
   };
@@ -106,9 +109,32 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
   );
   expect(listed.executions![0].execution.workflowId).toBe('smoke-alarm:home-42');
 
+  // The pizza lines paste as printed too, and `npm run demo:pizza` plays a whole order beside the alarm.
+  const order = paste(first.banner, '/orders -H');
+  expect(order).toMatchObject({ state: 'awaiting-payment', totalCents: 1800 });
+  const demo = execFileSync(process.execPath, [pizzaDemo], { env, encoding: 'utf8' });
+  // The printed Sessions UI link logs in as the demo operator, who sees both kinds of session.
+  const uiLink = /Sessions UI\s+(\S+)/.exec(first.banner)?.[1] ?? '';
+  expect(uiLink).toMatch(new RegExp(`^http://127.0.0.1:${apiPort}/ui#token=`));
+  expect((await fetch(uiLink)).status).toBe(200);
+  const kinds = await eventually(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/ui/api/sessions`, {
+        headers: { authorization: `Bearer ${uiLink.split('#token=')[1]}` },
+      });
+      return ((await res.json()) as { sessions: { kind: string }[] }).sessions.map((x) => x.kind);
+    },
+    (k) => k.includes('smoke-alarm') && k.includes('pizza-order'),
+  );
+  expect(new Set(kinds)).toEqual(new Set(['smoke-alarm', 'pizza-order']));
+  expect(demo).toContain('customer pays: paid');
+  expect(demo).toMatch(/where is my pizza\?\s+out-for-delivery\s+ETA/);
+  expect(demo).toContain('Done: placed → paid → accepted → in-oven → baked → picked-up → delivered');
+
   expect(await interrupt(first.child)).toBe(0);
   expect(await portOpen(temporalPort)).toBe(false);
   expect(await portOpen(apiPort)).toBe(false);
+  expect(await portOpen(gatewayPort)).toBe(false);
 
   const second = await launch(env);
   try {

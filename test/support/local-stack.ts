@@ -35,7 +35,7 @@ export async function startLocalStack(opts: {
   homes: string[];
   homeOverrides?: Record<string, Record<string, unknown>>;
   cancelWindowSeconds?: number;
-  /** Top-level config sections to replace (e.g. rateLimit). */
+  /** Top-level config sections to replace (e.g. `pizza`). */
   overrides?: Record<string, unknown>;
   server?: DevServerOptions;
   worker?: boolean;
@@ -53,6 +53,7 @@ export async function startLocalStack(opts: {
   for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {}))
     Object.assign(base.homes[homeId], extra);
   const config = base;
+  if (server.uiUrl) config.ui.temporalWebUrl = server.uiUrl;
   const deps = buildActivityDeps(config, testLogger);
 
   let worker: Worker | undefined;
@@ -89,6 +90,7 @@ export async function startLocalStack(opts: {
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();
+      deps.gateway.close();
       await sink.stop();
       await server.stop();
     },

@@ -8,8 +8,27 @@ export const deviceToken = (homeId: string) => `device-token-of-${homeId}-012345
 export const codecViewerToken = 'codec-viewer-token-0123456789';
 export const testCodec = {
   keys: [{ id: 'test-key-1', key: Buffer.alloc(32, 7).toString('base64') }],
-  endpoint: { tokens: [{ name: 'web-ui', token: codecViewerToken }], corsOrigins: ['http://127.0.0.1:8233'] },
+  endpoint: {
+    tokens: [{ name: 'web-ui', role: 'codec-viewer', token: codecViewerToken }],
+    corsOrigins: ['http://127.0.0.1:8233'],
+  },
 };
+export const staffToken = 'staff-token-of-the-kitchen-0123456789';
+export const customerToken = (name: string) => `customer-token-of-${name}-0123456789`;
+export const testCustomers = ['ada', 'bob'];
+export const operatorToken = 'operator-token-of-the-centre-0123456789';
+
+/** The shop side: one staff token, two customers, a fixed order-token secret. */
+export function testPizza(extra: Record<string, unknown> = {}) {
+  return {
+    orderTokenSecret: 'test-order-token-secret-0123456789abcdef',
+    tokens: [
+      { name: 'kitchen-staff', role: 'staff', token: staffToken },
+      ...testCustomers.map((name) => ({ name, role: 'customer', token: customerToken(name) })),
+    ],
+    ...extra,
+  };
+}
 
 export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
   return {
@@ -41,6 +60,8 @@ export function testConfig(opts: {
     board: { readyTimeoutMs: 300 },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
     codec: testCodec,
+    pizza: testPizza(),
+    operators: [{ name: 'test-operator', role: 'operator', token: operatorToken }],
     ...opts.overrides,
   });
 }

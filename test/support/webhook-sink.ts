@@ -6,7 +6,8 @@ import { eventually } from './eventually';
 
 export interface ReceivedNotification {
   channel: 'sms' | 'call' | 'notify';
-  homeId: string;
+  homeId?: string;
+  orderId?: string;
   to: string;
   text: string;
   idempotencyKey: string;
@@ -59,6 +60,10 @@ export class WebhookSink {
     return this.received.filter(
       (n) => n.channel === channel && (homeId === undefined || n.homeId === homeId),
     );
+  }
+
+  forOrder(orderId: string): ReceivedNotification[] {
+    return this.received.filter((n) => n.orderId === orderId);
   }
 
   async waitFor(pred: (all: ReceivedNotification[]) => boolean, timeoutMs = 15_000): Promise<void> {

@@ -1,16 +1,10 @@
 // The smoke-alarm story on the time-skipping test server: real workflow, real activities
 // (johnny-five siren on the simulated board, webhook notifications to a real HTTP sink).
-import {
-  WorkflowUpdateFailedError,
-  type WorkflowHandle,
-  type WorkflowHandleWithSignaledRunId,
-} from '@temporalio/client';
+import { type WorkflowHandle, type WorkflowHandleWithSignaledRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
-import { Worker } from '@temporalio/worker';
-import { randomUUID } from 'node:crypto';
-import { createActivities } from '../../src/activities';
 import {
+  smokeAlarmModel,
   alarmStatusQuery,
   allClearUpdate,
   cancelAlarmUpdate,
@@ -19,49 +13,36 @@ import {
   type AlarmStatus,
   type SmokeAlarmInput,
 } from '../../src/shared/smoke-alarm';
-import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
+import type { BuiltActivityDeps } from '../../src/worker/activity-deps';
 import type { smokeAlarmWorkflow } from '../../src/workflows/smoke-alarm';
-import { eventually as pollUntil } from '../support/eventually';
-import { testLogger } from '../support/silent-logger';
-import { timeSkippingServerExecutable } from '../support/temporal-binaries';
-import { testConfig } from '../support/test-config';
 import { WebhookSink } from '../support/webhook-sink';
-import { testWorkflowBundle } from '../support/workflow-bundle';
+import {
+  eventuallyTrue as eventually,
+  expectModelCovered,
+  refusal,
+  startTimeSkippingWorld,
+  type TimeSkippingWorld,
+} from '../support/time-skipping';
 import { SimulatedIO } from '../../src/hardware/simulated-io';
 
 const WINDOW_MS = 60_000;
 const SIREN_PIN = 13;
 
+const homes = Array.from({ length: 12 }, (_, i) => `wf-home-${i}`);
+let nextHome = 0;
+let world: TimeSkippingWorld;
 let env: TestWorkflowEnvironment;
 let sink: WebhookSink;
 let deps: BuiltActivityDeps;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `smoke-alarm-wf-${randomUUID()}`;
-const homes = Array.from({ length: 12 }, (_, i) => `wf-home-${i}`);
-let nextHome = 0;
+let taskQueue: string;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: timeSkippingServerExecutable() },
-  });
-  sink = await new WebhookSink().start();
-  const config = testConfig({ taskQueue, homes, webhookUrl: sink.url });
-  deps = buildActivityDeps(config, testLogger);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: testWorkflowBundle(),
-    activities: createActivities(deps),
-  });
-  running = worker.run();
+  world = await startTimeSkippingWorld({ name: 'smoke-alarm-wf', homes });
+  ({ env, sink, deps, taskQueue } = world);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await sink?.stop();
-  await env?.teardown();
+  await world?.stop();
 });
 
 async function openSession(
@@ -88,19 +69,6 @@ async function openSession(
 }
 
 const status = (handle: WorkflowHandle) => handle.query(alarmStatusQuery);
-
-/** Waits until pred() holds (the time-skipping tests poll queries with it). */
-const eventually = (pred: () => Promise<boolean>, timeoutMs = 10_000) =>
-  pollUntil(pred, (holds) => holds, timeoutMs);
-
-async function refusal(p: Promise<unknown>): Promise<string | undefined> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  return ((err as WorkflowUpdateFailedError).cause as { type?: string } | undefined)?.type;
-}
 
 const msBetween = (a: string, b: string) => Date.parse(b) - Date.parse(a);
 
@@ -314,5 +282,9 @@ describe('smoke-alarm workflow', () => {
     expect(msBetween(escalated.cancelDeadline, escalated.escalation!.at)).toBeLessThan(1_000);
     await latest.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
     await latest.result();
+  });
+
+  test('When the whole story suite has run, then it took every declared transition and no other', async () => {
+    expectModelCovered(smokeAlarmModel, await world.transitionsTaken());
   });
 });

@@ -6,8 +6,8 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Config } from '../../config/config';
-import { bearerToken, unknownToken, type TokenAuthority } from '../auth';
-import { badRequest } from '../errors';
+import { bearerToken, type TokenAuthority } from '../auth';
+import { badRequest, unauthorized } from '../errors';
 import { describeRoute, errorResponse } from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
 
@@ -101,14 +101,18 @@ export function codecRoutes({ config, authority, codec }: CodecRouteDeps): Route
   const handle =
     (
       op: 'encode' | 'decode',
-      tokenOf: (req: Parameters<RequestHandler>[0]) => string | Error,
+      tokenOf: (req: Parameters<RequestHandler>[0]) => string | undefined | null,
     ): RequestHandler =>
     async (req, res) => {
       const token = tokenOf(req);
-      if (token instanceof Error) throw token;
-      const name = authority.identifyViewer(token);
-      if (!name) throw unknownToken(req);
-      authority.admit(`codec/${name}`);
+      if (!token) {
+        res.set('WWW-Authenticate', 'Bearer');
+        throw unauthorized('missing or malformed Authorization: Bearer <token>');
+      }
+      if (!authority.identifyViewer(token)) {
+        res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+        throw unauthorized('unknown token');
+      }
       const { payloads } = parse(payloadsSchema, req.body, 'body');
       const out = await codec[op](payloads.map(fromJson)).catch(() => {
         throw badRequest('undecodable', 'a payload could not be decoded with the configured keys');
@@ -118,7 +122,11 @@ export function codecRoutes({ config, authority, codec }: CodecRouteDeps): Route
 
   router.use('/codec', cors);
   for (const op of ['encode', 'decode'] as const) {
-    router.post(`/codec/${op}`, jsonBodyOnly, handle(op, bearerToken));
+    router.post(
+      `/codec/${op}`,
+      jsonBodyOnly,
+      handle(op, (req) => bearerToken(req.get('authorization'))),
+    );
     router.post(
       `/codec/ui/:token/${op}`,
       jsonBodyOnly,

@@ -1,9 +1,10 @@
 // HTTP ↔ Temporal for smoke-alarm sessions, nothing else.
 import { Router } from 'express';
 import { z } from 'zod';
-import { cancelWindowMs, type Config } from '../../config/config';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../../config/config';
+import { signalSmokeDetected } from '../../config/smoke-alarm-start';
 import {
   AlarmRefusal,
   alarmStates,
@@ -11,11 +12,9 @@ import {
   allClearUpdate,
   cancelAlarmUpdate,
   smokeAlarmWorkflowId,
-  smokeDetectedSignal,
   type AlarmDecision,
   type AlarmStatus,
 } from '../../shared/smoke-alarm';
-import type { smokeAlarmWorkflow } from '../../workflows/smoke-alarm';
 import { requireHomeRole, type TokenAuthority } from '../auth';
 import { conflict, fromTemporal, notFound } from '../errors';
 import { describeRoute, errorBodySchema } from '../openapi';
@@ -156,20 +155,8 @@ export function smokeAlarmRoutes({ config, temporal, authority }: SmokeAlarmRout
     const { homeId } = parse(homeParams, req.params, 'path');
     const { detectorId } = parse(smokeBody, req.body, 'body');
     const workflowId = smokeAlarmWorkflowId(homeId);
-    // Open-or-join by business key: the first event starts the session, later ones join it.
     const handle = await temporal
-      .call((client) =>
-        client.workflow.signalWithStart<typeof smokeAlarmWorkflow, [{ detectorId: string }]>(
-          'smokeAlarmWorkflow',
-          {
-            workflowId,
-            taskQueue: temporal.taskQueue,
-            args: [{ homeId, cancelWindowMs: cancelWindowMs(config, homeId) }],
-            signal: smokeDetectedSignal,
-            signalArgs: [{ detectorId }],
-          },
-        ),
-      )
+      .call((client) => signalSmokeDetected(client, config, homeId, { detectorId }))
       .catch((err: unknown) => {
         throw fromTemporal(err, noSession(homeId)) ?? err;
       });

@@ -1,0 +1,153 @@
+// The /ui page: static files, and the JSON it reads. Sessions are listed through Temporal visibility,
+// shown from their status query and their history; actions go through the public API, not here.
+import { join } from 'node:path';
+import express, { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config/config';
+import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../../shared/search-attributes';
+import { readHistory } from '../../ui/session-history';
+import {
+  actionsFor,
+  maySee,
+  uiKindOf,
+  uiSessionKinds,
+  visibilityScope,
+  type SessionStatusCommon,
+} from '../../ui/session-kinds';
+import { modelToSvg } from '../../ui/state-diagram';
+import { bearerToken, type TokenAuthority } from '../auth';
+import { forbidden, fromTemporal, notFound, unauthorized } from '../errors';
+import type { TemporalGateway } from '../temporal-gateway';
+import { parse } from '../validation';
+
+/** Built next to this file in both src/ and dist/ (the build copies it). */
+export const UI_STATIC_DIR = join(__dirname, '../../ui/static');
+const STATUS_TIMEOUT_MS = 2000;
+
+const workflowIdSchema = z
+  .string()
+  .regex(/^(smoke-alarm|pizza-order):[A-Za-z0-9._-]{1,64}$/, 'a session id such as smoke-alarm:home-42');
+const listQuery = z.strictObject({
+  kind: z.enum(uiSessionKinds.map((k) => k.kind) as [string, ...string[]]).optional(),
+  state: z
+    .string()
+    .regex(/^[a-z-]{1,40}$/)
+    .optional(),
+  open: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export interface UiRouteDeps {
+  config: Config;
+  temporal: TemporalGateway;
+  authority: TokenAuthority;
+}
+
+export function uiRoutes({ config, temporal, authority }: UiRouteDeps): Router {
+  const router = Router();
+  const models = uiSessionKinds.map((k) => ({
+    kind: k.kind,
+    title: k.title,
+    svg: modelToSvg(k.model),
+    initial: k.model.decl.initial,
+    final: k.model.decl.final,
+  }));
+
+  /** Any token but a device's may look; what it sees depends on its role. */
+  const viewer: RequestHandler = (req, res, next) => {
+    const token = bearerToken(req.get('authorization'));
+    if (!token) {
+      res.set('WWW-Authenticate', 'Bearer');
+      return next(unauthorized('log in with a token'));
+    }
+    const principal = authority.identify(token);
+    if (!principal) return next(unauthorized('unknown token'));
+    if (!visibilityScope(principal)) return next(forbidden('this token cannot view sessions'));
+    req.principal = principal;
+    next();
+  };
+
+  router.get('/ui', (_req, res) => res.sendFile(join(UI_STATIC_DIR, 'index.html')));
+  router.use('/ui/static', express.static(UI_STATIC_DIR, { index: false, fallthrough: false }));
+
+  router.get('/ui/api/me', viewer, (req, res) => {
+    res.json({ name: req.principal!.name, role: req.principal!.role, homeId: req.principal!.homeId ?? null });
+  });
+
+  router.get('/ui/api/models', viewer, (_req, res) => {
+    res.json({ models });
+  });
+
+  router.get('/ui/api/sessions', viewer, async (req, res) => {
+    const { kind, state, open, limit } = parse(listQuery, req.query, 'query');
+    const clauses = [visibilityScope(req.principal!)!];
+    if (kind) clauses.push(`${SessionKind.name} = '${kind}'`);
+    if (state) clauses.push(`${SessionState.name} = '${state}'`);
+    if (open) clauses.push(`ExecutionStatus ${open === 'true' ? '=' : '!='} 'Running'`);
+    const sessions = await temporal.call(async (client) => {
+      const found: object[] = [];
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+        const sa = wf.typedSearchAttributes;
+        found.push({
+          workflowId: wf.workflowId,
+          kind: sa.get(SessionKind) ?? null,
+          key: sa.get(SessionKey) ?? null,
+          state: sa.get(SessionState) ?? null,
+          status: wf.status.name,
+          startedAt: wf.startTime.toISOString(),
+          closedAt: wf.closeTime?.toISOString() ?? null,
+        });
+        if (found.length >= limit) break;
+      }
+      return found;
+    });
+    res.json({ sessions });
+  });
+
+  router.get('/ui/api/sessions/:workflowId', viewer, async (req, res) => {
+    const workflowId = parse(workflowIdSchema, req.params.workflowId, 'path.workflowId');
+    const handle = temporal.client.workflow.getHandle(workflowId);
+    const missing = notFound('no-session', `there is no session '${workflowId}'`);
+    const description = await temporal
+      .call(() => handle.describe())
+      .catch((err: unknown) => {
+        throw fromTemporal(err, missing) ?? err;
+      });
+    const sa = description.typedSearchAttributes;
+    const kind = sa.get(SessionKind) ?? workflowId.split(':')[0];
+    const key = sa.get(SessionKey) ?? workflowId.slice(kind.length + 1);
+    // Someone else's session is as absent as a missing one.
+    if (!maySee(req.principal!, { kind, homeId: sa.get(HomeId), customerId: sa.get(CustomerId) }))
+      throw missing;
+    const ui = uiKindOf(kind);
+    if (!ui) throw missing;
+    const [status, history] = await Promise.all([
+      // A closed session answers from a replay on a worker; without one the page still shows history.
+      temporal.call(() => handle.query<SessionStatusCommon>('status'), STATUS_TIMEOUT_MS).catch(() => null),
+      temporal.call(() => handle.fetchHistory()),
+    ]);
+    const { timeline, openTimers } = readHistory(history, status ? ui.deadlines(status) : []);
+    const running = description.status.name === 'RUNNING';
+    res.json({
+      workflowId,
+      runId: description.runId,
+      kind,
+      key,
+      title: ui.title,
+      workflowStatus: description.status.name,
+      startedAt: description.startTime.toISOString(),
+      closedAt: description.closeTime?.toISOString() ?? null,
+      state: status?.state ?? sa.get(SessionState) ?? null,
+      path: status?.path ?? [],
+      status,
+      timeline,
+      openTimers: running ? openTimers : [],
+      actions: running && status ? actionsFor(ui, key, status, req.principal!) : [],
+      temporalUrl: config.ui.temporalWebUrl
+        ? `${config.ui.temporalWebUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(description.runId)}/history`
+        : null,
+    });
+  });
+
+  return router;
+}

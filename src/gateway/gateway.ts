@@ -1,0 +1,277 @@
+// An edge gateway: owns the boards of its homes, runs their siren commands (the siren activity), turns
+// detector edges into smoke events (signalWithStart with the gateway's own client identity), and learns
+// the desired siren state from the sessions themselves whenever it starts — so a restarted gateway
+// puts the sirens back where the running sessions want them.
+import { dataConverterFor } from '../codec/aes-gcm-codec';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { Config } from '../config/config';
+import type { Logger } from '../config/logger';
+import { signalSmokeDetected } from '../config/smoke-alarm-start';
+import { temporalConnectionSettings } from '../config/temporal-connection';
+import { boardLabel, homeHardware, openBoardIO } from '../hardware/board-io';
+import type { BoardStatus, DetectorEdge, HomeBoard } from '../hardware/home-board';
+import { setSirenActivity } from '../activities/siren-activity';
+import { JohnnyFiveSirenBank, type SetSirenOptions, type SirenBank } from '../hardware/siren-bank';
+import type { SimulatedIO } from '../hardware/simulated-io';
+import { alarmStatusQuery, smokeAlarmModel, smokeAlarmWorkflowId } from '../shared/smoke-alarm';
+
+export interface GatewayOptions {
+  config: Config;
+  /** `embedded` for the worker's own gateway, else the configured gateway id. */
+  gatewayId: string;
+  /** The homes whose boards this gateway owns. */
+  homeIds: string[];
+  logger: Logger;
+  /** For detector events and the desired-state sync; without it the gateway only runs siren commands. */
+  client?: Client;
+  /** Simulated boards by home (created on first use); tests and the press endpoint drive them. */
+  simulatedBoards?: Map<string, SimulatedIO>;
+  /** Pause before a lost board is opened again. */
+  reconnectDelayMs?: number;
+}
+
+export interface GatewayStatus {
+  gatewayId: string;
+  homes: BoardStatus[];
+  /** Smoke events being sent to Temporal right now (retried until accepted). */
+  eventsPending: number;
+  eventsSent: number;
+}
+
+/** What a gateway learns from a home's session. */
+interface SessionView {
+  sirenWanted: boolean;
+  detectors: string[];
+}
+
+export class Gateway implements SirenBank {
+  readonly simulatedBoards: Map<string, SimulatedIO>;
+  private readonly bank: JohnnyFiveSirenBank;
+  private readonly homes: Set<string>;
+  private readonly log: Logger;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private eventsPending = 0;
+  private eventsSent = 0;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly opts: GatewayOptions) {
+    const { config } = opts;
+    this.simulatedBoards = opts.simulatedBoards ?? new Map<string, SimulatedIO>();
+    this.homes = new Set(opts.homeIds);
+    this.log = opts.logger.child({ component: 'gateway', gatewayId: opts.gatewayId });
+    this.bank = new JohnnyFiveSirenBank({
+      hardwareFor: (homeId) => {
+        const home = config.homes[homeId];
+        return home && this.homes.has(homeId) ? homeHardware(homeId, home) : undefined;
+      },
+      openIO: (homeId) => openBoardIO(homeId, config.homes[homeId].board, this.simulatedBoards),
+      boardLabel: (homeId) => boardLabel(config.homes[homeId].board),
+      readyTimeoutMs: config.board.readyTimeoutMs,
+      reconnectDelayMs: opts.reconnectDelayMs ?? config.board.reconnectDelayMs,
+      logger: this.log,
+    });
+  }
+
+  get id(): string {
+    return this.opts.gatewayId;
+  }
+
+  serves(homeId: string): boolean {
+    return this.homes.has(homeId);
+  }
+
+  /** A served home's board (opened on first use). */
+  board(homeId: string): HomeBoard {
+    return this.bank.board(homeId);
+  }
+
+  set(homeId: string, on: boolean, opts?: SetSirenOptions): Promise<void> {
+    return this.bank.set(homeId, on, opts);
+  }
+
+  /** The hardware activities this gateway runs on its task queue. */
+  activities() {
+    return {
+      setSiren: setSirenActivity(this),
+    };
+  }
+
+  /**
+   * Opens every board, watches the detectors and learns the desired siren state from the sessions
+   * (at start, after every reconnect and every `resyncSeconds`).
+   */
+  start(): void {
+    const { client, config } = this.opts;
+    for (const homeId of this.homes) {
+      const board = this.bank.board(homeId);
+      if (!client) continue;
+      board.on('detected', (edge: DetectorEdge) => this.track(this.report(client, edge)));
+      board.on('connected', () => this.track(this.sync(client, homeId)));
+    }
+    if (client) {
+      const resync = setInterval(() => {
+        for (const homeId of this.homes) this.track(this.sync(client, homeId, false));
+      }, config.gateway.resyncSeconds * 1000);
+      this.timers.push(resync);
+    }
+    const statusLog = setInterval(() => this.logStatus(), config.gateway.statusLogSeconds * 1000);
+    this.timers.push(statusLog);
+    for (const t of this.timers) t.unref();
+    this.logStatus();
+  }
+
+  status(): GatewayStatus {
+    return {
+      gatewayId: this.opts.gatewayId,
+      homes: this.bank.status(),
+      eventsPending: this.eventsPending,
+      eventsSent: this.eventsSent,
+    };
+  }
+
+  /** Smoke events and syncs still running (tests wait for these before tearing down). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.abort.abort();
+    for (const t of this.timers) clearInterval(t);
+    this.bank.close();
+  }
+
+  /**
+   * Closes and lets in-flight Temporal calls end (bounded) before the caller closes the client's
+   * connection: the SDK's gRPC retry timer throws if it fires on a closed channel.
+   */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    this.close();
+    await Promise.race([this.settled(), sleep(timeoutMs)]);
+  }
+
+  private logStatus() {
+    for (const h of this.bank.status()) {
+      const pins = Object.entries(h.sirens).map(([id, s]) => `${id}@${s.pin}=${s.written ?? '?'}`);
+      const detectors = Object.entries(h.detectors).map(
+        ([id, d]) => `${id}@${d.pin}=${d.active ? 'ALARM' : 'idle'}`,
+      );
+      this.log.info(
+        {
+          homeId: h.homeId,
+          board: h.board,
+          connected: h.connected,
+          desiredSiren: h.desiredSiren,
+          sirens: pins.join(' '),
+          detectors: detectors.join(' '),
+          lastError: h.lastError?.message,
+        },
+        'board status',
+      );
+    }
+  }
+
+  private track(p: Promise<void>) {
+    const done = p
+      .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'gateway task failed'))
+      .finally(() => this.inflight.delete(done));
+    this.inflight.add(done);
+  }
+
+  /** The session's view of the home: is a session running that wants the siren on, and which detectors it knows. */
+  private async sessionView(client: Client, homeId: string): Promise<SessionView> {
+    const handle = client.workflow.getHandle(smokeAlarmWorkflowId(homeId));
+    try {
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') return { sirenWanted: false, detectors: [] };
+      const s = await handle.query(alarmStatusQuery);
+      return {
+        sirenWanted: !smokeAlarmModel.isFinal(s.state),
+        detectors: s.detectors.map((d) => d.detectorId),
+      };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { sirenWanted: false, detectors: [] };
+      throw err;
+    }
+  }
+
+  /** Desired state from the session; retried until Temporal (and a worker, for the query) answers. */
+  private async sync(client: Client, homeId: string, persist = true): Promise<void> {
+    const board = this.bank.board(homeId);
+    await this.retrying(
+      `reading the session of ${homeId}`,
+      async () => {
+        const version = board.desiredVersion;
+        const view = await this.sessionView(client, homeId);
+        board.wantFromSync(view.sirenWanted, version);
+      },
+      persist,
+    );
+  }
+
+  /**
+   * One detector edge → one smoke event, retried until Temporal accepts it. An alarm already active when
+   * the board (or this gateway) came up may have been reported before: skip it if the session knows it.
+   * A duplicate would be harmless anyway — the session counts a repeat detector and changes nothing.
+   */
+  private async report(client: Client, edge: DetectorEdge): Promise<void> {
+    const { homeId, detectorId } = edge;
+    this.eventsPending += 1;
+    try {
+      if (edge.initial) {
+        const view = await this.sessionView(client, homeId).catch(() => undefined);
+        if (view?.sirenWanted && view.detectors.includes(detectorId)) {
+          this.log.info({ homeId, detectorId }, 'detector still active; its session already has it');
+          return;
+        }
+      }
+      await this.retrying(`smoke event ${homeId}/${detectorId}`, async () => {
+        const handle = await signalSmokeDetected(client, this.opts.config, homeId, { detectorId });
+        this.eventsSent += 1;
+        this.log.info({ homeId, detectorId, runId: handle.signaledRunId }, 'smoke event sent');
+      });
+    } finally {
+      this.eventsPending -= 1;
+    }
+  }
+
+  private async retrying(what: string, fn: () => Promise<void>, persist = true): Promise<void> {
+    let delay = 500;
+    for (;;) {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        if (this.stopped || !persist) throw err;
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, `${what} failed; retrying`);
+        await sleep(delay, this.abort.signal).catch(() => undefined);
+        if (this.stopped) throw err;
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+}
+
+/** The homes a gateway owns: those naming it, or (embedded) those naming no gateway. */
+export function homesOfGateway(config: Config, gatewayId: string | undefined): string[] {
+  return Object.entries(config.homes)
+    .filter(([, home]) => home.gateway === gatewayId)
+    .map(([homeId]) => homeId);
+}
+
+/** Id of the gateway a worker runs itself, for the homes that name no gateway. */
+export const EMBEDDED_GATEWAY = 'embedded';
+
+/** A Temporal client with the gateway's own identity (detector events are recorded as sent by it). */
+export function gatewayClient(config: Config, identity: string): Client {
+  const connection = Connection.lazy(temporalConnectionSettings(config));
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    identity,
+    dataConverter: dataConverterFor(config),
+  });
+}

@@ -1,0 +1,162 @@
+// The /ui page in a real headless browser against the real stack: a newcomer plays the alarm story and
+// an order from the page. Screenshots land in test-artifacts/ui/.
+import '../support/quiet-runtime';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { freePort } from '../../src/dev/temporal-dev-server';
+import { launchBrowser, SCREENSHOT_DIR } from '../support/browser';
+import { http, startLocalStack, type LocalStack } from '../support/local-stack';
+import { customerToken, deviceToken, operatorToken, ownerToken } from '../support/test-config';
+
+const HOME = 'ui-home';
+let stack: LocalStack;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ homes: [HOME, 'other-home'], server: { uiPort: await freePort() } });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+let pageErrors: string[] = [];
+beforeEach(async () => {
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+
+afterEach(async () => {
+  await page?.close();
+  // The page's own script must not have thrown anywhere along the way.
+  expect(pageErrors).toEqual([]);
+});
+
+const currentState = (p: Page) => p.locator('#diagram svg').getAttribute('data-current');
+/** Waits until the element shows the text (the page refreshes itself every 2 s). */
+const seeText = (p: Page, selector: string, text: string) =>
+  p.locator(selector, { hasText: text }).waitFor({ timeout: 15_000 });
+
+describe('the /ui page', () => {
+  test('When the owner of an alarm opens its page and clicks Cancel, then the diagram moves from waiting-for-cancel to cancelled', async () => {
+    const smoke = await http(stack.api.url, 'POST', `/homes/${HOME}/smoke`, {
+      token: deviceToken(HOME),
+      body: { detectorId: 'kitchen' },
+    });
+    expect(smoke.status).toBe(202);
+
+    // The printed link logs in by its fragment; the list shows the session through visibility.
+    await page.goto(`${stack.api.url}/ui#token=${operatorToken}`);
+    const row = page.locator('tr[data-workflow-id="smoke-alarm:ui-home"]');
+    await row.waitFor({ timeout: 15_000 });
+    expect(page.url()).not.toContain(operatorToken);
+    await row.locator('a').click();
+
+    await page.locator('#diagram svg[data-current="waiting-for-cancel"]').waitFor();
+    await expect(page.locator('#diagram .state.current').getAttribute('data-state')).resolves.toBe(
+      'waiting-for-cancel',
+    );
+    // The cancel window's timer counts down.
+    const countdown = page.locator('#timers li', { hasText: 'cancel window' }).locator('.countdown');
+    await expect(countdown.textContent()).resolves.toMatch(/^[01]:\d\d left$/);
+    await seeText(page, '#timeline', 'signal smokeDetected');
+    await seeText(page, '#timeline', 'setSiren');
+    const temporalLink = await page.locator('#session-meta a').getAttribute('href');
+    expect(temporalLink).toContain(`/workflows/${encodeURIComponent('smoke-alarm:ui-home')}/`);
+    expect((await fetch(temporalLink!)).status).toBe(200);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'alarm-waiting-for-cancel.png'), fullPage: true });
+
+    await page.locator('#actions button', { hasText: 'Cancel alarm' }).click();
+    await page.locator('#diagram svg[data-current="cancelled"]').waitFor({ timeout: 15_000 });
+    await expect(page.locator('#diagram .edge.taken').getAttribute('data-on')).resolves.toBe('cancel');
+    await seeText(page, '#action-result', 'done (cancelled)');
+    await page.locator('#timeline li', { hasText: 'update cancel answered' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'alarm-cancelled.png'), fullPage: true });
+
+    const status = await http(stack.api.url, 'GET', `/homes/${HOME}/alarm`, { token: ownerToken(HOME) });
+    expect(status.body).toMatchObject({ state: 'cancelled', endedBy: 'test-operator' });
+  });
+
+  test('When staff open an order and pay and accept it from the page, then the diagram follows it', async () => {
+    const placed = await http(stack.api.url, 'POST', '/orders', {
+      token: customerToken('ada'),
+      body: {
+        items: [{ sku: 'pepperoni', qty: 1 }],
+        address: '1 Browser Lane',
+        customer: { name: 'Ada', phone: '+15550100042' },
+      },
+    });
+    const workflowId = `pizza-order:${placed.body.orderId}`;
+    await page.goto(`${stack.api.url}/ui#token=${operatorToken}`);
+    await page.goto(`${stack.api.url}/ui#/session/${encodeURIComponent(workflowId)}`);
+    await page.locator('#diagram svg[data-current="awaiting-payment"]').waitFor({ timeout: 15_000 });
+    await seeText(page, '#timers', 'payment window');
+
+    await page.locator('#actions button', { hasText: 'Pay 11.00 EUR' }).click();
+    await page.locator('#diagram svg[data-current="paid"]').waitFor({ timeout: 15_000 });
+    await seeText(page, '#timers', 'delivery promise');
+    await page.locator('#actions button', { hasText: 'kitchen: accepted' }).click();
+    await page.locator('#diagram svg[data-current="in-kitchen"]').waitFor({ timeout: 15_000 });
+    const taken = await page
+      .locator('#diagram .edge.taken')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-on')));
+    expect(taken.sort()).toEqual(['kitchen:accepted', 'pay']);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'order-in-kitchen.png'), fullPage: true });
+    expect(await currentState(page)).toBe('in-kitchen');
+  });
+
+  test('When a customer logs in, then only their own orders show, and a bad token is refused', async () => {
+    await page.goto(`${stack.api.url}/ui`);
+    await page.locator('#token').fill('not-a-real-token-000000');
+    await page.locator('#login-form button').click();
+    await seeText(page, '#login-error', 'unknown token');
+
+    const bobs = await http(stack.api.url, 'POST', '/orders', {
+      token: customerToken('bob'),
+      body: {
+        items: [{ sku: 'cola', qty: 1 }],
+        address: '2 Bob Road',
+        customer: { name: 'Bob', phone: '+15550100043' },
+      },
+    });
+    await page.locator('#token').fill(customerToken('ada'));
+    await page.locator('#login-form button').click();
+    await page.locator('#sessions tr').first().waitFor({ timeout: 15_000 });
+    const ids = await page
+      .locator('#sessions tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-workflow-id')));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => id?.startsWith('pizza-order:'))).toBe(true);
+    expect(ids).not.toContain(`pizza-order:${bobs.body.orderId}`);
+    // Someone else's session is not found, even by its exact address.
+    const other = await page.evaluate(
+      async ([id, token]) =>
+        (
+          await fetch(`/ui/api/sessions/${encodeURIComponent(id)}`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).status,
+      [`pizza-order:${bobs.body.orderId}`, customerToken('ada')],
+    );
+    expect(other).toBe(404);
+  });
+
+  test('When the page data is asked for without a token or with a device token, then it is refused', async () => {
+    const api = (token?: string) => http(stack.api.url, 'GET', '/ui/api/sessions', { token });
+    expect((await api()).status).toBe(401);
+    expect((await api(deviceToken(HOME))).status).toBe(403);
+    expect((await api(ownerToken(HOME))).status).toBe(200);
+    const mine = (await api(ownerToken(HOME))).body.sessions.map((s: { workflowId: string }) => s.workflowId);
+    expect(mine.every((id: string) => id === `smoke-alarm:${HOME}`)).toBe(true);
+    const bad = await http(stack.api.url, 'GET', '/ui/api/sessions/rm%20-rf', { token: operatorToken });
+    expect(bad.status).toBe(400);
+    // The page itself is public (it holds no data); its script and styles are served next to it.
+    expect((await fetch(`${stack.api.url}/ui`)).status).toBe(200);
+    expect((await fetch(`${stack.api.url}/ui/static/app.js`)).status).toBe(200);
+    expect((await fetch(`${stack.api.url}/ui/static/../../config/config.js`)).status).toBe(404);
+  });
+});
