@@ -31,7 +31,6 @@ async function connectWithRetry(
 async function main() {
   const logger = createLogger('gateway');
   const config = loadConfig();
-  requireCodecKeys(config);
   const gatewayId = config.gateway.id;
   if (!gatewayId)
     throw new ConfigError('the gateway needs an id: set GATEWAY_ID (or gateway.id) to the id its homes name');
@@ -42,6 +41,7 @@ async function main() {
         `(configured homes: ${Object.keys(config.homes).join(', ') || 'none'})`,
     );
   }
+  requireCodecKeys(config);
   if (homeIds.some((h) => config.homes[h].board.type === 'serial')) {
     try {
       loadFirmata();

@@ -66,6 +66,7 @@ const statusSchema = z.strictObject({
       error: z.string().nullable(),
     }),
   ),
+  path: z.array(z.strictObject({ from: z.string(), to: z.string(), on: z.string(), at: isoTime })),
   siren: z.enum(['on', 'off', 'unknown']),
   endedAt: isoTime.nullable(),
   endedBy: z.string().nullable(),
