@@ -1,10 +1,19 @@
-// `npm run token:new -- [name] [role] [home]`: a fresh bearer token and the config entry that stores only
+// `npm run token:new -- [name] [role] [home]` (role: device, owner, staff, customer, operator or
+// codec-viewer): a fresh bearer token and the config entry that stores only
 // its sha256. `npm run codec-key:new -- [id]`: a fresh AES-256 payload key. Both print to stdout only.
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../config/config';
 
 export const newToken = () => randomBytes(24).toString('base64url');
 export const newCodecKey = () => randomBytes(32).toString('base64');
+
+/** Where a token of `role` is configured. */
+function whereTokensLive(role: string, home: string): string {
+  if (role === 'staff' || role === 'customer') return 'pizza.tokens';
+  if (role === 'operator') return 'operators';
+  if (role === 'codec-viewer') return 'codec.endpoint.tokens';
+  return `homes.${home}.tokens`;
+}
 
 function main(argv: string[]): void {
   const [kind, ...rest] = argv;
@@ -17,7 +26,7 @@ function main(argv: string[]): void {
         `token   ${token}`,
         `sha256  ${entry.sha256}`,
         '',
-        `Give the token to its holder (shown once). In the config, under homes.${home}.tokens, keep only:`,
+        `Give the token to its holder (shown once). In the config, under ${whereTokensLive(role, home)}, keep only:`,
         `  ${JSON.stringify(entry)}`,
         '',
       ].join('\n'),
