@@ -215,6 +215,11 @@ const configSchema = z.object({
     .object({
       /** Base URL of the Temporal Web UI, for links from a session page (npm start sets it). */
       temporalWebUrl: z.url().optional(),
+      /**
+       * A gateway's status URL whose simulated detectors /ui may press (demo; `npm start` sets it to its
+       * embedded gateway). Unset in production: the page then offers no simulator.
+       */
+      simulatorUrl: z.url().optional(),
     })
     .prefault({}),
   payments: z.object({ provider: z.literal('fake').default('fake') }).prefault({}),
@@ -313,6 +318,7 @@ export const configEnvVars = {
   SESSIONFLOW_SHOP_TOKENS_JSON: 'pizza.tokens as JSON, for container deployments',
   SESSIONFLOW_OPERATORS_JSON: 'operators as JSON, for container deployments',
   TEMPORAL_WEB_URL: 'ui.temporalWebUrl',
+  SESSIONFLOW_SIMULATOR_URL: 'ui.simulatorUrl (a gateway with simulated boards, for /ui)',
   SESSIONFLOW_CODEC_KEYS: 'codec.keys as `id:base64key,id2:base64key` (secret)',
   SESSIONFLOW_CODEC_ACTIVE_KEY: 'codec.activeKeyId',
   CODEC_ENDPOINT_CORS_ORIGINS: 'codec.endpoint.corsOrigins, comma-separated',
@@ -374,7 +380,7 @@ function envOverrides(env: Env): Record<string, unknown> {
       tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
     },
     operators: operatorsJson ? parseJson(operatorsJson, 'SESSIONFLOW_OPERATORS_JSON') : undefined,
-    ui: { temporalWebUrl: str(env.TEMPORAL_WEB_URL) },
+    ui: { temporalWebUrl: str(env.TEMPORAL_WEB_URL), simulatorUrl: str(env.SESSIONFLOW_SIMULATOR_URL) },
     codec: {
       keys: codecKeys,
       activeKeyId: str(env.SESSIONFLOW_CODEC_ACTIVE_KEY),

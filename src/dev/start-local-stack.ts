@@ -108,6 +108,8 @@ async function main() {
   await assertPortFree(apiPort, 'set API_PORT to a free port', env.API_HOST ?? '127.0.0.1');
   // The embedded gateway's status + simulated-board controls (`npm run press`), next to the API.
   env.GATEWAY_HTTP_PORT ??= String(apiPort + 1);
+  // The /ui page presses the embedded gateway's simulated detectors through the API.
+  env.SESSIONFLOW_SIMULATOR_URL ??= `http://${env.GATEWAY_HTTP_HOST ?? '127.0.0.1'}:${env.GATEWAY_HTTP_PORT}`;
   await assertPortFree(Number(env.GATEWAY_HTTP_PORT), 'set GATEWAY_HTTP_PORT to a free port');
   if (!env.TEMPORAL_ADDRESS) {
     const port = Number(env.TEMPORAL_PORT ?? 7233);

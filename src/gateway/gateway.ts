@@ -150,7 +150,8 @@ export class Gateway implements SirenBank {
    */
   async stop(timeoutMs = 5_000): Promise<void> {
     this.close();
-    await Promise.race([this.settled(), sleep(timeoutMs)]);
+    // The bound must not hold the process open once everything has settled.
+    await Promise.race([this.settled(), sleep(timeoutMs, undefined, { ref: false })]);
   }
 
   private logStatus() {

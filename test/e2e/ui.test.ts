@@ -14,7 +14,12 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ homes: [HOME, 'other-home'], server: { uiPort: await freePort() } });
+  stack = await startLocalStack({
+    homes: [HOME, 'other-home'],
+    homeOverrides: { [HOME]: { detectors: { kitchen: { pin: 2, debounceMs: 30 } } } },
+    server: { uiPort: await freePort() },
+    simulator: true,
+  });
   browser = await launchBrowser();
 });
 
@@ -42,15 +47,13 @@ const seeText = (p: Page, selector: string, text: string) =>
   p.locator(selector, { hasText: text }).waitFor({ timeout: 15_000 });
 
 describe('the /ui page', () => {
-  test('When the owner of an alarm opens its page and clicks Cancel, then the diagram moves from waiting-for-cancel to cancelled', async () => {
-    const smoke = await http(stack.api.url, 'POST', `/homes/${HOME}/smoke`, {
-      token: deviceToken(HOME),
-      body: { detectorId: 'kitchen' },
-    });
-    expect(smoke.status).toBe(202);
-
-    // The printed link logs in by its fragment; the list shows the session through visibility.
+  test('When an operator presses a simulated detector on the page and clicks Cancel, then the diagram moves from waiting-for-cancel to cancelled', async () => {
+    // The printed link logs in by its fragment; the demo board's detector is pressed from the page.
     await page.goto(`${stack.api.url}/ui#token=${operatorToken}`);
+    await page.locator(`#simulator p[data-home-id="${HOME}"] button[data-action="press"]`).click();
+    await seeText(page, '#simulator-result', 'kitchen in ui-home: pressed');
+    expect(stack.deps.simulatedBoards.get(HOME)?.pinValue(13)).toBeDefined();
+    // The list shows the session through visibility.
     const row = page.locator('tr[data-workflow-id="smoke-alarm:ui-home"]');
     await row.waitFor({ timeout: 15_000 });
     expect(page.url()).not.toContain(operatorToken);
@@ -78,7 +81,14 @@ describe('the /ui page', () => {
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'alarm-cancelled.png'), fullPage: true });
 
     const status = await http(stack.api.url, 'GET', `/homes/${HOME}/alarm`, { token: ownerToken(HOME) });
-    expect(status.body).toMatchObject({ state: 'cancelled', endedBy: 'test-operator' });
+    expect(status.body).toMatchObject({
+      state: 'cancelled',
+      endedBy: 'test-operator',
+      detectors: [expect.objectContaining({ detectorId: 'kitchen' })],
+    });
+    await page.goto(`${stack.api.url}/ui#/`);
+    await page.locator(`#simulator p[data-home-id="${HOME}"] button[data-action="release"]`).click();
+    await seeText(page, '#simulator-result', 'kitchen in ui-home: released');
   });
 
   test('When staff open an order and pay and accept it from the page, then the diagram follows it', async () => {
@@ -152,6 +162,12 @@ describe('the /ui page', () => {
     expect((await api(ownerToken(HOME))).status).toBe(200);
     const mine = (await api(ownerToken(HOME))).body.sessions.map((s: { workflowId: string }) => s.workflowId);
     expect(mine.every((id: string) => id === `smoke-alarm:${HOME}`)).toBe(true);
+    // The simulated board: an owner may press only their own home's detectors, a device nothing.
+    const press = (home: string, token?: string) =>
+      http(stack.api.url, 'POST', `/ui/api/simulator/homes/${home}/detectors/kitchen/release`, { token });
+    expect((await press('other-home', ownerToken(HOME))).status).toBe(404);
+    expect((await press(HOME, deviceToken(HOME))).status).toBe(403);
+    expect((await press(HOME, ownerToken(HOME))).status).toBe(202);
     const bad = await http(stack.api.url, 'GET', '/ui/api/sessions/rm%20-rf', { token: operatorToken });
     expect(bad.status).toBe(400);
     // The page itself is public (it holds no data); its script and styles are served next to it.

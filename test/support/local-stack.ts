@@ -5,7 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
-import { startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
+import { listen, startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
+import { createGatewayApp } from '../../src/gateway/http';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
 import {
@@ -39,6 +40,11 @@ export async function startLocalStack(opts: {
   overrides?: Record<string, unknown>;
   server?: DevServerOptions;
   worker?: boolean;
+  /**
+   * Run the embedded gateway for real: its detectors signal Temporal, and its simulated-board controls
+   * listen on a free port that /ui presses through (`config.ui.simulatorUrl`).
+   */
+  simulator?: boolean;
 }): Promise<LocalStack> {
   const server = await startTemporalDevServer({ uiPort: false, ...opts.server });
   const sink = await new WebhookSink().start();
@@ -54,7 +60,22 @@ export async function startLocalStack(opts: {
     Object.assign(base.homes[homeId], extra);
   const config = base;
   if (server.uiUrl) config.ui.temporalWebUrl = server.uiUrl;
-  const deps = buildActivityDeps(config, testLogger);
+  const gatewayConnection = opts.simulator
+    ? await Connection.connect({ address: server.address })
+    : undefined;
+  const deps = buildActivityDeps(
+    config,
+    testLogger,
+    gatewayConnection
+      ? { client: new Client({ connection: gatewayConnection, identity: 'embedded-gateway@test' }) }
+      : {},
+  );
+  let gatewayHttp: RunningWebServer | undefined;
+  if (opts.simulator) {
+    deps.gateway.start();
+    gatewayHttp = await listen(createGatewayApp(deps.gateway, config, testLogger), 0, '127.0.0.1');
+    config.ui.simulatorUrl = gatewayHttp.url;
+  }
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
@@ -90,7 +111,10 @@ export async function startLocalStack(opts: {
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();
-      deps.gateway.close();
+      if (gatewayHttp) await stopWebServer(gatewayHttp);
+      if (opts.simulator) await deps.gateway.stop();
+      else deps.gateway.close();
+      await gatewayConnection?.close();
       await sink.stop();
       await server.stop();
     },

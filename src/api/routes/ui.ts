@@ -15,8 +15,8 @@ import {
   type SessionStatusCommon,
 } from '../../ui/session-kinds';
 import { modelToSvg } from '../../ui/state-diagram';
-import { bearerToken, type TokenAuthority } from '../auth';
-import { forbidden, fromTemporal, notFound, unauthorized } from '../errors';
+import { bearerToken, type Principal, type TokenAuthority } from '../auth';
+import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
 import type { TemporalGateway } from '../temporal-gateway';
 import { parse } from '../validation';
 
@@ -27,6 +27,12 @@ const STATUS_TIMEOUT_MS = 2000;
 const workflowIdSchema = z
   .string()
   .regex(/^(smoke-alarm|pizza-order):[A-Za-z0-9._-]{1,64}$/, 'a session id such as smoke-alarm:home-42');
+const simulatorParams = z.strictObject({
+  homeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  detectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  action: z.enum(['press', 'release']),
+});
+const SIMULATOR_TIMEOUT_MS = 3000;
 const listQuery = z.strictObject({
   kind: z.enum(uiSessionKinds.map((k) => k.kind) as [string, ...string[]]).optional(),
   state: z
@@ -70,8 +76,40 @@ export function uiRoutes({ config, temporal, authority }: UiRouteDeps): Router {
   router.get('/ui', (_req, res) => res.sendFile(join(UI_STATIC_DIR, 'index.html')));
   router.use('/ui/static', express.static(UI_STATIC_DIR, { index: false, fallthrough: false }));
 
+  /** Homes whose simulated detectors this caller may press: an operator any, an owner their own. */
+  const simulatedHomes = (p: Principal) =>
+    config.ui.simulatorUrl
+      ? Object.entries(config.homes)
+          .filter(
+            ([homeId, h]) => h.board.type === 'simulated' && (p.role === 'operator' || p.homeId === homeId),
+          )
+          .map(([homeId, h]) => ({ homeId, detectors: Object.keys(h.detectors) }))
+          .filter((h) => h.detectors.length > 0)
+      : [];
+
   router.get('/ui/api/me', viewer, (req, res) => {
-    res.json({ name: req.principal!.name, role: req.principal!.role, homeId: req.principal!.homeId ?? null });
+    const p = req.principal!;
+    res.json({ name: p.name, role: p.role, homeId: p.homeId ?? null, simulated: simulatedHomes(p) });
+  });
+
+  // Demo bench: plays a simulated detector through the gateway's own controls, as `npm run press` does.
+  router.post('/ui/api/simulator/homes/:homeId/detectors/:detectorId/:action', viewer, async (req, res) => {
+    const { homeId, detectorId, action } = parse(simulatorParams, req.params, 'path');
+    const home = simulatedHomes(req.principal!).find((h) => h.homeId === homeId);
+    if (!home || !home.detectors.includes(detectorId)) {
+      throw notFound(
+        'no-simulated-detector',
+        `no simulated detector '${detectorId}' you may press in '${homeId}'`,
+      );
+    }
+    const url = `${config.ui.simulatorUrl!.replace(/\/$/, '')}/homes/${homeId}/detectors/${detectorId}/${action}`;
+    const answer = await fetch(url, {
+      method: 'POST',
+      signal: AbortSignal.timeout(SIMULATOR_TIMEOUT_MS),
+    }).catch(() => {
+      throw new HttpError(503, 'simulator-unavailable', 'the simulated board’s gateway does not answer');
+    });
+    res.status(answer.status).json(await answer.json());
   });
 
   router.get('/ui/api/models', viewer, (_req, res) => {

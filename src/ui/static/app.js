@@ -53,6 +53,7 @@ async function ensureLoggedIn() {
     if (me.status !== 200) throw new Unauthorized(me.body?.error?.message ?? 'not allowed');
     $('who').textContent = `${me.body.name} (${me.body.role}${me.body.homeId ? `, ${me.body.homeId}` : ''})`;
     $('logout').hidden = false;
+    renderSimulator(me.body.simulated ?? []);
     if (!models) {
       models = (await api('/ui/api/models')).body.models;
       for (const m of models) $('filter-kind').append(el('option', { value: m.kind, textContent: m.title }));
@@ -91,6 +92,41 @@ function every(fn) {
     refreshTimer = setTimeout(tick, REFRESH_MS);
   };
   return tick();
+}
+
+function renderSimulator(homes) {
+  $('simulator').hidden = homes.length === 0;
+  const press = (homeId, detectorId, action) => async () => {
+    const path = `/ui/api/simulator/homes/${encodeURIComponent(homeId)}/detectors/${encodeURIComponent(detectorId)}/${action}`;
+    const { status, body } = await api(path, { method: 'POST' });
+    $('simulator-result').textContent =
+      status < 300
+        ? `${detectorId} in ${homeId}: ${action === 'press' ? 'pressed' : 'released'}`
+        : `${action} failed: ${body?.error?.message ?? status}`;
+  };
+  $('simulator-homes').replaceChildren(
+    ...homes.map((h) =>
+      el(
+        'p',
+        { dataset: { homeId: h.homeId } },
+        el('strong', { textContent: `${h.homeId}: ` }),
+        ...h.detectors.flatMap((d) => [
+          el('button', {
+            type: 'button',
+            textContent: `Smoke at ${d}`,
+            dataset: { detector: d, action: 'press' },
+            onclick: press(h.homeId, d, 'press'),
+          }),
+          el('button', {
+            type: 'button',
+            textContent: `Clear ${d}`,
+            dataset: { detector: d, action: 'release' },
+            onclick: press(h.homeId, d, 'release'),
+          }),
+        ]),
+      ),
+    ),
+  );
 }
 
 async function renderList() {
