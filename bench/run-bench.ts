@@ -1,0 +1,230 @@
+// `npm run bench`: alarm latency, cancel latency, status latency, start throughput against the raw
+// Temporal client, and 10,000 open sessions — on loopback, with the targets of issue 7 beside each figure.
+//   --quick            tiny version of every scenario (seconds; CI keeps the harness working with it)
+//   --check            exit 1 when a target is missed (timing is never checked without it)
+//   --attach [addr]    use a running Temporal server (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
+//   --only a,b         scenarios to run: alarm, throughput, scale
+//   --out DIR          where results go (default bench/results)
+//   --update-readme    put the table into README.md's Performance section (full runs only)
+// Exit codes: 0 done; 1 a target missed under --check; 2 something was lost or failed (always).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { findTemporalBinary } from '../src/dev/temporal-dev-server';
+import { cpuMeter, machineFacts, type CpuUse } from './machine';
+import { machineLine, markdownTable, rows, targets, type Results } from './report';
+import {
+  alarmScenario,
+  scaleScenario,
+  throughputScenario,
+  workerSettings,
+  type AlarmOptions,
+  type ScaleOptions,
+  type ThroughputOptions,
+} from './scenarios';
+import { projectRoot, startBenchStack } from './stack';
+
+interface Plan {
+  alarm: AlarmOptions;
+  throughput: ThroughputOptions;
+  scale: ScaleOptions;
+}
+
+const fullPlan: Plan = {
+  alarm: { ratePerSec: 20, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
+  throughput: {
+    startRate: 10,
+    factor: 1.25,
+    stepSec: 5,
+    maxSteps: 16,
+    refineSteps: 2,
+    latencyBoundMs: 1000,
+    homePool: 8000,
+  },
+  scale: { sessions: 10_000, concurrency: 32 },
+};
+const quickPlan: Plan = {
+  alarm: { ratePerSec: 5, durationSec: 2, statusAfterMs: 300, cancelAfterMs: 600 },
+  throughput: {
+    startRate: 4,
+    factor: 2,
+    stepSec: 1,
+    maxSteps: 2,
+    refineSteps: 0,
+    latencyBoundMs: 1000,
+    homePool: 40,
+  },
+  scale: { sessions: 50, concurrency: 8 },
+};
+const scenarioNames = ['alarm', 'throughput', 'scale'] as const;
+type ScenarioName = (typeof scenarioNames)[number];
+
+function parseArgs(argv: string[]) {
+  const flags = {
+    quick: false,
+    check: false,
+    attach: undefined as string | undefined,
+    only: [...scenarioNames] as ScenarioName[],
+    out: resolve(projectRoot, 'bench/results'),
+    updateReadme: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--quick') flags.quick = true;
+    else if (arg === '--check') flags.check = true;
+    else if (arg === '--update-readme') flags.updateReadme = true;
+    else if (arg === '--out') flags.out = resolve(value());
+    else if (arg === '--attach') {
+      const next = argv[i + 1];
+      flags.attach =
+        next && !next.startsWith('--') ? value() : (process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233');
+    } else if (arg === '--only') {
+      const names = value().split(',');
+      const unknown = names.filter((n) => !(scenarioNames as readonly string[]).includes(n));
+      if (unknown.length)
+        throw new Error(`--only: unknown scenario ${unknown.join(', ')} (${scenarioNames.join(', ')})`);
+      flags.only = names as ScenarioName[];
+    } else throw new Error(`unknown option ${arg}`);
+  }
+  return flags;
+}
+
+const log = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function replaceReadmeSection(table: string) {
+  const file = join(projectRoot, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:table:start -->';
+  const end = '<!-- bench:table:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${start} … ${end} block`);
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
+}
+
+async function main() {
+  const flags = parseArgs(process.argv.slice(2));
+  const plan = flags.quick ? quickPlan : fullPlan;
+  const run = (name: ScenarioName) => flags.only.includes(name);
+  const startedAt = new Date();
+  const loadBefore = loadavg()[0];
+  log(`${flags.quick ? 'quick' : 'full'} run: ${flags.only.join(', ')}`);
+
+  const alarmHomes = run('alarm') ? Math.floor(plan.alarm.ratePerSec * plan.alarm.durationSec) : 0;
+  const stack = await startBenchStack({
+    attach: flags.attach,
+    cancelWindowSeconds: 3600,
+    homeGroups: {
+      alarm: alarmHomes,
+      throughput: run('throughput') ? plan.throughput.homePool : 0,
+      scale: run('scale') ? plan.scale.sessions : 0,
+    },
+    log,
+  });
+  let stopping = false;
+  process.once('SIGINT', () => {
+    stopping = true;
+    log('interrupted: stopping');
+    void stack.stop().finally(() => process.exit(130));
+  });
+
+  const results: Results = {};
+  const cpu: Record<string, CpuUse> = {};
+  const measured = async <T>(name: ScenarioName, body: () => Promise<T>): Promise<T> => {
+    const meter = cpuMeter({ worker: process.pid, api: stack.apiPid, server: stack.serverPid });
+    const result = await body();
+    cpu[name] = meter();
+    const f = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(1)} s`);
+    const c = cpu[name];
+    log(
+      `  ${name}: ${c.wallSeconds.toFixed(1)} s wall; CPU worker ${f(c.worker)}, api ${f(c.api)}, server ${f(c.server)}`,
+    );
+    return result;
+  };
+  let ok = false;
+  try {
+    const info = await stack.client.connection.workflowService.getSystemInfo({});
+    const machine = machineFacts({
+      temporalBinary: stack.mode === 'started' ? findTemporalBinary() : undefined,
+      serverVersion: info.serverVersion ?? undefined,
+    });
+    log(
+      `stack up (${stack.mode} server ${stack.temporalAddress}, api ${stack.apiUrl}); ${machineLine(machine)}`,
+    );
+
+    if (run('alarm')) {
+      log(`scenarios 1-3: ${plan.alarm.ratePerSec} smoke events/s for ${plan.alarm.durationSec} s`);
+      results.alarm = await measured('alarm', () => alarmScenario(stack, plan.alarm));
+    }
+    if (run('throughput')) {
+      log(`scenario 4: start throughput from ${plan.throughput.startRate}/s, raw client then ours`);
+      results.throughput = await measured('throughput', () => throughputScenario(stack, plan.throughput));
+    }
+    if (run('scale')) {
+      log(`scenario 5: ${plan.scale.sessions} open sessions`);
+      results.scale = await measured('scale', () => scaleScenario(stack, plan.scale, log));
+    }
+
+    const table = rows(results);
+    const markdown = markdownTable(table);
+    const failures = [results.alarm, results.throughput, results.scale].reduce(
+      (n, r) => n + (r?.failures.total ?? 0),
+      0,
+    );
+    const missed = table.filter((r) => r.met === false);
+    const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+    const report = {
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      command,
+      mode: flags.quick ? 'quick' : 'full',
+      machine: { ...machine, loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0] },
+      stack: { temporal: stack.mode, address: stack.temporalAddress, serverPid: stack.serverPid },
+      workerSettings: workerSettings(stack),
+      plan,
+      targets,
+      results,
+      cpuSeconds: cpu,
+      table,
+      failures,
+      targetsMissed: missed.map((r) => `${r.scenario}: ${r.figure}`),
+    };
+    mkdirSync(flags.out, { recursive: true });
+    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    const jsonFile = join(flags.out, `${flags.quick ? 'quick-' : ''}${stamp}.json`);
+    writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
+    const summary = [
+      `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` on ${machineLine(machine)}`,
+      `(1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after the run).`,
+      '',
+      markdown,
+      '',
+    ].join('\n');
+    process.stdout.write(`\n${summary}\nresults: ${jsonFile}\n`);
+    if (!flags.quick) writeFileSync(join(flags.out, 'latest.md'), summary);
+    if (flags.updateReadme && !flags.quick) replaceReadmeSection(summary.trimEnd());
+
+    if (failures > 0)
+      log(`FAILED: ${failures} sessions lost or calls failed (see "failures" in ${jsonFile})`);
+    if (missed.length > 0) log(`targets missed: ${report.targetsMissed.join('; ')}`);
+    ok = failures === 0;
+    process.exitCode = failures > 0 ? 2 : flags.check && missed.length > 0 ? 1 : 0;
+  } finally {
+    if (!stopping) {
+      await stack.stop({ keepWorkDir: !ok });
+      if (!ok) log(`logs kept in ${stack.workDir}`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(2);
+});
