@@ -149,8 +149,7 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
 // 4. Start throughput: the highest rate of new sessions the system sustains, ours (HTTP → API → Temporal →
 // worker → siren on) against the raw client (signalWithStart of a trivial workflow → the worker opened it).
 // Open loop, in steps: a rate is sustained when every start of the step took effect and p99 call → effect
-// stayed within the bound (the system keeps up instead of queueing). The rate rises by `factor` until a step
-// fails, then bisects between the last good and the failed rate.
+// stayed within the bound (the system keeps up instead of queueing).
 
 export interface ThroughputOptions {
   startRate: number;
@@ -177,7 +176,6 @@ export interface RateResult {
   sustainedPerSec: number;
   steps: StepResult[];
   poolExhausted: boolean;
-  keys: string[];
 }
 
 export interface ThroughputResult {
@@ -188,77 +186,89 @@ export interface ThroughputResult {
   failures: Failures;
 }
 
-async function rampRate(
-  o: ThroughputOptions,
-  limit: number,
-  start: (i: number) => Promise<{ key: string; ms: number } | undefined>,
-  effectAt: (i: number, since: number) => Promise<number | undefined>,
-): Promise<RateResult> {
-  let next = 0;
-  const steps: StepResult[] = [];
-  const keys: string[] = [];
-  let poolExhausted = false;
+interface Side {
+  limit: number;
+  start: (i: number) => Promise<{ key: string; ms: number } | undefined>;
+  effectAt: (i: number, since: number) => Promise<number | undefined>;
+}
 
-  const trial = async (rate: number): Promise<StepResult | undefined> => {
-    const n = Math.floor(rate * o.stepSec);
-    if (next + n > limit) {
-      poolExhausted = true;
-      return undefined;
+/** One side of the comparison: runs steps at given rates and keeps the best sustained and the first failed. */
+class Ramp {
+  private next = 0;
+  good = 0;
+  bad: number | undefined;
+  readonly steps: StepResult[] = [];
+  readonly keys: string[] = [];
+  poolExhausted = false;
+
+  constructor(
+    private readonly o: ThroughputOptions,
+    private readonly side: Side,
+  ) {}
+
+  async step(rate: number): Promise<void> {
+    const n = Math.floor(rate * this.o.stepSec);
+    if (this.next + n > this.side.limit) {
+      this.poolExhausted = true;
+      this.bad ??= rate;
+      return;
     }
-    const first = next;
-    next += n;
+    const first = this.next;
+    this.next += n;
     const latencies: number[] = [];
     const callMs: number[] = [];
     let failedCalls = 0;
     let neverTookEffect = 0;
-    await openLoop(rate, o.stepSec * 1000, async (j) => {
+    await openLoop(rate, this.o.stepSec * 1000, async (j) => {
       const i = first + j;
       const began = nowMs();
-      const effect = effectAt(i, began);
-      const started = await start(i);
+      const effect = this.side.effectAt(i, began);
+      const started = await this.side.start(i);
       if (!started) {
         failedCalls += 1;
         return;
       }
-      keys.push(started.key);
+      this.keys.push(started.key);
       callMs.push(started.ms);
       const at = await effect;
       if (at === undefined) neverTookEffect += 1;
       else latencies.push(at - began);
     });
     const startToEffectMs = distribution(latencies);
-    const step = {
+    const sustained =
+      failedCalls === 0 && neverTookEffect === 0 && startToEffectMs.p99 <= this.o.latencyBoundMs;
+    this.steps.push({
       offeredPerSec: rate,
       starts: n,
       failedCalls,
       neverTookEffect,
       startToEffectMs,
       callMs: distribution(callMs),
-      sustained: failedCalls === 0 && neverTookEffect === 0 && startToEffectMs.p99 <= o.latencyBoundMs,
-    };
-    steps.push(step);
-    return step;
-  };
+      sustained,
+    });
+    if (sustained) this.good = Math.max(this.good, rate);
+    else this.bad = Math.min(this.bad ?? rate, rate);
+  }
 
-  let good = 0;
-  let bad: number | undefined;
+  result(): RateResult {
+    return { sustainedPerSec: this.good, steps: this.steps, poolExhausted: this.poolExhausted };
+  }
+}
+
+/**
+ * Both sides step through the same rates in turn (raw, ours, raw, ours…), so a change in the machine's
+ * background load hits both alike: rising by `factor` until a side fails, then bisecting each side.
+ */
+async function rampBoth(o: ThroughputOptions, sides: Ramp[]): Promise<void> {
   for (let k = 0, rate = o.startRate; k < o.maxSteps; k++, rate *= o.factor) {
-    const step = await trial(rate);
-    if (!step) break;
-    if (!step.sustained) {
-      bad = rate;
-      break;
-    }
-    good = rate;
+    const rising = sides.filter((r) => r.bad === undefined);
+    if (rising.length === 0) break;
+    for (const r of rising) await r.step(rate);
   }
-  for (let k = 0; bad !== undefined && k < o.refineSteps; k++) {
-    const rate = good > 0 ? (good + bad) / 2 : bad / 2;
-    const step = await trial(rate);
-    if (!step) break;
-    if (step.sustained) good = rate;
-    else bad = rate;
+  for (let k = 0; k < o.refineSteps; k++) {
+    for (const r of sides)
+      if (r.bad !== undefined) await r.step(r.good > 0 ? (r.good + r.bad) / 2 : r.bad / 2);
   }
-  return { sustainedPerSec: good, steps, poolExhausted, keys };
 }
 
 /** Closes the throughput sessions (terminate: no worker involved), so the next scenario starts clean. */
@@ -279,11 +289,11 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
   // An overloaded step may take long to drain; a start that never takes effect is lost.
   const effectTimeoutMs = 30_000;
   const rawId = (i: number) => `bench-raw-${stack.homes.tag}-${i}`;
+  const homeAt = (i: number) => stack.homes.id('throughput', i);
 
-  const raw = await rampRate(
-    o,
-    Number.MAX_SAFE_INTEGER,
-    async (i) => {
+  const raw = new Ramp(o, {
+    limit: Number.MAX_SAFE_INTEGER,
+    start: async (i) => {
       const began = nowMs();
       try {
         await stack.client.workflow.signalWithStart(rawSessionWorkflow, {
@@ -297,33 +307,30 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
         return undefined;
       }
     },
-    (i) => stack.rawOpened.wait(rawId(i), effectTimeoutMs),
-  );
-  await terminateAll(stack, raw.keys);
-
-  const homeAt = (i: number) => stack.homes.id('throughput', i);
-  const ours = await rampRate(
-    o,
-    o.homePool,
-    async (i) => {
+    effectAt: (i) => stack.rawOpened.wait(rawId(i), effectTimeoutMs),
+  });
+  const ours = new Ramp(o, {
+    limit: o.homePool,
+    start: async (i) => {
       const posted = await smoke(stack, homeAt(i));
       if (posted.status === 202) return { key: smokeAlarmWorkflowId(homeAt(i)), ms: posted.ms };
       failures.add('smoke-post', describeHttp(posted));
       return undefined;
     },
-    (i, since) => sirenWrittenAt(stack, homeAt(i), HIGH, since, effectTimeoutMs),
-  );
-  await terminateAll(stack, ours.keys);
+    effectAt: (i, since) => sirenWrittenAt(stack, homeAt(i), HIGH, since, effectTimeoutMs),
+  });
+  await rampBoth(o, [raw, ours]);
+  await terminateAll(stack, [...raw.keys, ...ours.keys]);
 
   const lost = (r: RateResult) => r.steps.reduce((n, st) => n + st.neverTookEffect, 0);
-  if (lost(raw) > 0) failures.add('raw-lost', `${lost(raw)} raw workflows never opened`);
-  if (lost(ours) > 0) failures.add('siren-never-on', `${lost(ours)} sessions never turned the siren on`);
-  const withoutKeys = (r: RateResult): RateResult => ({ ...r, keys: [] });
+  if (lost(raw.result()) > 0) failures.add('raw-lost', `${lost(raw.result())} raw workflows never opened`);
+  if (lost(ours.result()) > 0)
+    failures.add('siren-never-on', `${lost(ours.result())} sessions never turned the siren on`);
   return {
     options: o,
-    ours: withoutKeys(ours),
-    raw: withoutKeys(raw),
-    ratio: raw.sustainedPerSec > 0 ? ours.sustainedPerSec / raw.sustainedPerSec : NaN,
+    ours: ours.result(),
+    raw: raw.result(),
+    ratio: raw.good > 0 ? ours.good / raw.good : NaN,
     failures,
   };
 }

@@ -48,6 +48,12 @@ const projectRoot = resolve(__dirname, '../..');
  */
 export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
 
+/**
+ * Eager activity dispatch: the worker that completes a workflow task gets the siren activity in the reply,
+ * one matching round trip less between smoke and siren (issue 7). Clusters set this in their own config.
+ */
+const dynamicConfig = ['system.enableActivityEagerExecution=true'];
+
 export function findTemporalBinary(explicit?: string): string | undefined {
   if (explicit) return explicit;
   const local = resolve(projectRoot, '.tools/bin/temporal');
@@ -89,15 +95,18 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   const namespace = opts.namespace ?? 'default';
   const binary = findTemporalBinary(opts.binary);
   if (opts.dbFile) mkdirSync(dirname(opts.dbFile), { recursive: true });
-  const sqliteArgs = opts.dbFile
-    ? (opts.sqlitePragmas ?? defaultSqlitePragmas).flatMap((p) => ['--sqlite-pragma', p])
-    : [];
-  if (!binary) return startViaSdkDownload({ ...opts, ip, port, uiPort, namespace }, sqliteArgs);
+  const tuningArgs = [
+    ...(opts.dbFile
+      ? (opts.sqlitePragmas ?? defaultSqlitePragmas).flatMap((p) => ['--sqlite-pragma', p])
+      : []),
+    ...dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]),
+  ];
+  if (!binary) return startViaSdkDownload({ ...opts, ip, port, uiPort, namespace }, tuningArgs);
 
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace];
   args.push('--log-level', 'warn');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
-  args.push(...sqliteArgs);
+  args.push(...tuningArgs);
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
   for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${key.type}`);
