@@ -6,6 +6,7 @@ import { nowMs, sleep } from './stats';
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 export interface HttpResult {
+  /** 0 when the request failed before an answer (the error is the body). */
   status: number;
   body: unknown;
   /** Request start on the hrtime clock. */
@@ -27,7 +28,7 @@ export function httpJson(
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
   const startedAt = nowMs();
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = request(`${baseUrl}${path}`, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -41,9 +42,12 @@ export function httpJson(
         }
         resolve({ status: res.statusCode ?? 0, body: parsed, startedAt, ms: nowMs() - startedAt });
       });
-      res.on('error', reject);
+      res.on('error', failed);
     });
-    req.on('error', reject);
+    // A reset or refused connection is a failed call, counted by the scenario like a bad status.
+    const failed = (err: Error) =>
+      resolve({ status: 0, body: err.message, startedAt, ms: nowMs() - startedAt });
+    req.on('error', failed);
     req.end(payload);
   });
 }

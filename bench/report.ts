@@ -103,14 +103,21 @@ export function rows(r: Results): Row[] {
       target: `${s.options.sessions}`,
       met: s.runningSeen === s.options.sessions,
     });
+    const peak = (m: { peakRssMiB: number } | undefined) => (m ? `${m.peakRssMiB.toFixed(0)} MiB` : 'n/a');
+    const workerPeak = s.peakAfterCancel.worker?.peakRssMiB;
     out.push({
       scenario: '5',
       figure: 'worker process RSS (worker + load generator)',
-      value: mib(s.memory.worker),
+      value: `${mib(s.memory.worker)} with all open; run peak ${peak(s.peakAfterCancel.worker)}`,
       target: `< ${targets.workerRssMiB} MiB`,
-      met: s.memory.worker !== undefined && s.memory.worker.peakRssMiB < targets.workerRssMiB,
+      met: workerPeak !== undefined && workerPeak < targets.workerRssMiB,
     });
-    out.push({ scenario: '5', figure: 'Temporal dev server RSS', value: mib(s.memory.server), target: '' });
+    out.push({
+      scenario: '5',
+      figure: 'Temporal dev server RSS',
+      value: `${mib(s.memory.server)} with all open; run peak ${peak(s.peakAfterCancel.server)}`,
+      target: '',
+    });
     out.push({ scenario: '5', figure: 'API process RSS', value: mib(s.memory.api), target: '' });
     const w = s.workerSettings;
     out.push({

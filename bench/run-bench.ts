@@ -97,7 +97,14 @@ function parseArgs(argv: string[]) {
 const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-function replaceReadmeSection(table: string) {
+/** Markdown as the repo's Prettier writes it, so `npm run lint` stays green after a run. */
+async function prettierMarkdown(text: string, file: string): Promise<string> {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...options, filepath: file });
+}
+
+async function replaceReadmeSection(table: string) {
   const file = join(projectRoot, 'README.md');
   const text = readFileSync(file, 'utf8');
   const start = '<!-- bench:table:start -->';
@@ -105,7 +112,8 @@ function replaceReadmeSection(table: string) {
   const a = text.indexOf(start);
   const b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`README.md has no ${start} … ${end} block`);
-  writeFileSync(file, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
+  const updated = `${text.slice(0, a + start.length)}\n\n${table}\n\n${text.slice(b)}`;
+  writeFileSync(file, await prettierMarkdown(updated, file));
 }
 
 async function main() {
@@ -208,8 +216,11 @@ async function main() {
       '',
     ].join('\n');
     process.stdout.write(`\n${summary}\nresults: ${jsonFile}\n`);
-    if (!flags.quick) writeFileSync(join(flags.out, 'latest.md'), summary);
-    if (flags.updateReadme && !flags.quick) replaceReadmeSection(summary.trimEnd());
+    if (!flags.quick) {
+      const latest = join(flags.out, 'latest.md');
+      writeFileSync(latest, await prettierMarkdown(summary, latest));
+    }
+    if (flags.updateReadme && !flags.quick) await replaceReadmeSection(summary.trimEnd());
 
     if (failures > 0)
       log(`FAILED: ${failures} sessions lost or calls failed (see "failures" in ${jsonFile})`);

@@ -355,6 +355,8 @@ export interface ScaleResult {
     server: ProcessMemory | undefined;
   };
   workerSettings: Record<string, unknown>;
+  /** Peak resident memory over the whole scenario (VmHWM once all are closed). */
+  peakAfterCancel: { worker: ProcessMemory | undefined; server: ProcessMemory | undefined };
   cancelToSirenOffMs: Distribution;
   cancelPostMs: Distribution;
   /** From the first cancel POST until visibility shows none running and all completed. */
@@ -454,6 +456,7 @@ export async function scaleScenario(
     60_000,
   );
   const allClosedSeconds = (nowMs() - cancelStart) / 1000;
+  const peakAfterCancel = { worker: processMemory(process.pid), server: processMemory(stack.serverPid) };
   // Visibility is eventually consistent: confirm with the source of truth for a sample.
   for (let i = 0; i < o.sessions; i += Math.max(1, Math.floor(o.sessions / 50))) {
     const d = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeAt(i))).describe();
@@ -470,6 +473,7 @@ export async function scaleScenario(
     runningSeen,
     memory,
     workerSettings: workerSettings(stack),
+    peakAfterCancel,
     cancelToSirenOffMs: distribution(off),
     cancelPostMs: distribution(cancelPost),
     allClosedSeconds,
