@@ -34,7 +34,7 @@ export function rows(r: Results): Row[] {
   const out: Row[] = [];
   if (r.alarm) {
     const a = r.alarm;
-    const load = `${a.options.ratePerSec}/s for ${a.options.durationSec} s`;
+    const load = `${a.options.ratePerSec}/s for ${a.options.durationSec} s after ${a.options.warmupSec} s warm-up`;
     out.push({
       scenario: `1 alarm (${load})`,
       figure: 'smoke POST → siren HIGH',
@@ -59,7 +59,7 @@ export function rows(r: Results): Row[] {
     out.push({
       scenario: '1-3 sessions',
       figure: 'opened, cancelled, closed',
-      value: `${a.sessions} sessions, ${a.failures.total} failures, all closed: ${a.allClosed ? 'yes' : 'no'}`,
+      value: `${a.sessions} sessions (warm-up included), ${a.failures.total} failures, all closed: ${a.allClosed ? 'yes' : 'no'}`,
       target: 'nothing lost',
       met: a.failures.total === 0 && a.allClosed,
     });

@@ -31,7 +31,7 @@ interface Plan {
 }
 
 const fullPlan: Plan = {
-  alarm: { ratePerSec: 20, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
+  alarm: { ratePerSec: 20, warmupSec: 5, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
   throughput: {
     startRate: 10,
     factor: 1.25,
@@ -44,7 +44,7 @@ const fullPlan: Plan = {
   scale: { sessions: 10_000, concurrency: 32 },
 };
 const quickPlan: Plan = {
-  alarm: { ratePerSec: 5, durationSec: 2, statusAfterMs: 300, cancelAfterMs: 600 },
+  alarm: { ratePerSec: 5, warmupSec: 0.4, durationSec: 2, statusAfterMs: 300, cancelAfterMs: 600 },
   throughput: {
     startRate: 4,
     factor: 2,
@@ -124,7 +124,9 @@ async function main() {
   const loadBefore = loadavg()[0];
   log(`${flags.quick ? 'quick' : 'full'} run: ${flags.only.join(', ')}`);
 
-  const alarmHomes = run('alarm') ? Math.floor(plan.alarm.ratePerSec * plan.alarm.durationSec) : 0;
+  const alarmHomes = run('alarm')
+    ? Math.floor(plan.alarm.ratePerSec * (plan.alarm.warmupSec + plan.alarm.durationSec))
+    : 0;
   const stack = await startBenchStack({
     attach: flags.attach,
     cancelWindowSeconds: 3600,
@@ -167,7 +169,9 @@ async function main() {
     );
 
     if (run('alarm')) {
-      log(`scenarios 1-3: ${plan.alarm.ratePerSec} smoke events/s for ${plan.alarm.durationSec} s`);
+      log(
+        `scenarios 1-3: ${plan.alarm.ratePerSec} smoke events/s for ${plan.alarm.warmupSec} s warm-up + ${plan.alarm.durationSec} s`,
+      );
       results.alarm = await measured('alarm', () => alarmScenario(stack, plan.alarm));
     }
     if (run('throughput')) {

@@ -46,6 +46,8 @@ async function sirenWrittenAt(
   }
 }
 
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
 const describeHttp = (r: HttpResult) => `${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
 
 const smoke = (stack: BenchStack, homeId: string) =>
@@ -75,6 +77,8 @@ const sessionsQuery = (stack: BenchStack, group: string, status: 'Running' | 'Co
 
 export interface AlarmOptions {
   ratePerSec: number;
+  /** Same load first, not counted (JIT, connection pools, first activations); failures still count. */
+  warmupSec: number;
   durationSec: number;
   /** Status read this long after the smoke POST; cancel this long after it (siren on by then). */
   statusAfterMs: number;
@@ -88,6 +92,8 @@ export interface AlarmResult {
   cancelToSirenOffMs: Distribution;
   statusMs: Distribution;
   smokePostMs: Distribution;
+  /** Every measured session: [ms since the first measured smoke, smoke → siren HIGH ms, cancel → LOW ms]. */
+  samples: [number, number, number][];
   allClosed: boolean;
   failures: Failures;
 }
@@ -100,22 +106,27 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
   const smokePost: number[] = [];
   const failures = new Failures();
   const waitMs = 30_000;
+  const samples: [number, number, number][] = [];
+  const warmup = Math.floor(o.ratePerSec * o.warmupSec);
   let sessions = 0;
+  let measuredFrom = 0;
 
-  await openLoop(o.ratePerSec, o.durationSec * 1000, async (i) => {
+  await openLoop(o.ratePerSec, (o.warmupSec + o.durationSec) * 1000, async (i) => {
     const homeId = stack.homes.id(group, i);
+    const counted = i >= warmup;
     sessions += 1;
     const t0 = nowMs();
+    if (i === warmup) measuredFrom = t0;
     const sirenOn = sirenWrittenAt(stack, homeId, HIGH, t0, waitMs);
     const statusRead = sleep(o.statusAfterMs).then(() => status(stack, homeId));
     const posted = await smoke(stack, homeId);
-    smokePost.push(posted.ms);
+    if (counted) smokePost.push(posted.ms);
     if (posted.status !== 202) failures.add('smoke-post', describeHttp(posted));
     const onAt = await sirenOn;
     if (onAt === undefined) failures.add('siren-never-on', homeId);
-    else on.push(onAt - t0);
+    else if (counted) on.push(onAt - t0);
     const read = await statusRead;
-    statusMs.push(read.ms);
+    if (counted) statusMs.push(read.ms);
     if (read.status !== 200) failures.add('status', describeHttp(read));
 
     await sleep(t0 + o.cancelAfterMs - nowMs());
@@ -126,7 +137,9 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
       failures.add('cancel', describeHttp(cancelled));
     const offAt = await sirenOff;
     if (offAt === undefined) failures.add('siren-never-off', homeId);
-    else off.push(offAt - t1);
+    else if (counted) off.push(offAt - t1);
+    if (counted && onAt !== undefined && offAt !== undefined)
+      samples.push([Math.round(t0 - measuredFrom), round1(onAt - t0), round1(offAt - t1)]);
   });
 
   const running = await visibilityCount(stack, sessionsQuery(stack, group, 'Running'), 0, 60_000);
@@ -140,6 +153,7 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
     cancelToSirenOffMs: distribution(off),
     statusMs: distribution(statusMs),
     smokePostMs: distribution(smokePost),
+    samples: samples.sort((a, b) => a[0] - b[0]),
     allClosed: running === 0 && completed === sessions,
     failures,
   };

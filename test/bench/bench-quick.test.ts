@@ -48,10 +48,12 @@ describe('bench --quick', () => {
     const { alarm, throughput, scale } = report.results;
     expect(alarm.sessions).toBeGreaterThan(0);
     for (const d of [alarm.smokeToSirenMs, alarm.cancelToSirenOffMs, alarm.statusMs]) {
-      expect(d.count).toBe(alarm.sessions);
+      expect(d.count).toBe(alarm.samples.length);
       expect(d.p50).toBeGreaterThan(0);
       expect(d.p99).toBeGreaterThanOrEqual(d.p50);
     }
+    expect(alarm.samples.length).toBeGreaterThan(0);
+    expect(alarm.samples.length).toBeLessThan(alarm.sessions); // the warm-up is not counted
     expect(alarm.allClosed).toBe(true);
 
     for (const side of [throughput.ours, throughput.raw]) {

@@ -5,12 +5,13 @@ import { distribution } from '../../bench/stats';
 
 function alarm(smokeMs: number[], failures = new Failures()): AlarmResult {
   return {
-    options: { ratePerSec: 20, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
+    options: { ratePerSec: 20, warmupSec: 5, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
     sessions: smokeMs.length,
     smokeToSirenMs: distribution(smokeMs),
     cancelToSirenOffMs: distribution(smokeMs.map(() => 10)),
     statusMs: distribution(smokeMs.map(() => 5)),
     smokePostMs: distribution(smokeMs.map(() => 5)),
+    samples: [],
     allClosed: true,
     failures,
   };
