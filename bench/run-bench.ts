@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findTemporalBinary } from '../src/dev/temporal-dev-server';
-import { cpuMeter, machineFacts, type CpuUse } from './machine';
+import { cpuMeter, machineFacts, type CpuUse, type MachineFacts } from './machine';
 import { machineLine, markdownTable, rows, targets, type Results } from './report';
 import {
   alarmScenario,
@@ -22,7 +22,7 @@ import {
   type ScaleOptions,
   type ThroughputOptions,
 } from './scenarios';
-import { projectRoot, startBenchStack } from './stack';
+import { projectRoot, startBenchStack, type BenchStack } from './stack';
 
 interface Plan {
   alarm: AlarmOptions;
@@ -124,119 +124,124 @@ async function main() {
   const loadBefore = loadavg()[0];
   log(`${flags.quick ? 'quick' : 'full'} run: ${flags.only.join(', ')}`);
 
-  const alarmHomes = run('alarm')
-    ? Math.floor(plan.alarm.ratePerSec * (plan.alarm.warmupSec + plan.alarm.durationSec))
-    : 0;
-  const stack = await startBenchStack({
-    attach: flags.attach,
-    cancelWindowSeconds: 3600,
-    homeGroups: {
-      alarm: alarmHomes,
-      throughput: run('throughput') ? plan.throughput.homePool : 0,
-      scale: run('scale') ? plan.scale.sessions : 0,
-    },
-    log,
-  });
+  const homesFor: Record<ScenarioName, number> = {
+    alarm: Math.floor(plan.alarm.ratePerSec * (plan.alarm.warmupSec + plan.alarm.durationSec)),
+    throughput: plan.throughput.homePool,
+    scale: plan.scale.sessions,
+  };
+  let current: BenchStack | undefined;
   let stopping = false;
   process.once('SIGINT', () => {
     stopping = true;
     log('interrupted: stopping');
-    void stack.stop().finally(() => process.exit(130));
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
 
   const results: Results = {};
   const cpu: Record<string, CpuUse> = {};
-  const measured = async <T>(name: ScenarioName, body: () => Promise<T>): Promise<T> => {
-    const meter = cpuMeter({ worker: process.pid, api: stack.apiPid, server: stack.serverPid });
-    const result = await body();
-    cpu[name] = meter();
-    const f = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(1)} s`);
-    const c = cpu[name];
-    log(
-      `  ${name}: ${c.wallSeconds.toFixed(1)} s wall; CPU worker ${f(c.worker)}, api ${f(c.api)}, server ${f(c.server)}`,
-    );
-    return result;
-  };
-  let ok = false;
-  try {
-    const info = await stack.client.connection.workflowService.getSystemInfo({});
-    const machine = machineFacts({
-      temporalBinary: stack.mode === 'started' ? findTemporalBinary() : undefined,
-      serverVersion: info.serverVersion ?? undefined,
+  const stacks: Record<string, { temporal: string; address: string; serverPid?: number }> = {};
+  let machine: MachineFacts | undefined;
+  let settings: Record<string, unknown> | undefined;
+  // Each scenario gets a fresh stack holding only its own homes: one scenario's sessions, boards and garbage
+  // never weigh on the next one's latency or memory figures.
+  for (const name of scenarioNames.filter(run)) {
+    const stack = await startBenchStack({
+      attach: flags.attach,
+      cancelWindowSeconds: 3600,
+      homeGroups: { [name]: homesFor[name] },
+      log,
     });
-    log(
-      `stack up (${stack.mode} server ${stack.temporalAddress}, api ${stack.apiUrl}); ${machineLine(machine)}`,
-    );
-
-    if (run('alarm')) {
+    current = stack;
+    let scenarioOk = false;
+    try {
+      if (!machine) {
+        const info = await stack.client.connection.workflowService.getSystemInfo({});
+        machine = machineFacts({
+          temporalBinary: stack.mode === 'started' ? findTemporalBinary() : undefined,
+          serverVersion: info.serverVersion ?? undefined,
+        });
+        settings = workerSettings(stack);
+        log(`${machineLine(machine)}`);
+      }
+      log(`stack up (${stack.mode} server ${stack.temporalAddress}, api ${stack.apiUrl})`);
+      stacks[name] = { temporal: stack.mode, address: stack.temporalAddress, serverPid: stack.serverPid };
+      const meter = cpuMeter({ worker: process.pid, api: stack.apiPid, server: stack.serverPid });
+      if (name === 'alarm') {
+        log(
+          `scenarios 1-3: ${plan.alarm.ratePerSec} smoke events/s for ${plan.alarm.warmupSec} s warm-up + ${plan.alarm.durationSec} s`,
+        );
+        results.alarm = await alarmScenario(stack, plan.alarm);
+      } else if (name === 'throughput') {
+        log(
+          `scenario 4: start throughput from ${plan.throughput.startRate}/s, raw client and ours taking turns`,
+        );
+        results.throughput = await throughputScenario(stack, plan.throughput);
+      } else {
+        log(`scenario 5: ${plan.scale.sessions} open sessions`);
+        results.scale = await scaleScenario(stack, plan.scale, log);
+      }
+      const c = (cpu[name] = meter());
+      const f = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(1)} s`);
       log(
-        `scenarios 1-3: ${plan.alarm.ratePerSec} smoke events/s for ${plan.alarm.warmupSec} s warm-up + ${plan.alarm.durationSec} s`,
+        `  ${name}: ${c.wallSeconds.toFixed(1)} s wall; CPU worker ${f(c.worker)}, api ${f(c.api)}, server ${f(c.server)}`,
       );
-      results.alarm = await measured('alarm', () => alarmScenario(stack, plan.alarm));
-    }
-    if (run('throughput')) {
-      log(`scenario 4: start throughput from ${plan.throughput.startRate}/s, raw client then ours`);
-      results.throughput = await measured('throughput', () => throughputScenario(stack, plan.throughput));
-    }
-    if (run('scale')) {
-      log(`scenario 5: ${plan.scale.sessions} open sessions`);
-      results.scale = await measured('scale', () => scaleScenario(stack, plan.scale, log));
-    }
-
-    const table = rows(results);
-    const markdown = markdownTable(table);
-    const failures = [results.alarm, results.throughput, results.scale].reduce(
-      (n, r) => n + (r?.failures.total ?? 0),
-      0,
-    );
-    const missed = table.filter((r) => r.met === false);
-    const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
-    const report = {
-      version: 1,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      command,
-      mode: flags.quick ? 'quick' : 'full',
-      machine: { ...machine, loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0] },
-      stack: { temporal: stack.mode, address: stack.temporalAddress, serverPid: stack.serverPid },
-      workerSettings: workerSettings(stack),
-      plan,
-      targets,
-      results,
-      cpuSeconds: cpu,
-      table,
-      failures,
-      targetsMissed: missed.map((r) => `${r.scenario}: ${r.figure}`),
-    };
-    mkdirSync(flags.out, { recursive: true });
-    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-    const jsonFile = join(flags.out, `${flags.quick ? 'quick-' : ''}${stamp}.json`);
-    writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
-    const summary = [
-      `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` on ${machineLine(machine)}`,
-      `(1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after the run).`,
-      '',
-      markdown,
-      '',
-    ].join('\n');
-    process.stdout.write(`\n${summary}\nresults: ${jsonFile}\n`);
-    if (!flags.quick) {
-      const latest = join(flags.out, 'latest.md');
-      writeFileSync(latest, await prettierMarkdown(summary, latest));
-    }
-    if (flags.updateReadme && !flags.quick) await replaceReadmeSection(summary.trimEnd());
-
-    if (failures > 0)
-      log(`FAILED: ${failures} sessions lost or calls failed (see "failures" in ${jsonFile})`);
-    if (missed.length > 0) log(`targets missed: ${report.targetsMissed.join('; ')}`);
-    ok = failures === 0;
-    process.exitCode = failures > 0 ? 2 : flags.check && missed.length > 0 ? 1 : 0;
-  } finally {
-    if (!stopping) {
-      await stack.stop({ keepWorkDir: !ok });
-      if (!ok) log(`logs kept in ${stack.workDir}`);
+      scenarioOk = (results[name]?.failures.total ?? 0) === 0;
+    } finally {
+      if (!stopping) {
+        await stack.stop({ keepWorkDir: !scenarioOk });
+        if (!scenarioOk) log(`logs of ${name} kept in ${stack.workDir}`);
+      }
+      current = undefined;
     }
   }
+  if (!machine || !settings) throw new Error('no scenario ran');
+
+  const table = rows(results);
+  const markdown = markdownTable(table);
+  const failures = [results.alarm, results.throughput, results.scale].reduce(
+    (n, r) => n + (r?.failures.total ?? 0),
+    0,
+  );
+  const missed = table.filter((r) => r.met === false);
+  const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+  const report = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command,
+    mode: flags.quick ? 'quick' : 'full',
+    machine: { ...machine, loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0] },
+    stacks,
+    workerSettings: settings,
+    plan,
+    targets,
+    results,
+    cpuSeconds: cpu,
+    table,
+    failures,
+    targetsMissed: missed.map((r) => `${r.scenario}: ${r.figure}`),
+  };
+  mkdirSync(flags.out, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const jsonFile = join(flags.out, `${flags.quick ? 'quick-' : ''}${stamp}.json`);
+  writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
+  const summary = [
+    `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` on ${machineLine(machine)}`,
+    `(1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after the run).`,
+    '',
+    markdown,
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${summary}\nresults: ${jsonFile}\n`);
+  if (!flags.quick) {
+    const latest = join(flags.out, 'latest.md');
+    writeFileSync(latest, await prettierMarkdown(summary, latest));
+  }
+  if (flags.updateReadme && !flags.quick) await replaceReadmeSection(summary.trimEnd());
+
+  if (failures > 0) log(`FAILED: ${failures} sessions lost or calls failed (see "failures" in ${jsonFile})`);
+  if (missed.length > 0) log(`targets missed: ${report.targetsMissed.join('; ')}`);
+  process.exitCode = failures > 0 ? 2 : flags.check && missed.length > 0 ? 1 : 0;
 }
 
 main().catch((err: unknown) => {

@@ -138,9 +138,13 @@ async function waitForReady(url: string, child: ChildProcess, timeoutMs: number)
   throw new Error(`api at ${url} not ready after ${timeoutMs} ms`);
 }
 
+let runtimeInstalled = false;
+
 export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
   // The SDK logs warnings only; Ctrl-C is handled by the bench, which stops things in order.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  // One runtime per process: every scenario's stack shares it.
+  if (!runtimeInstalled) Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  runtimeInstalled = true;
   const workDir = mkdtempSync(join(tmpdir(), 'sessionflow-bench-'));
   const homes = new BenchHomes(randomBytes(3).toString('hex'));
   const cleanups: (() => Promise<void>)[] = [];
