@@ -131,11 +131,14 @@ async function main() {
   };
   let current: BenchStack | undefined;
   let stopping = false;
-  process.once('SIGINT', () => {
-    stopping = true;
-    log('interrupted: stopping');
-    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
+  // The dev server runs in its own process group: stop it (and the API) on a signal, not just on exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopping = true;
+      log(`${signal}: stopping`);
+      void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
 
   const results: Results = {};
   const cpu: Record<string, CpuUse> = {};

@@ -252,7 +252,10 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
     cleanups.push(async () => {
       process.removeListener('exit', killApi);
       if (api.exitCode === null) api.kill('SIGTERM');
+      // A graceful close waits for open requests; an interrupted scenario may still be sending some.
+      const force = setTimeout(() => api.kill('SIGKILL'), 5000);
       await apiExited;
+      clearTimeout(force);
     });
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForReady(apiUrl, api, 60_000);
