@@ -22,6 +22,8 @@ export interface DevServerOptions {
   /** Explicit path of the `temporal` binary; default `.tools/bin/temporal`, then PATH. */
   binary?: string;
   readyTimeoutMs?: number;
+  /** SQLite pragmas for the file store (`name=value`); default {@link defaultSqlitePragmas}. */
+  sqlitePragmas?: string[];
   /** Remote codec endpoint the Web UI calls to show payloads decoded. */
   uiCodecEndpoint?: string;
 }
@@ -32,12 +34,27 @@ export interface RunningDevServer {
   namespace: string;
   /** How it was started: our binary, or the SDK's download. */
   via: 'binary' | 'sdk-download';
+  /** The server process (binary only): the benchmark reads its memory use. */
+  pid?: number;
   stop(): Promise<void>;
   /** SIGKILL, for crash tests. */
   kill(): void;
 }
 
 const projectRoot = resolve(__dirname, '../..');
+
+/**
+ * WAL with synchronous=NORMAL: a commit no longer waits for an fsync, which limited session starts to a
+ * third on the benchmark (issue 7). A killed server process still loses nothing; only an OS crash or power
+ * loss may lose the last commits, acceptable for a dev server.
+ */
+export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
+
+/**
+ * Eager activity dispatch: the worker that completes a workflow task gets the siren activity in the reply,
+ * one matching round trip less between smoke and siren (issue 7). Clusters set this in their own config.
+ */
+const dynamicConfig = ['system.enableActivityEagerExecution=true'];
 
 export function findTemporalBinary(explicit?: string): string | undefined {
   if (explicit) return explicit;
@@ -80,11 +97,18 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   const namespace = opts.namespace ?? 'default';
   const binary = findTemporalBinary(opts.binary);
   if (opts.dbFile) mkdirSync(dirname(opts.dbFile), { recursive: true });
-  if (!binary) return startViaSdkDownload({ ...opts, ip, port, uiPort, namespace });
+  const tuningArgs = [
+    ...(opts.dbFile
+      ? (opts.sqlitePragmas ?? defaultSqlitePragmas).flatMap((p) => ['--sqlite-pragma', p])
+      : []),
+    ...dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]),
+  ];
+  if (!binary) return startViaSdkDownload({ ...opts, ip, port, uiPort, namespace }, tuningArgs);
 
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace];
   args.push('--log-level', 'warn');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  args.push(...tuningArgs);
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
   if (uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
@@ -119,6 +143,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     uiUrl: uiPort === undefined ? undefined : `http://${ip}:${uiPort}`,
     namespace,
     via: 'binary',
+    pid: child.pid,
     stop: () => stopChild(child, exited),
     kill: () => {
       child.kill('SIGKILL');
@@ -166,6 +191,7 @@ async function waitUntilServing(
 
 async function startViaSdkDownload(
   opts: DevServerOptions & { ip: string; port: number; uiPort: number | undefined; namespace: string },
+  extraArgs: string[],
 ): Promise<RunningDevServer> {
   // Only reached without a local binary: the SDK downloads the same CLI (works with internet access).
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
@@ -178,6 +204,7 @@ async function startViaSdkDownload(
       ui: opts.uiPort !== undefined,
       uiPort: opts.uiPort,
       searchAttributes: allSearchAttributeKeys,
+      extraArgs,
     },
   }).catch((err: unknown) => {
     throw new UserFacingError(

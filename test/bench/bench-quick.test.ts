@@ -1,0 +1,78 @@
+// Keeps the benchmark harness working: `bench --quick` runs every scenario in miniature against a real dev
+// server, worker and API, and must write a well-formed results file. Timing is never asserted here (that is
+// the bench's own --check); losing a session or a failed call is (exit code 2).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+const bench = resolve(root, 'dist-bench/bench/run-bench.js');
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [bench, ...args], { cwd: root, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+describe('bench --quick', () => {
+  let out: string;
+  beforeAll(() => {
+    if (!existsSync(bench)) throw new Error(`${bench} is missing: run 'npm run bench:build' (npm test does)`);
+    out = mkdtempSync(join(tmpdir(), 'sessionflow-bench-quick-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test('When the quick bench runs then every scenario reports figures with targets and nothing is lost', async () => {
+    const { code, stdout, stderr } = await run(['--quick', '--out', out]);
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('| scenario | figure | measured | target | met |');
+
+    const files = readdirSync(out).filter((f) => /^quick-.*\.json$/.test(f));
+    expect(files).toHaveLength(1);
+    expect(readdirSync(out)).not.toContain('latest.md');
+    const report = JSON.parse(readFileSync(join(out, files[0]), 'utf8'));
+
+    expect(report).toMatchObject({ version: 1, mode: 'quick', failures: 0 });
+    expect(report.machine.cpuCount).toBeGreaterThan(0);
+    expect(report.machine.memoryMiB).toBeGreaterThan(0);
+    expect(report.machine.node).toBe(process.version);
+    expect(report.machine.temporalSdk).toMatch(/^\d+\.\d+\.\d+/);
+    expect(report.machine.temporalServer).toMatch(/^\d+\.\d+\.\d+/);
+
+    const { alarm, throughput, scale } = report.results;
+    expect(alarm.sessions).toBeGreaterThan(0);
+    for (const d of [alarm.smokeToSirenMs, alarm.cancelToSirenOffMs, alarm.statusMs]) {
+      expect(d.count).toBe(alarm.samples.length);
+      expect(d.p50).toBeGreaterThan(0);
+      expect(d.p99).toBeGreaterThanOrEqual(d.p50);
+    }
+    expect(alarm.samples.length).toBeGreaterThan(0);
+    expect(alarm.samples.length).toBeLessThan(alarm.sessions); // the warm-up is not counted
+    expect(alarm.allClosed).toBe(true);
+
+    for (const side of [throughput.ours, throughput.raw]) {
+      expect(side.steps.length).toBeGreaterThan(0);
+      expect(side.steps.every((s: any) => s.neverTookEffect === 0 && s.failedCalls === 0)).toBe(true);
+    }
+    expect(Number.isFinite(throughput.ratio)).toBe(true);
+
+    expect(scale.runningSeen).toBe(scale.options.sessions);
+    expect(scale.completed).toBe(scale.options.sessions);
+    expect(scale.runningAfterCancel).toBe(0);
+    expect(scale.cancelToSirenOffMs.count).toBe(scale.options.sessions);
+    expect(scale.memory.worker.rssMiB).toBeGreaterThan(0);
+    expect(scale.memory.server.rssMiB).toBeGreaterThan(0);
+    expect(scale.workerSettings.maxCachedWorkflows).toBeGreaterThan(0);
+
+    // Every figure with a target says whether it met it; the bench only fails on them under --check.
+    const targeted = report.table.filter((r: any) => r.target !== '');
+    expect(targeted.length).toBeGreaterThanOrEqual(7);
+    expect(targeted.every((r: any) => typeof r.met === 'boolean')).toBe(true);
+  });
+});
