@@ -184,6 +184,9 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       // A long window: every session waits for its cancel however slow the run is.
       alarm: { cancelWindowSeconds: opts.cancelWindowSeconds },
       notifications: { channel: 'log' },
+      // Payloads are encrypted as in any deployment (the API refuses to start without a key), so "ours"
+      // includes the codec's cost; the raw-client baseline has none.
+      codec: { keys: [{ id: 'bench', key: randomBytes(32).toString('base64') }] },
       homes: {} as Record<string, unknown>,
     };
     for (const [group, count] of Object.entries(opts.homeGroups)) {
