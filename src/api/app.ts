@@ -52,6 +52,13 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   app.use(smokeAlarmRoutes({ config, temporal, authority }));
   if (config.codec.keys.length > 0)
     app.use(codecRoutes({ config, authority, codec: AesGcmCodec.fromConfig(config) }));
+  if (!config.pizza.orderTokenSecret) {
+    logger.warn('pizza.orderTokenSecret is not set: order tokens change when the API restarts');
+  }
+  const orderTokens = new OrderTokens(config.pizza.orderTokenSecret);
+  app.use(pizzaOrderRoutes({ config, temporal, authority, orderTokens }));
+  app.use(uiRoutes({ config, temporal, authority }));
+  // After every route: some describe themselves when built (the order body depends on the menu).
   const spec = openApiDocument({
     title: 'sessionflow API',
     version: '0.1.0',
@@ -61,12 +68,6 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(spec);
   });
-  if (!config.pizza.orderTokenSecret) {
-    logger.warn('pizza.orderTokenSecret is not set: order tokens change when the API restarts');
-  }
-  const orderTokens = new OrderTokens(config.pizza.orderTokenSecret);
-  app.use(pizzaOrderRoutes({ config, temporal, authority, orderTokens }));
-  app.use(uiRoutes({ config, temporal, authority }));
 
   app.use(methodNotAllowedRoute);
   app.use(notFoundRoute);

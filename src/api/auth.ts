@@ -57,6 +57,10 @@ export class TokenAuthority {
       ? { role: found.role, name: found.name }
       : { homeId: found.homeId, role: found.role, name: found.name };
   }
+  /** Counts a request of a caller known by other means (an order token) against the same limit. */
+  admit(key: string): void {
+    this.limiter.take(key);
+  }
   /** A codec-endpoint viewer (the Web UI, an operator's CLI) by token, counted like the others. */
   identifyViewer(token: string): string | undefined {
     const found = lookup(this.viewersByDigest, token);

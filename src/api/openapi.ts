@@ -6,7 +6,8 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError } from './errors';
 
-export type Security = 'device' | 'owner' | 'codec-viewer' | 'none';
+export type Security =
+  'device' | 'owner' | 'codec-viewer' | 'staff' | 'customer' | 'order-token' | 'operator' | 'none';
 
 export interface RouteDoc {
   method: 'get' | 'post';
@@ -15,10 +16,17 @@ export interface RouteDoc {
   operationId: string;
   summary: string;
   tags: string[];
-  /** Which bearer token the route takes ('none' for public routes). */
-  security: Security;
+  /**
+   * Which bearer token the route takes ('none' for public routes); a list means any one of them, and
+   * 'none' in a list means the token is optional (e.g. guest orders).
+   */
+  security: Security | Security[];
   /** Path parameters, as validated by the route. */
   params?: z.ZodObject;
+  /** Query parameters, as validated by the route. */
+  query?: z.ZodObject;
+  /** Request headers the route reads (e.g. Idempotency-Key), as validated by the route. */
+  headers?: z.ZodObject;
   /** JSON request body, as validated by the route; `bodyRequired: false` when it may be absent. */
   body?: z.ZodType;
   bodyRequired?: boolean;
@@ -45,6 +53,20 @@ export function describedRoutes(): RouteDoc[] {
 }
 
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+const securityOf = (doc: RouteDoc): Security[] =>
+  Array.isArray(doc.security) ? doc.security : [doc.security];
+
+/** Path, query and header parameters of an operation, each with its schema. */
+function parametersOf(doc: RouteDoc) {
+  const from = (where: 'path' | 'query' | 'header', shape: z.ZodObject | undefined) =>
+    Object.entries(shape?.shape ?? {}).map(([name, schema]) => ({
+      name,
+      in: where,
+      required: where === 'path' || !(schema as z.ZodType).safeParse(undefined).success,
+      schema: jsonSchema(schema as z.ZodType, 'input'),
+    }));
+  return [...from('path', doc.params), ...from('query', doc.query), ...from('header', doc.headers)];
+}
 
 /** The one error body is a shared component; everything else is inlined. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -67,10 +89,11 @@ export const errorResponse = (description: string, headers?: Record<string, stri
 /** The refusals every route of a kind can give, on top of its own responses. */
 function standardResponses(doc: RouteDoc): RouteDoc['responses'] {
   const out: RouteDoc['responses'] = {};
-  if (doc.params || doc.body) out[400] = errorResponse('invalid JSON, path parameter or body');
+  if (doc.params || doc.body || doc.query || doc.headers)
+    out[400] = errorResponse('invalid JSON, path or query parameter, header or body');
   // An empty or unroutable path segment falls through to the unknown-route answer.
   if (doc.params) out[404] = errorResponse('no such route');
-  if (doc.security !== 'none') {
+  if (securityOf(doc).some((s) => s !== 'none')) {
     out[401] = errorResponse('missing, malformed or unknown token', {
       'WWW-Authenticate': 'Bearer challenge',
     });
@@ -90,12 +113,7 @@ export function openApiDocument(info: { title: string; version: string; descript
 
   for (const doc of describedRoutes()) {
     const path = toOpenApiPath(doc.path);
-    const parameters = Object.entries(doc.params?.shape ?? {}).map(([name, schema]) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: jsonSchema(schema as z.ZodType, 'input'),
-    }));
+    const parameters = parametersOf(doc);
     const responses: Record<string, unknown> = {};
     for (const [code, r] of Object.entries({ ...standardResponses(doc), ...doc.responses })) {
       responses[code] = {
@@ -119,7 +137,10 @@ export function openApiDocument(info: { title: string; version: string; descript
         operationId: doc.operationId,
         summary: doc.summary,
         tags: doc.tags,
-        security: doc.security === 'none' ? [] : [{ [doc.security]: [] }],
+        security:
+          doc.security === 'none'
+            ? []
+            : securityOf(doc).map((name) => (name === 'none' ? {} : { [name]: [] })),
         ...(parameters.length ? { parameters } : {}),
         ...(doc.body
           ? {
@@ -145,6 +166,10 @@ export function openApiDocument(info: { title: string; version: string; descript
         device: bearer('device token of the home in the path (posts smoke)'),
         owner: bearer('owner token of the home in the path (reads, cancels, clears)'),
         'codec-viewer': bearer('codec endpoint token (Temporal Web UI / CLI decoding payloads)'),
+        staff: bearer('shop staff token (every order, kitchen and delivery events)'),
+        customer: bearer('customer token (places orders, sees its own)'),
+        'order-token': bearer('the orderToken POST /orders answered (that one order only)'),
+        operator: bearer('monitoring-centre operator token (every session, acts as owner or staff)'),
       },
     },
   };
@@ -186,4 +211,20 @@ describeRoute({
   tags: ['meta'],
   security: 'none',
   responses: { 200: { description: 'the OpenAPI document', schema: z.looseObject({ openapi: z.string() }) } },
+});
+
+// Shapes every session status shares, for the response schemas of each kind's routes.
+export const isoTime = z.iso.datetime();
+export const sessionStepSchema = z.strictObject({
+  step: z.string(),
+  status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+  startedAt: isoTime,
+  completedAt: isoTime.nullable(),
+  error: z.string().nullable(),
+});
+export const transitionTakenSchema = z.strictObject({
+  from: z.string(),
+  to: z.string(),
+  on: z.string(),
+  at: isoTime,
 });

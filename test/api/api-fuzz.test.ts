@@ -7,8 +7,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
-import { startLocalStack, type LocalStack } from '../support/local-stack';
-import { codecViewerToken, deviceToken, ownerToken } from '../support/test-config';
+import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
+import {
+  codecViewerToken,
+  customerToken,
+  deviceToken,
+  operatorToken,
+  ownerToken,
+  staffToken,
+} from '../support/test-config';
 
 const root = resolve(__dirname, '../..');
 const schemathesis = resolve(root, '.tools/bin/schemathesis');
@@ -16,6 +23,9 @@ const outDir = resolve(root, 'test-artifacts/fuzz');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 25);
 const HOME = 'home-fuzz';
 let stack: LocalStack;
+/** An order placed before fuzzing, so order routes reach a real session, not only 404. */
+let orderId: string;
+let orderToken: string;
 
 interface HarEntry {
   request: { method: string; url: string };
@@ -29,7 +39,18 @@ function runSchemathesis(name: string, toml: string, extraArgs: string[] = []) {
   const har = join(outDir, `${name}.har`);
   // 413 (body over the size limit) is a rejection too; schemathesis's default list lacks it.
   const rejections = '[400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]';
-  writeFileSync(configFile, `${toml}\n[checks.negative_data_rejection]\nexpected-statuses = ${rejections}\n`);
+  // Reusing an Idempotency-Key with another body answers 422, as the IETF Idempotency-Key draft asks:
+  // a valid request the API must refuse, so it is an expected answer to placing an order.
+  const keyReuse = [
+    '[[operations]]',
+    'include-path = "/orders"',
+    'include-method = "POST"',
+    'checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 422, 429, "5xx"]',
+  ].join('\n');
+  writeFileSync(
+    configFile,
+    `${toml}\n[checks.negative_data_rejection]\nexpected-statuses = ${rejections}\n\n${keyReuse}\n`,
+  );
   const args = [
     '--config-file',
     configFile,
@@ -99,7 +120,24 @@ beforeAll(async () => {
     // The fuzzer is one client hammering one token: lift the limit so it reaches the handlers.
     overrides: { rateLimit: { perTokenPerMinute: 1_000_000 } },
   });
+  const placed = await http(stack.api.url, 'POST', '/orders', {
+    token: customerToken('ada'),
+    body: {
+      items: [{ sku: 'margherita', qty: 1 }],
+      address: '1 Fuzz Road',
+      customer: { name: 'Ada', phone: '+15550100042' },
+    },
+  });
+  ({ orderId, orderToken } = placed.body as { orderId: string; orderToken: string });
+  // Paid up front: a fuzzed payment of any other amount would be a wrong amount, not a fuzz finding.
+  await http(stack.api.url, 'POST', `/orders/${orderId}/payment`, {
+    token: orderToken,
+    body: { amountCents: placed.body.totalCents, paymentMethod: 'pm_card_visa' },
+  });
 });
+
+/** Orders the fuzzer's own requests placed (the one placed above not counted). */
+const fuzzedOrders = async () => (await stack.client.workflow.count("SessionKind = 'pizza-order'")).count - 1;
 
 afterAll(async () => {
   await stack?.stop();
@@ -119,9 +157,19 @@ describe('API fuzzing (schemathesis)', () => {
       `bearer = "${ownerToken(HOME)}"`,
       '[auth.openapi.codec-viewer]',
       `bearer = "${codecViewerToken}"`,
+      '[auth.openapi.staff]',
+      `bearer = "${staffToken}"`,
+      '[auth.openapi.customer]',
+      `bearer = "${customerToken('ada')}"`,
+      '[auth.openapi.order-token]',
+      `bearer = "${orderToken}"`,
+      '[auth.openapi.operator]',
+      `bearer = "${operatorToken}"`,
       '[parameters]',
       `"path.homeId" = "${HOME}"`,
       `"path.token" = "${codecViewerToken}"`,
+      `"path.orderId" = "${orderId}"`,
+      `"path.workflowId" = "smoke-alarm:${HOME}"`,
       '',
     ].join('\n');
     const run = await runSchemathesis('authorized', toml);
@@ -147,6 +195,10 @@ describe('API fuzzing (schemathesis)', () => {
     expect(counts.workflowExecutionUpdateAcceptedEventAttributes ?? 0).toBe(
       accepted(/^\/homes\/[^/]+\/alarm\/(cancel|all-clear)$/, 200),
     );
+    // Every order in Temporal is one the API answered 201 to.
+    await eventually(fuzzedOrders, (n) => n >= accepted(/^\/orders$/, 201));
+    expect(await fuzzedOrders()).toBe(accepted(/^\/orders$/, 201));
+    results.ordersPlaced = await fuzzedOrders();
   });
 
   test('When every operation is fuzzed without a valid token for the home, then all is refused and no workflow is touched', async () => {

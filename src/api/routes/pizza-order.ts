@@ -25,6 +25,14 @@ import type { pizzaOrderWorkflow } from '../../workflows/pizza-order';
 import { bearerToken, type OrderTokens, type Principal, type TokenAuthority } from '../auth';
 import { HttpError, conflict, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
 import type { TemporalGateway } from '../temporal-gateway';
+import {
+  describeRoute,
+  errorBodySchema,
+  isoTime,
+  sessionStepSchema,
+  transitionTakenSchema,
+  type Security,
+} from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
 
 const orderIdSchema = z.string().regex(/^[a-f0-9]{24}$/, 'an order id is 24 lowercase hex characters');
@@ -34,22 +42,26 @@ const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]{8,128}$/, 'Idempotency-Key must be 8-128 printable ASCII characters')
   .optional();
 
-export const placeOrderBody = z.strictObject({
-  items: z
-    .array(
-      z.strictObject({
-        sku: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)'),
-        qty: z.number().int().min(1).max(20),
-      }),
-    )
-    .min(1)
-    .max(20),
-  address: z.string().trim().min(5).max(300),
-  customer: z.strictObject({
-    name: z.string().trim().min(1).max(100),
-    phone: z.string().regex(/^\+?[0-9][0-9 ()-]{4,24}$/, 'a phone number such as +15550100042'),
-  }),
-});
+/** The order body for one menu: a SKU off the menu is refused by the schema, and the spec lists them. */
+export const placeOrderBodyFor = (menu: Record<string, unknown>) =>
+  z.strictObject({
+    items: z
+      .array(
+        z.strictObject({
+          sku: z.enum(Object.keys(menu) as [string, ...string[]], {
+            error: `not on the menu; one of ${Object.keys(menu).join(', ')}`,
+          }),
+          qty: z.number().int().min(1).max(20),
+        }),
+      )
+      .min(1)
+      .max(20),
+    address: z.string().trim().min(5).max(300),
+    customer: z.strictObject({
+      name: z.string().trim().min(1).max(100),
+      phone: z.string().regex(/^\+?[0-9][0-9 ()-]{4,24}$/, 'a phone number such as +15550100042'),
+    }),
+  });
 export const paymentBody = z.strictObject({
   amountCents: z.number().int().positive().max(10_000_000),
   paymentMethod: z
@@ -63,6 +75,148 @@ export const listQuery = z.strictObject({
   state: z.enum(orderStates).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+// Response shapes, for the OpenAPI document (schemathesis checks every answer against them).
+const orderStateSchema = z.enum(orderStates);
+const createdSchema = z.strictObject({
+  orderId: orderIdSchema,
+  state: orderStateSchema,
+  totalCents: z.int(),
+  currency: z.string(),
+  orderToken: z.string(),
+});
+const orderStatusSchema = z.strictObject({
+  orderId: orderIdSchema,
+  customerId: z.string(),
+  state: orderStateSchema,
+  late: z.boolean(),
+  lines: z.array(
+    z.strictObject({ sku: z.string(), name: z.string(), qty: z.int(), unitPriceCents: z.int() }),
+  ),
+  totalCents: z.int(),
+  currency: z.string(),
+  address: z.string(),
+  customerName: z.string(),
+  placedAt: isoTime,
+  paymentDueBy: isoTime,
+  promisedBy: isoTime.nullable(),
+  eta: isoTime.nullable(),
+  payment: z
+    .strictObject({ paymentId: z.string(), amountCents: z.int(), at: isoTime, by: z.string() })
+    .nullable(),
+  refund: z
+    .strictObject({
+      status: z.enum(['pending', 'done', 'failed']),
+      amountCents: z.int(),
+      refundId: z.string().nullable(),
+    })
+    .nullable(),
+  cancelled: z
+    .strictObject({ reason: z.enum(['customer', 'staff', 'payment-timeout']), by: z.string(), at: isoTime })
+    .nullable(),
+  voucher: z.string().nullable(),
+  requestDigest: z.string(),
+  timeline: z.array(z.strictObject({ at: isoTime, event: z.string(), by: z.string().nullable() })),
+  steps: z.array(sessionStepSchema),
+  path: z.array(transitionTakenSchema),
+});
+const listSchema = z.strictObject({
+  orders: z.array(
+    z.strictObject({
+      orderId: z.string(),
+      state: orderStateSchema.nullable(),
+      customerId: z.string().nullable(),
+      placedAt: isoTime,
+      closedAt: isoTime.nullable(),
+    }),
+  ),
+});
+const placeHeaders = z.object({ 'Idempotency-Key': idempotencyKeySchema });
+const tags = ['pizza-order'];
+const anyOrderCaller: Security[] = ['customer', 'order-token', 'staff', 'operator'];
+const conflict409 = (codes: string) => ({ description: `refused: ${codes}`, schema: errorBodySchema });
+
+describeRoute({
+  method: 'get',
+  path: '/orders',
+  operationId: 'listOrders',
+  summary: 'Orders by state through Temporal visibility: staff see all, a customer their own',
+  tags,
+  security: ['staff', 'customer', 'operator'],
+  query: listQuery,
+  temporal: true,
+  responses: { 200: { description: 'orders, newest first', schema: listSchema } },
+});
+describeRoute({
+  method: 'get',
+  path: '/orders/:orderId',
+  operationId: 'getOrder',
+  summary: 'Where is my pizza? State, ETA, timeline, payment, refund',
+  tags,
+  security: anyOrderCaller,
+  params: orderParams,
+  temporal: true,
+  responses: {
+    200: { description: 'order status', schema: orderStatusSchema },
+    404: { description: 'no-order (or someone else’s)', schema: errorBodySchema },
+  },
+});
+describeRoute({
+  method: 'post',
+  path: '/orders/:orderId/payment',
+  operationId: 'payOrder',
+  summary: 'Pay the order total with a payment-method reference',
+  tags,
+  security: anyOrderCaller,
+  params: orderParams,
+  body: paymentBody,
+  temporal: true,
+  responses: {
+    200: { description: 'paid: order status', schema: orderStatusSchema },
+    402: { description: 'payment-declined', schema: errorBodySchema },
+    404: { description: 'no-order', schema: errorBodySchema },
+    409: conflict409('already-paid, payment-in-progress, order-cancelled, order-delivered'),
+    422: { description: 'wrong-amount', schema: errorBodySchema },
+  },
+});
+describeRoute({
+  method: 'post',
+  path: '/orders/:orderId/cancel',
+  operationId: 'cancelOrder',
+  summary: 'Cancel until the driver has it; a paid order is refunded once',
+  tags,
+  security: anyOrderCaller,
+  params: orderParams,
+  body: cancelBody,
+  bodyRequired: false,
+  temporal: true,
+  responses: {
+    200: { description: 'cancelled: order status', schema: orderStatusSchema },
+    404: { description: 'no-order', schema: errorBodySchema },
+    409: conflict409('too-late, order-cancelled, order-delivered, payment-in-progress'),
+  },
+});
+for (const [desk, body, events] of [
+  ['kitchen', kitchenBody, 'accepted, in-oven, baked'],
+  ['delivery', deliveryBody, 'picked-up, delivered'],
+] as const) {
+  describeRoute({
+    method: 'post',
+    path: `/orders/:orderId/${desk}`,
+    operationId: `${desk}Event`,
+    summary: `Staff report a ${desk} event (${events}), each only from the state before it`,
+    tags,
+    security: ['staff', 'operator'],
+    params: orderParams,
+    body,
+    temporal: true,
+    responses: {
+      200: { description: 'order status', schema: orderStatusSchema },
+      404: { description: 'no-order', schema: errorBodySchema },
+      409: conflict409('out-of-order, order-cancelled, order-delivered'),
+    },
+  });
+}
 
 /** Refusals that are not conflicts with the order's state. */
 const refusalStatus: Record<string, number> = {
@@ -85,6 +239,31 @@ export interface PizzaOrderRouteDeps {
 
 export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: PizzaOrderRouteDeps): Router {
   const router = Router();
+  // The menu is configuration, so this body schema (and its part of the spec) is built per app.
+  const placeOrderBody = placeOrderBodyFor(config.pizza.menu);
+  describeRoute({
+    method: 'post',
+    path: '/orders',
+    operationId: 'placeOrder',
+    summary: 'Place an order (idempotent per caller and Idempotency-Key); guests get an order token',
+    tags,
+    security: ['customer', 'staff', 'operator', 'none'],
+    headers: placeHeaders,
+    body: placeOrderBody,
+    temporal: true,
+    responses: {
+      200: {
+        description: 'the same order again (a retry with the same key and body)',
+        schema: createdSchema,
+      },
+      201: {
+        description: 'order placed',
+        schema: createdSchema,
+        headers: { Location: 'status URL of the order' },
+      },
+      422: { description: 'idempotency-key-reused', schema: errorBodySchema },
+    },
+  });
   const handleOf = (orderId: string): WorkflowHandle<typeof pizzaOrderWorkflow> =>
     temporal.client.workflow.getHandle(pizzaOrderWorkflowId(orderId));
   const noOrder = (orderId: string) => notFound('no-order', `there is no order '${orderId}'`);
@@ -126,8 +305,11 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
     const { orderId } = parse(orderParams, req.params, 'path');
     const caller = callerOf(req);
     if (caller.kind === 'guest') throw unauthorized('send the order token or a customer token');
-    if (caller.kind === 'order-token' && !orderTokens.verify(orderId, caller.token)) {
-      throw unauthorized('this order token is not valid for this order');
+    if (caller.kind === 'order-token') {
+      if (!orderTokens.verify(orderId, caller.token)) {
+        throw unauthorized('this order token is not valid for this order');
+      }
+      authority.admit(`order-token/${orderId}`);
     }
     return { orderId, caller };
   }

@@ -17,7 +17,13 @@ import {
 } from '../../shared/smoke-alarm';
 import { requireHomeRole, type TokenAuthority } from '../auth';
 import { conflict, fromTemporal, notFound } from '../errors';
-import { describeRoute, errorBodySchema } from '../openapi';
+import {
+  describeRoute,
+  errorBodySchema,
+  isoTime,
+  sessionStepSchema,
+  transitionTakenSchema,
+} from '../openapi';
 import type { TemporalGateway } from '../temporal-gateway';
 import { idSchema, jsonBodyOnly, parse } from '../validation';
 
@@ -41,7 +47,6 @@ const acceptedSchema = z.strictObject({
   state: z.enum([...alarmStates, 'starting']),
 });
 const decisionSchema = z.strictObject({ state: stateSchema, outcome: outcomeSchema });
-const isoTime = z.iso.datetime();
 const statusSchema = z.strictObject({
   sessionId: z.string(),
   openedInRun: z.string(),
@@ -57,16 +62,8 @@ const statusSchema = z.strictObject({
   escalation: z
     .strictObject({ reason: z.enum(['window-expired', 'second-detector']), at: isoTime })
     .nullable(),
-  steps: z.array(
-    z.strictObject({
-      step: z.string(),
-      status: z.enum(['pending', 'done', 'failed', 'cancelled']),
-      startedAt: isoTime,
-      completedAt: isoTime.nullable(),
-      error: z.string().nullable(),
-    }),
-  ),
-  path: z.array(z.strictObject({ from: z.string(), to: z.string(), on: z.string(), at: isoTime })),
+  steps: z.array(sessionStepSchema),
+  path: z.array(transitionTakenSchema),
   siren: z.enum(['on', 'off', 'unknown']),
   endedAt: isoTime.nullable(),
   endedBy: z.string().nullable(),

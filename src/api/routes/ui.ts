@@ -18,6 +18,7 @@ import { modelToSvg } from '../../ui/state-diagram';
 import { bearerToken, type Principal, type TokenAuthority } from '../auth';
 import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
 import type { TemporalGateway } from '../temporal-gateway';
+import { describeRoute, errorBodySchema, isoTime, transitionTakenSchema, type Security } from '../openapi';
 import { parse } from '../validation';
 
 /** Built next to this file in both src/ and dist/ (the build copies it). */
@@ -41,6 +42,142 @@ const listQuery = z.strictObject({
     .optional(),
   open: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+// The page's JSON, in the OpenAPI document like every other route (the page itself is static HTML).
+const viewerSecurity: Security[] = ['owner', 'staff', 'customer', 'operator'];
+const tags = ['ui'];
+const sessionRowSchema = z.strictObject({
+  workflowId: z.string(),
+  kind: z.string().nullable(),
+  key: z.string().nullable(),
+  state: z.string().nullable(),
+  status: z.string(),
+  startedAt: isoTime,
+  closedAt: isoTime.nullable(),
+});
+const actionSchema = z.strictObject({
+  on: z.string(),
+  label: z.string(),
+  method: z.literal('POST'),
+  path: z.string(),
+  body: z.unknown().optional(),
+});
+const sessionDetailSchema = z.strictObject({
+  workflowId: z.string(),
+  runId: z.string(),
+  kind: z.string(),
+  key: z.string(),
+  title: z.string(),
+  workflowStatus: z.string(),
+  startedAt: isoTime,
+  closedAt: isoTime.nullable(),
+  state: z.string().nullable(),
+  path: z.array(transitionTakenSchema),
+  // The kind's own status (see its route's schema), or null when no worker answered in time.
+  status: z.looseObject({ state: z.string() }).nullable(),
+  timeline: z.array(
+    z.strictObject({
+      at: isoTime,
+      kind: z.enum(['session', 'signal', 'update', 'timer', 'activity']),
+      text: z.string(),
+    }),
+  ),
+  openTimers: z.array(z.strictObject({ firesAt: isoTime, startedAt: isoTime, label: z.string() })),
+  actions: z.array(actionSchema),
+  temporalUrl: z.string().nullable(),
+});
+describeRoute({
+  method: 'get',
+  path: '/ui/api/me',
+  operationId: 'uiWhoAmI',
+  summary: 'Who the token is, and the simulated detectors it may press',
+  tags,
+  security: viewerSecurity,
+  responses: {
+    200: {
+      description: 'the caller',
+      schema: z.strictObject({
+        name: z.string(),
+        role: z.string(),
+        homeId: z.string().nullable(),
+        simulated: z.array(z.strictObject({ homeId: z.string(), detectors: z.array(z.string()) })),
+      }),
+    },
+  },
+});
+describeRoute({
+  method: 'get',
+  path: '/ui/api/models',
+  operationId: 'uiModels',
+  summary: 'Each session kind’s state diagram (SVG generated from its model)',
+  tags,
+  security: viewerSecurity,
+  responses: {
+    200: {
+      description: 'the models',
+      schema: z.strictObject({
+        models: z.array(
+          z.strictObject({
+            kind: z.string(),
+            title: z.string(),
+            svg: z.string(),
+            initial: z.string(),
+            final: z.array(z.string()),
+          }),
+        ),
+      }),
+    },
+  },
+});
+describeRoute({
+  method: 'get',
+  path: '/ui/api/sessions',
+  operationId: 'uiListSessions',
+  summary: 'Live and recent sessions the caller may see, through Temporal visibility',
+  tags,
+  security: viewerSecurity,
+  query: listQuery,
+  temporal: true,
+  responses: {
+    200: { description: 'sessions', schema: z.strictObject({ sessions: z.array(sessionRowSchema) }) },
+  },
+});
+describeRoute({
+  method: 'get',
+  path: '/ui/api/sessions/:workflowId',
+  operationId: 'uiGetSession',
+  summary: 'One session: status, path, history timeline, open timers, the actions allowed now',
+  tags,
+  security: viewerSecurity,
+  params: z.object({ workflowId: workflowIdSchema }),
+  temporal: true,
+  responses: {
+    200: { description: 'the session', schema: sessionDetailSchema },
+    404: { description: 'no-session (or someone else’s)', schema: errorBodySchema },
+  },
+});
+describeRoute({
+  method: 'post',
+  path: '/ui/api/simulator/homes/:homeId/detectors/:detectorId/:action',
+  operationId: 'uiPressSimulatedDetector',
+  summary: 'Demo bench: press or release a simulated detector (only where ui.simulatorUrl is set)',
+  tags,
+  security: ['owner', 'operator'],
+  params: simulatorParams,
+  responses: {
+    202: {
+      description: 'done on the simulated board',
+      schema: z.strictObject({
+        homeId: z.string(),
+        detectorId: z.string(),
+        action: z.enum(['press', 'release']),
+      }),
+    },
+    404: { description: 'no-simulated-detector you may press there', schema: errorBodySchema },
+    409: { description: 'the home has a real board', schema: errorBodySchema },
+    503: { description: 'simulator-unavailable', schema: errorBodySchema },
+  },
 });
 
 export interface UiRouteDeps {
