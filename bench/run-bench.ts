@@ -230,8 +230,9 @@ async function main() {
   writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
   const summary = [
     `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` on ${machineLine(machine)}`,
-    `(1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after the run).` +
-      (Math.max(loadBefore, loadavg()[0]) > machine.cpuCount
+    `(1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after the run, its own load included).` +
+      // Only the load before tells of other work: the figure after is mostly the bench's own processes.
+      (loadBefore > machine.cpuCount
         ? ' The machine was busy with other work (load average above its CPU count): these figures are what' +
           ' this run measured and are pessimistic; rerun on a quiet machine to replace them.'
         : ''),
