@@ -155,7 +155,7 @@ describe('docker-compose.yml and Dockerfile', () => {
   test('When the image starts, then the worker runs by default and the api overrides it, both from existing sources', () => {
     const cmds = [...read('Dockerfile').matchAll(/^CMD\s+(\[.*\])\s*$/gm)];
     const cmd: string[] = JSON.parse(cmds[cmds.length - 1][1]);
-    expect(cmd).toEqual(['node', 'dist/worker/main.js']);
+    expect(cmd).toEqual(['node', '--max-old-space-size=512', 'dist/worker/main.js']);
     expect(services.worker.command).toBeUndefined();
     const apiCommand = services.api.command;
     expect(Array.isArray(apiCommand) ? apiCommand : String(apiCommand).split(/\s+/)).toEqual([
@@ -167,7 +167,7 @@ describe('docker-compose.yml and Dockerfile', () => {
     // dist/ mirrors src/ only because the build config says so.
     const build = JSON.parse(read('tsconfig.build.json'));
     expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
-    for (const entry of [cmd[1], 'dist/api/main.js']) {
+    for (const entry of [cmd[cmd.length - 1], 'dist/api/main.js']) {
       const source = entry.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
       expect(existsSync(resolve(root, source))).toBe(true);
     }
