@@ -1,6 +1,6 @@
 // The API's handle on Temporal: a lazily connected client plus a deadline on every call,
 // so a Temporal outage becomes a quick 503 instead of a hung request.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
@@ -10,6 +10,8 @@ export interface TemporalGateway {
   taskQueue: string;
   /** Runs fn with the configured call deadline (or a shorter one). */
   call<T>(fn: (client: Client) => Promise<T>, timeoutMs?: number): Promise<T>;
+  /** Up to `limit` workflows matching a visibility query, newest first, each mapped; within the deadline. */
+  list<T>(query: string, limit: number, map: (wf: WorkflowExecutionInfo) => T): Promise<T[]>;
   /** Whether the server answers at all (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -23,10 +25,21 @@ export function createTemporalGateway(config: Config, connection?: Connection): 
     dataConverter: dataConverterFor(config),
   });
   const { callTimeoutMs } = config.temporal;
+  const call: TemporalGateway['call'] = (fn, timeoutMs = callTimeoutMs) =>
+    conn.withDeadline(Date.now() + timeoutMs, () => fn(client));
   return {
     client,
     taskQueue: config.temporal.taskQueue,
-    call: (fn, timeoutMs = callTimeoutMs) => conn.withDeadline(Date.now() + timeoutMs, () => fn(client)),
+    call,
+    list: (query, limit, map) =>
+      call(async (c) => {
+        const found: ReturnType<typeof map>[] = [];
+        for await (const wf of c.workflow.list({ query, pageSize: limit })) {
+          found.push(map(wf));
+          if (found.length >= limit) break;
+        }
+        return found;
+      }),
     ping: async () => {
       await conn.withDeadline(Date.now() + callTimeoutMs, () => conn.workflowService.getSystemInfo({}));
     },

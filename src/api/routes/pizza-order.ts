@@ -422,20 +422,13 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
     const clauses = [`SessionKind = '${PIZZA_ORDER_KIND}'`];
     if (state) clauses.push(`${SessionState.name} = '${state}'`);
     if (caller.principal.role === 'customer') clauses.push(`${CustomerId.name} = '${caller.principal.name}'`);
-    const orders = await temporal.call(async (client) => {
-      const found: object[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-        found.push({
-          orderId: wf.workflowId.slice(PIZZA_ORDER_KIND.length + 1),
-          state: wf.typedSearchAttributes.get(SessionState) ?? null,
-          customerId: wf.typedSearchAttributes.get(CustomerId) ?? null,
-          placedAt: wf.startTime.toISOString(),
-          closedAt: wf.closeTime?.toISOString() ?? null,
-        });
-        if (found.length >= limit) break;
-      }
-      return found;
-    });
+    const orders = await temporal.list(clauses.join(' AND '), limit, (wf) => ({
+      orderId: wf.workflowId.slice(PIZZA_ORDER_KIND.length + 1),
+      state: wf.typedSearchAttributes.get(SessionState) ?? null,
+      customerId: wf.typedSearchAttributes.get(CustomerId) ?? null,
+      placedAt: wf.startTime.toISOString(),
+      closedAt: wf.closeTime?.toISOString() ?? null,
+    }));
     res.json({ orders });
   });
 

@@ -259,22 +259,17 @@ export function uiRoutes({ config, temporal, authority }: UiRouteDeps): Router {
     if (kind) clauses.push(`${SessionKind.name} = '${kind}'`);
     if (state) clauses.push(`${SessionState.name} = '${state}'`);
     if (open) clauses.push(`ExecutionStatus ${open === 'true' ? '=' : '!='} 'Running'`);
-    const sessions = await temporal.call(async (client) => {
-      const found: object[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-        const sa = wf.typedSearchAttributes;
-        found.push({
-          workflowId: wf.workflowId,
-          kind: sa.get(SessionKind) ?? null,
-          key: sa.get(SessionKey) ?? null,
-          state: sa.get(SessionState) ?? null,
-          status: wf.status.name,
-          startedAt: wf.startTime.toISOString(),
-          closedAt: wf.closeTime?.toISOString() ?? null,
-        });
-        if (found.length >= limit) break;
-      }
-      return found;
+    const sessions = await temporal.list(clauses.join(' AND '), limit, (wf) => {
+      const sa = wf.typedSearchAttributes;
+      return {
+        workflowId: wf.workflowId,
+        kind: sa.get(SessionKind) ?? null,
+        key: sa.get(SessionKey) ?? null,
+        state: sa.get(SessionState) ?? null,
+        status: wf.status.name,
+        startedAt: wf.startTime.toISOString(),
+        closedAt: wf.closeTime?.toISOString() ?? null,
+      };
     });
     res.json({ sessions });
   });
