@@ -227,13 +227,16 @@ export interface MenuItem {
   priceCents: number;
 }
 
-/** Prices the requested items from the menu; returns the unknown SKUs instead when there are any. */
+/**
+ * Prices the requested items from the menu. Callers validate SKUs against the menu first (the API's body
+ * schema lists them), so an unknown one here is a bug and throws.
+ */
 export function priceOrder(
   menu: Record<string, MenuItem>,
   items: { sku: string; qty: number }[],
-): { lines: OrderLine[]; totalCents: number } | { unknownSkus: string[] } {
-  const unknownSkus = items.filter((i) => !Object.hasOwn(menu, i.sku)).map((i) => i.sku);
-  if (unknownSkus.length > 0) return { unknownSkus };
+): { lines: OrderLine[]; totalCents: number } {
+  const unknown = items.filter((i) => !Object.hasOwn(menu, i.sku)).map((i) => i.sku);
+  if (unknown.length > 0) throw new Error(`not on the menu: ${unknown.join(', ')}`);
   const lines = items.map(({ sku, qty }) => ({
     sku,
     qty,
