@@ -2,7 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, cancelWindowMs, loadConfig, parseConfig, sha256Hex } from '../../src/config/config';
+import { ConfigError, loadConfig, parseConfig, sha256Hex, type Config } from '../../src/config/config';
+import { settingsOf } from '../../src/config/kinds';
+import { sessionKind as smokeAlarm, type SmokeAlarmInput } from '../../src/shared/smoke-alarm';
 import { testHome } from '../support/test-config';
 
 const withFile = (content: unknown) => {
@@ -20,7 +22,7 @@ describe('configuration', () => {
       taskQueue: 'sessionflow',
     });
     expect(c.api).toEqual({ host: '127.0.0.1', port: 3000 });
-    expect(c.alarm.cancelWindowSeconds).toBe(60);
+    expect(settingsOf(smokeAlarm, c).cancelWindowSeconds).toBe(60);
     expect(c.notifications.channel).toBe('log');
   });
 
@@ -51,6 +53,14 @@ describe('configuration', () => {
       alarm: { cancelWindowSeconds: 30 },
       homes: { a: testHome('a', { cancelWindowSeconds: 5 }), b: testHome('b') },
     });
+    const cancelWindowMs = (config: Config, homeId: string) =>
+      (
+        smokeAlarm.startInput!(homeId, {
+          settings: settingsOf(smokeAlarm, config),
+          home: config.homes[homeId],
+          hardwareTaskQueue: 'unused',
+        }) as SmokeAlarmInput
+      ).cancelWindowMs;
     expect(cancelWindowMs(c, 'a')).toBe(5000);
     expect(cancelWindowMs(c, 'b')).toBe(30_000);
   });

@@ -24,7 +24,7 @@ describe('hardware configuration', () => {
       hall: { pin: 7, component: 'relay' },
       bedroom: { pin: 'A0', component: 'led' },
     });
-    expect(hw.detectors.kitchen).toEqual({ pin: 2, debounceMs: 50, activeLow: false, pullUp: false });
+    expect(hw.inputs.kitchen).toEqual({ pin: 2, debounceMs: 50, activeLow: false, pullUp: false });
     expect(c.homes.h.board).toEqual({ type: 'serial', path: '/dev/ttyACM0' });
     expect(hardwareTaskQueue(c, 'h')).toBe('gateway-edge-1');
   });
@@ -35,7 +35,7 @@ describe('hardware configuration', () => {
     expect(homeHardware('h', c.homes.h)).toEqual({
       homeId: 'h',
       sirens: { siren: { pin: 13, component: 'relay' } },
-      detectors: {},
+      inputs: {},
     });
     expect(c.homes.h.board).toEqual({ type: 'simulated' });
   });
@@ -51,7 +51,7 @@ describe('hardware configuration', () => {
     [
       'two detectors on one pin',
       { detectors: { kitchen: { pin: 2 }, hall: { pin: 2 } } },
-      "homes.h.detectors.hall.pin: pin 2 is already used by detector 'kitchen'",
+      "homes.h.detectors.hall.pin: pin 2 is already used by input 'kitchen'",
     ],
     [
       'a detector on the siren pin',
@@ -104,7 +104,7 @@ describe('gateway entrypoint', () => {
       'duplicate detector pins',
       withHome({ gateway: 'edge-1', detectors: { a: { pin: 2 }, b: { pin: 2 } } }),
       { GATEWAY_ID: 'edge-1' },
-      "homes.h.detectors.b.pin: pin 2 is already used by detector 'a'",
+      "homes.h.detectors.b.pin: pin 2 is already used by input 'a'",
     ],
   ])(
     'When the gateway starts with %s, then it says so in one line and exits 1',

@@ -134,7 +134,7 @@ describe('edge gateway', () => {
       connected: true,
       desiredSiren: 'on',
       sirens: { hall: { written: 'on' }, bedroom: { written: 'on' } },
-      detectors: { kitchen: { active: true } },
+      inputs: { kitchen: { active: true } },
     });
     // The event was sent by the gateway under its own identity; no token was involved.
     const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId('gw-press')).fetchHistory();
@@ -214,7 +214,7 @@ describe('edge gateway', () => {
     // The kitchen detector was held all along: read again on reconnect, it is not reported twice.
     await eventually(
       () => Promise.resolve(boardStatus('gw-dark')),
-      (s) => s.detectors.kitchen.active,
+      (s) => s.inputs.kitchen.active,
     );
     await gateway.settled();
     expect((await status('gw-dark')).body.detectors).toEqual([
