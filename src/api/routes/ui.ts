@@ -139,6 +139,7 @@ describeRoute({
   temporal: true,
   responses: {
     200: { description: 'sessions', schema: z.strictObject({ sessions: z.array(sessionRowSchema) }) },
+    404: { description: 'no-kind: no such session kind', schema: errorBodySchema },
   },
 });
 describeRoute({
