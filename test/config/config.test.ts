@@ -1,7 +1,7 @@
 // The typed configuration: defaults, file < env precedence, clear errors, and no plain tokens kept.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, sha256Hex, type Config } from '../../src/config/config';
 import { settingsOf } from '../../src/config/kinds';
 import { sessionKind as smokeAlarm, type SmokeAlarmInput } from '../../src/shared/smoke-alarm';
@@ -14,6 +14,15 @@ const withFile = (content: unknown) => {
 };
 
 describe('configuration', () => {
+  test('When the example deployment config is loaded, then every section of it is read', () => {
+    const c = loadConfig({
+      SESSIONFLOW_CONFIG_FILE: resolve(__dirname, '../../deploy/sessionflow.example.json'),
+    });
+    expect(c.tokens.map((t) => t.role).sort()).toEqual(['customer', 'staff']);
+    expect(Object.keys(c.homes)).toEqual(['home-42']);
+    expect(settingsOf(smokeAlarm, c).cancelWindowSeconds).toBe(60);
+  });
+
   test('When nothing is configured, then local defaults apply', () => {
     const c = loadConfig({});
     expect(c.temporal).toMatchObject({
