@@ -6,4 +6,5 @@
 export const registeredKinds = [
   'smoke-alarm',
   'pizza-order',
+  'door-left-open',
 ] as const;
