@@ -115,7 +115,7 @@ export interface StartContext<Settings> {
 }
 
 export interface SessionKindDecl<Status extends { state: string } = { state: string }, Settings = unknown> {
-  /** `smoke-alarm`: workflow ids are `<name>:<key>`, routes `/sessions/<name>/<key>`. */
+  /** Kebab-case; workflow ids are `<name>:<key>`, routes `/sessions/<name>/<key>`. */
   name: string;
   title: string;
   /** The exported workflow function's name. */

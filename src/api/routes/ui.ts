@@ -22,7 +22,7 @@ export const UI_STATIC_DIR = join(__dirname, '../../ui/static');
 /** `<kind>:<key>`; the kind is checked against the registry where it is read. */
 const workflowIdSchema = z
   .string()
-  .regex(/^[a-z0-9-]{1,40}:[A-Za-z0-9._-]{1,64}$/, 'a session id such as smoke-alarm:home-42');
+  .regex(/^[a-z0-9-]{1,40}:[A-Za-z0-9._-]{1,64}$/, 'a session id: <kind>:<key>');
 const simulatorParams = z.strictObject({
   homeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   inputId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
