@@ -21,6 +21,11 @@ import { assertPortFree, startTemporalDevServer, type RunningDevServer } from '.
 
 const dataDir = localDataDir();
 const DEMO_HOME = 'home-42';
+/** A simulated front-door contact (`npm run press -- home-42 front` opens it) and who hears after the owner. */
+const demoDoor = {
+  doors: { front: { pin: 4 } },
+  secondContact: { name: 'Demo Neighbour', phone: '+15550100043' },
+};
 
 /**
  * First run: a local config with one demo home, a shop with a staff and a customer, and fresh random
@@ -39,6 +44,7 @@ function ensureLocalConfig(file: string): void {
         siren: { pin: 13, component: 'relay' },
         // Simulated smoke detectors: `npm run press -- home-42 kitchen` plays one.
         detectors: { kitchen: { pin: 2 }, hall: { pin: 3 } },
+        ...demoDoor,
         tokens: [
           { name: 'hall-detector', role: 'device', token: token() },
           { name: 'owner-phone', role: 'owner', token: token() },
@@ -47,6 +53,8 @@ function ensureLocalConfig(file: string): void {
     },
     operators: [{ name: 'demo-operator', role: 'operator', token: token() }],
     tokenSecret: randomBytes(32).toString('base64url'),
+    // Short enough to watch: the owner is reminded after 30 s, the neighbour told after 90 s.
+    doors: { remindAfterSeconds: 30, escalateAfterSeconds: 90 },
     tokens: [
       { name: 'shop-staff', role: 'staff', token: token() },
       { name: 'demo-customer', role: 'customer', token: token() },
@@ -63,6 +71,12 @@ function ensureLocalConfig(file: string): void {
   if (pizza?.orderTokenSecret !== undefined && !('tokenSecret' in existing)) {
     existing.tokenSecret = pizza.orderTokenSecret;
     delete pizza.orderTokenSecret;
+    moved = true;
+  }
+  // Configs from before the door kind: the demo home gets its simulated front door.
+  const demoHome = (existing.homes as Record<string, Record<string, unknown>> | undefined)?.[DEMO_HOME];
+  if (demoHome && !('doors' in demoHome)) {
+    Object.assign(demoHome, demoDoor);
     moved = true;
   }
   const missing = Object.keys(defaults).filter((k) => !(k in existing));
@@ -240,6 +254,16 @@ function printBanner(
     'Cancel (inside the window), or all-clear (after escalation):',
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/cancel ${h(owner)}`,
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/all-clear ${h(owner)}`,
+    '',
+    `Leave the front door of ${DEMO_HOME} open (any kind also answers on /sessions/<kind>/<key>/…):`,
+    `  curl -s -X POST ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front/events/doorOpened ${h(device)}`,
+    ...(gatewayUrl
+      ? [`Or open its simulated contact:  GATEWAY_URL=${gatewayUrl} npm run press -- ${DEMO_HOME} front`]
+      : []),
+    'Snooze the reminders, see it, and close the door (press ... front release, or doorClosed):',
+    `  curl -s -X POST ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front/requests/snooze ${h(owner)} ${json} -d '{"minutes":5}'`,
+    `  curl -s ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front ${h(owner)}`,
+    `  curl -s -X POST ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front/events/doorClosed ${h(device)}`,
     '',
     'Order a pizza as the demo customer, set ORDER=<the orderId it answers>, then pay and follow it:',
     `  curl -s -X POST ${apiUrl}/orders ${h(customer)} ${json} -d '${order}'`,

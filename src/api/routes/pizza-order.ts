@@ -24,7 +24,7 @@ import { authenticate, type Principal } from '../auth';
 import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
 import { describeRoute, errorBodySchema, type Security } from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
-import { securityOf } from './sessions';
+import { describeRequest, securityOf } from './sessions';
 
 const orderParams = z.object({ orderId: orderIdSchema });
 const idempotencyKeySchema = z
@@ -114,32 +114,11 @@ const aliases = [
   ['delivery', 'delivery', 'deliveryEvent'],
 ] as const;
 for (const [path, name, operationId] of aliases) {
-  const r = pizzaOrder.requests[name];
-  describeRoute({
-    method: 'post',
+  describeRequest(pizzaOrder, name, {
     path: `/orders/:orderId/${path}`,
     operationId,
-    summary: r.summary,
-    tags,
-    security: securityOf(r.roles),
     params: orderParams,
-    body: r.body,
-    bodyRequired: !r.body.safeParse(undefined).success,
-    temporal: true,
-    responses: {
-      200: { description: 'order status', schema: r.answer },
-      404: { description: 'no-order', schema: errorBodySchema },
-      409: {
-        description: 'refused: the order’s state does not allow it, or it is closed',
-        schema: errorBodySchema,
-      },
-      ...Object.fromEntries(
-        Object.entries(r.refusals ?? {}).map(([code, status]) => [
-          status,
-          { description: code, schema: errorBodySchema },
-        ]),
-      ),
-    },
+    missing: 'no-order',
   });
 }
 

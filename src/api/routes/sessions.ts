@@ -22,7 +22,7 @@ export const acceptedSchema = (kind: AnySessionKind) =>
     state: z.enum(['starting', ...kind.model.decl.states]),
   });
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   kind: z
     .string()
     .regex(/^[a-z0-9-]{1,40}$/)
@@ -143,33 +143,46 @@ function describeGenericRoutes(kinds: AnySessionKind[]) {
         },
       });
     }
-    for (const [name, r] of Object.entries(kind.requests)) {
-      const codes = Object.entries(r.refusals ?? {});
-      describeRoute({
-        method: 'post',
+    for (const name of Object.keys(kind.requests)) {
+      describeRequest(kind, name, {
         path: `/sessions/${kind.name}/:key/requests/${name}`,
         operationId: `${kind.name}-request-${name}`,
-        summary: r.summary,
-        tags,
-        security: securityOf(r.roles),
         params,
-        body: r.body,
-        bodyRequired: !r.body.safeParse(undefined).success,
-        temporal: true,
-        responses: {
-          200: { description: 'the answer', schema: r.answer },
-          404: { description: 'no-session', schema: errorBodySchema },
-          409: {
-            description: 'refused: the session’s state does not allow it, or it is closed',
-            schema: errorBodySchema,
-          },
-          ...Object.fromEntries(
-            codes.map(([code, status]) => [status, { description: code, schema: errorBodySchema }]),
-          ),
-        },
       });
     }
   }
+}
+
+/**
+ * The spec entry of a kind's request at `path`: the generic route, or a kind's friendly alias of it (which
+ * may name its own missing-session answer).
+ */
+export function describeRequest(
+  kind: AnySessionKind,
+  name: string,
+  at: { path: string; operationId: string; params: z.ZodObject; missing?: string },
+): void {
+  const r = kind.requests[name];
+  describeRoute({
+    method: 'post',
+    path: at.path,
+    operationId: at.operationId,
+    summary: r.summary,
+    tags: [kind.name],
+    security: securityOf(r.roles),
+    params: at.params,
+    body: r.body,
+    bodyRequired: !r.body.safeParse(undefined).success,
+    temporal: true,
+    responses: {
+      200: { description: 'the answer', schema: r.answer },
+      404: errorResponse(at.missing ?? 'no-session'),
+      409: errorResponse('refused: the session’s state does not allow it, or it is closed'),
+      ...Object.fromEntries(
+        Object.entries(r.refusals ?? {}).map(([code, status]) => [status, errorResponse(code)]),
+      ),
+    },
+  });
 }
 
 export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Router {

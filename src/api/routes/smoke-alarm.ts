@@ -7,7 +7,7 @@ import type { KindRouteDeps } from '../app';
 import { authenticate } from '../auth';
 import { conflict, notFound } from '../errors';
 import { describeRoute, errorBodySchema } from '../openapi';
-import { acceptedSchema, securityOf } from './sessions';
+import { acceptedSchema, describeRequest, securityOf } from './sessions';
 import { jsonBodyOnly, parse } from '../validation';
 
 const homeParams = z.object({ homeId: smokeAlarm.key.schema });
@@ -51,22 +51,10 @@ describeRoute({
   },
 });
 for (const [path, operationId, name] of requests) {
-  const r = smokeAlarm.requests[name];
-  describeRoute({
-    method: 'post',
+  describeRequest(smokeAlarm, name, {
     path: `/homes/:homeId/alarm/${path}`,
     operationId,
-    summary: r.summary,
-    tags,
-    security: securityOf(r.roles),
     params: homeParams,
-    body: r.body,
-    bodyRequired: false,
-    temporal: true,
-    responses: {
-      200: { description: 'decision', schema: r.answer },
-      409: { description: 'refused (or no-active-alarm)', schema: errorBodySchema },
-    },
   });
 }
 

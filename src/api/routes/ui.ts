@@ -15,6 +15,7 @@ import { HttpError, forbidden, fromTemporal, notFound } from '../errors';
 import { describeRoute, errorBodySchema, type Security } from '../openapi';
 import type { Sessions } from '../sessions';
 import { parse } from '../validation';
+import { listQuery, sessionRowSchema } from './sessions';
 
 /** Built next to this file in both src/ and dist/ (the build copies it). */
 export const UI_STATIC_DIR = join(__dirname, '../../ui/static');
@@ -29,31 +30,9 @@ const simulatorParams = z.strictObject({
   action: z.enum(['press', 'release']),
 });
 const SIMULATOR_TIMEOUT_MS = 3000;
-const listQuery = z.strictObject({
-  kind: z
-    .string()
-    .regex(/^[a-z0-9-]{1,40}$/)
-    .optional(),
-  state: z
-    .string()
-    .regex(/^[a-z-]{1,40}$/)
-    .optional(),
-  open: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
 // The page's JSON, in the OpenAPI document like every other route (the page itself is static HTML).
 const viewerSecurity: Security[] = roles.filter((r) => r !== 'device');
 const tags = ['ui'];
-const sessionRowSchema = z.strictObject({
-  workflowId: z.string(),
-  kind: z.string().nullable(),
-  key: z.string().nullable(),
-  state: z.string().nullable(),
-  status: z.string(),
-  startedAt: isoTime,
-  closedAt: isoTime.nullable(),
-});
 const actionSchema = z.strictObject({
   on: z.string(),
   label: z.string(),
