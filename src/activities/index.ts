@@ -2,7 +2,7 @@
 // sirens) and each registered kind's own, found by its file name (src/activities/<kind>.ts exports
 // `activities(deps)`) and registered as `<kind>.<name>`, so two kinds can never overwrite each other.
 import type { Config } from '../config/config';
-import { sessionKinds } from '../config/kinds';
+import { kindFile, sessionKinds } from '../config/kinds';
 import type { SirenBank } from '../hardware/siren-bank';
 import { hardwareActivities } from './hardware';
 import type { Notifier } from './notifier';
@@ -19,17 +19,12 @@ export interface ActivityDeps {
 type ActivityFn = (...args: never[]) => Promise<unknown>;
 type ActivityFactory = (deps: ActivityDeps) => Record<string, ActivityFn>;
 
-export function kindActivityFactory(kind: string): ActivityFactory | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(`./${kind}`) as { activities?: ActivityFactory }).activities;
-}
-
 export function createActivities(deps: ActivityDeps): Record<string, ActivityFn> {
   const platform: Record<string, ActivityFn> = { ...hardwareActivities(deps.sirens) };
   const namespaced: Record<string, ActivityFn> = {};
   const byPlainName = new Map<string, ActivityFn[]>();
   for (const kind of sessionKinds()) {
-    const factory = kindActivityFactory(kind.name);
+    const factory = kindFile<{ activities?: ActivityFactory }>('activities', kind.name)?.activities;
     for (const [name, fn] of Object.entries(factory?.(deps) ?? {})) {
       namespaced[`${kind.name}.${name}`] = fn;
       byPlainName.set(name, [...(byPlainName.get(name) ?? []), fn]);

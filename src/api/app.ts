@@ -3,7 +3,7 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { AesGcmCodec } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
-import { sessionKinds } from '../config/kinds';
+import { kindFile, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
 import { SessionTokens, TokenAuthority } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
@@ -29,18 +29,6 @@ export interface KindRouteDeps {
 }
 
 export const BODY_LIMIT = '16kb';
-
-/** A kind's friendly routes, where it has a routes file; none is fine (the generic routes serve it). */
-function kindRoutes(kind: string): ((deps: KindRouteDeps) => Router) | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(`./routes/${kind}`) as { routes?: (deps: KindRouteDeps) => Router }).routes;
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
-    if (missing && (err as Error).message.includes(`routes/${kind}'`)) return undefined;
-    throw err;
-  }
-}
 
 export function createApp({ config, temporal, logger }: AppDeps): Express {
   const app = express();
@@ -74,7 +62,8 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
 
   app.use(healthRoutes(temporal));
   for (const kind of sessions.kinds) {
-    const routes = kindRoutes(kind.name);
+    // A kind's friendly routes, where it has a routes file (the generic routes serve it anyway).
+    const routes = kindFile<{ routes?: (deps: KindRouteDeps) => Router }>('api/routes', kind.name)?.routes;
     if (routes) app.use(routes({ config, sessions, authority }));
   }
   app.use(sessionRoutes(sessions, authority));

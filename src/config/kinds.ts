@@ -1,5 +1,6 @@
 // The registered session kinds' declarations, found by name (src/shared/<kind>.ts exports `sessionKind`).
 // Every process reads the kinds through here; nothing else lists them.
+import { resolve } from 'node:path';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { z } from 'zod';
 import { allSearchAttributeKeys } from '../shared/search-attributes';
@@ -21,6 +22,23 @@ export function sessionKinds(): AnySessionKind[] {
 
 export function findKind(name: string): AnySessionKind | undefined {
   return sessionKinds().find((k) => k.name === name);
+}
+
+/**
+ * A kind's own file in a folder of src (`activities`, `api/routes`), found by the kind's name; undefined
+ * when the kind has none (a kind without side effects, or without friendly routes).
+ */
+export function kindFile<T>(folder: string, kind: string): T | undefined {
+  const path = resolve(__dirname, '..', folder, kind);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path) as T;
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    // Only the file itself missing; a module it imports that is missing is a real error.
+    if (missing && (err as Error).message.includes(`'${path}'`)) return undefined;
+    throw err;
+  }
 }
 
 /** A kind's parsed configuration section, as its own declaration types it. */
