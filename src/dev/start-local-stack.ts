@@ -67,14 +67,20 @@ function ensureLocalConfig(file: string): void {
  * Payload encryption in dev: a key and a Web UI codec token are generated into the local config when it
  * has none (also for configs from before encryption). Returns the UI's codec token.
  */
-function ensureLocalCodec(file: string, keysFromEnv: boolean): string | undefined {
+function ensureLocalCodec(file: string, keysFromEnv: boolean, hasSessions: boolean): string | undefined {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as {
-    codec?: { keys?: unknown[]; endpoint?: { tokens?: { name: string; role: string; token?: string }[] } };
+    codec?: {
+      keys?: unknown[];
+      strict?: boolean;
+      endpoint?: { tokens?: { name: string; role: string; token?: string }[] };
+    };
   };
   const codec = (raw.codec ??= {});
   let changed = false;
   if (!keysFromEnv && !codec.keys?.length) {
     codec.keys = [{ id: 'local-1', key: newCodecKey() }];
+    // Sessions from before encryption hold plaintext payloads: a strict codec would refuse them.
+    if (hasSessions) codec.strict ??= false;
     changed = true;
   }
   codec.endpoint ??= {};
@@ -107,7 +113,8 @@ async function main() {
   if (!env.SESSIONFLOW_CONFIG_FILE) {
     const file = (env.SESSIONFLOW_CONFIG_FILE = localConfigFile(env));
     ensureLocalConfig(file);
-    uiCodecToken = ensureLocalCodec(file, Boolean(env.SESSIONFLOW_CODEC_KEYS));
+    const hasSessions = existsSync(resolve(dataDir, 'temporal.db'));
+    uiCodecToken = ensureLocalCodec(file, Boolean(env.SESSIONFLOW_CODEC_KEYS), hasSessions);
     // It holds plain tokens and the codec key; a file from an older version may be world-readable.
     const fileWas = tighten(file, 0o600).tightenedFrom;
     if (fileWas !== undefined)
