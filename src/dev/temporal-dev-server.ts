@@ -197,10 +197,12 @@ interface PidRecord {
   pid: number;
   binary: string;
   dbFile?: string;
+  /** The process that started it: while the server is still its child, that stack is alive. */
+  parent?: number;
 }
 
 function writePidFile(file: string, pid: number, binary: string, dbFile: string | undefined): void {
-  const record: PidRecord = { pid, binary, dbFile };
+  const record: PidRecord = { pid, binary, dbFile, parent: process.pid };
   writeFileSync(file, JSON.stringify(record) + '\n', { mode: 0o600 });
 }
 
@@ -295,8 +297,9 @@ export async function stopOrphanedDevServer(opts: {
     rmSync(opts.pidFile, { force: true }); // stale: the server is gone, or the pid is someone else's now
     return undefined;
   }
+  // Still the child of the process that started it (not reparented to init): a live stack, not ours to stop.
   const parent = parentOf(record.pid);
-  if (parent !== undefined && parent !== process.pid && isRunning(parent) && isNodeLauncher(parent)) {
+  if (parent !== undefined && parent === record.parent && parent !== process.pid) {
     throw new UserFacingError(
       `a Temporal dev server (pid ${record.pid}) started by another running process (pid ${parent}) ` +
         `already uses ${record.dbFile ?? 'this data dir'}; stop that one first`,
@@ -309,16 +312,6 @@ export async function stopOrphanedDevServer(opts: {
   }
   rmSync(opts.pidFile, { force: true });
   return record.pid;
-}
-
-/** A parent that is a node process (a launcher or a test), as opposed to init or a subreaper. */
-function isNodeLauncher(pid: number): boolean {
-  try {
-    const exe = realpathSync(`/proc/${pid}/exe`);
-    return /\/node[^/]*$/.test(exe);
-  } catch {
-    return false;
-  }
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {

@@ -155,6 +155,22 @@ describe('launcher', () => {
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
   });
 
+  test('When a second launcher starts on the data dir of a running one, then it refuses and the running server stays', async () => {
+    const server = serverPid();
+    const second = spawn(process.execPath, [launcher], {
+      env: { ...env, API_PORT: String(await freePort()), GATEWAY_HTTP_PORT: String(await freePort()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    second.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    second.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    expect(await exitOf(second)).toBe(1);
+    expect(out).toContain(`a Temporal dev server (pid ${server}) started by another running process`);
+    expect(alive(server)).toBe(true);
+    const ready = await fetch(`${apiUrl}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+
   test('When the launcher is SIGKILLed, then the next start stops the orphaned server and the open session is still there', async () => {
     const opened = await http(apiUrl, 'POST', '/homes/home-42/smoke', {
       token: tokenOf('device'),
