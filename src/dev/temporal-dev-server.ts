@@ -70,8 +70,15 @@ export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
 /**
  * Eager activity dispatch: the worker that completes a workflow task gets the siren activity in the reply,
  * one matching round trip less between smoke and siren (issue 7). Clusters set this in their own config.
+ *
+ * Buffered queries: while a session has a workflow task pending (one left from before a restart, a timer
+ * that just fired), the server holds its status queries until the task is done, but by default only one
+ * per workflow; the next gets RESOURCE_EXHAUSTED "consistent query buffer is full", and the SDK retries
+ * that after 1 s, 1.7 s, 2.9 s... After a restart the gateway's siren resync takes the one slot, so the
+ * user's first status query slept past the API's 5 s deadline: the intermittent 503 of issue 16.
+ * A session has a handful of readers (owner, gateway, /ui, operators); 20 leaves room for all of them.
  */
-const dynamicConfig = ['system.enableActivityEagerExecution=true'];
+const dynamicConfig = ['system.enableActivityEagerExecution=true', 'history.MaxBufferedQueryCount=20'];
 
 export function findTemporalBinary(explicit?: string): string | undefined {
   if (explicit) return explicit;
