@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { UserFacingError } from '../config/run-main';
-import { allSearchAttributeKeys } from '../shared/search-attributes';
+import { searchAttributeKeys } from '../config/kinds';
 
 export interface DevServerOptions {
   /** SQLite file; sessions survive a restart on the same file. Omit for an in-memory server. */
@@ -141,7 +141,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     const envFile = writeCliEnvFile(opts.dbFile, { 'ui-codec-endpoint': opts.uiCodecEndpoint });
     args.push('--env-file', envFile, '--env', CLI_ENV_NAME);
   }
-  for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${key.type}`);
+  for (const key of searchAttributeKeys()) args.push('--search-attribute', `${key.name}=${key.type}`);
   if (opts.pidFile) await stopOrphanedDevServer({ pidFile: opts.pidFile, dbFile: opts.dbFile });
 
   let out: number | 'ignore' = 'ignore';
@@ -373,7 +373,7 @@ async function startViaSdkDownload(
       dbFilename: opts.dbFile,
       ui: opts.uiPort !== undefined,
       uiPort: opts.uiPort,
-      searchAttributes: allSearchAttributeKeys,
+      searchAttributes: searchAttributeKeys(),
       extraArgs,
     },
   }).catch((err: unknown) => {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { configEnvVars, loadConfig, parseConfig } from '../../src/config/config';
+import { configEnvVars, kindEnvVars, loadConfig, parseConfig } from '../../src/config/config';
 import { allSearchAttributeKeys } from '../../src/shared/search-attributes';
 
 const root = resolve(__dirname, '../..');
@@ -85,7 +85,7 @@ describe('docker-compose.yml and Dockerfile', () => {
   test('When worker and api get environment variables, then each is one the config reads (or LOG_LEVEL)', () => {
     // LOG_LEVEL is the one variable outside the config: the logger reads it directly.
     expect(read('src/config/logger.ts')).toContain('process.env.LOG_LEVEL');
-    const allowed = new Set([...Object.keys(configEnvVars), 'LOG_LEVEL']);
+    const allowed = new Set([...Object.keys(configEnvVars), ...Object.keys(kindEnvVars()), 'LOG_LEVEL']);
     for (const name of appServices) {
       const unknown = Object.keys(envOf(name)).filter((key) => !allowed.has(key));
       expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
