@@ -270,6 +270,7 @@ async function prepareNamespace(
   void exited.then((code) => (died = code));
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
+  let added = false;
   const wanted = Object.fromEntries(allSearchAttributeKeys.map((k) => [k.name, indexedValueType(k.type)]));
   while (Date.now() < deadline) {
     if (died !== undefined)
@@ -301,7 +302,13 @@ async function prepareNamespace(
       const missing = Object.fromEntries(
         Object.entries(wanted).filter(([name]) => customAttributes?.[name] === undefined),
       );
-      if (Object.keys(missing).length === 0) return;
+      if (Object.keys(missing).length === 0) {
+        // The listing reads the database; each service sees new attributes only after its namespace
+        // cache refreshes (system.namespaceCacheRefreshInterval, 2 s), and until then rejects them.
+        if (added) await sleep(5_000);
+        return;
+      }
+      added = true;
       await call(() =>
         connection!.operatorService.addSearchAttributes({ namespace, searchAttributes: missing }),
       );
