@@ -14,6 +14,7 @@ import { startProdCluster } from './prod-cluster';
 import {
   appProcessSpecs,
   PROD_GATEWAY_ID,
+  prodConfigTemplate,
   startAppProcesses,
   stopAppProcesses,
   waitForHttp,
@@ -46,9 +47,7 @@ type TokenEntry = { name: string; role: string; token?: string; sha256?: string 
  */
 function ensureConfig(file: string): void {
   if (existsSync(file)) return;
-  const example = JSON.parse(
-    readFileSync(resolve(projectRoot, 'deploy/sessionflow.example.json'), 'utf8'),
-  ) as {
+  const example = JSON.parse(readFileSync(resolve(projectRoot, prodConfigTemplate), 'utf8')) as {
     homes: Record<string, { tokens: TokenEntry[] }>;
     pizza: { tokens: TokenEntry[] };
   };

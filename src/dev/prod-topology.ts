@@ -23,6 +23,9 @@ export const entrypoints: Record<AppRole, string> = {
   gateway: 'dist/gateway/main.js',
 };
 
+/** The config every process reads: compose mounts it as is, the launcher copies it with fresh tokens. */
+export const prodConfigTemplate = 'deploy/sessionflow.example.json';
+
 /** The gateway process owns the boards of the homes that name it (homes.<id>.gateway). */
 export const PROD_GATEWAY_ID = 'edge-1';
 

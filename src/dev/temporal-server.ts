@@ -22,6 +22,8 @@ const projectRoot = resolve(__dirname, '../..');
 export const serverConfigDir = resolve(projectRoot, 'deploy/temporal');
 export const serverConfigEnvName = 'sessionflow';
 export const dynamicConfigFile = resolve(serverConfigDir, 'dynamicconfig.yaml');
+/** How long closed sessions stay visible; compose creates the namespace with the same. */
+export const namespaceRetentionHours = 72;
 /** Databases of the default store and of SQL visibility, as named in the server config. */
 export const temporalDatabases = [
   { name: 'temporal', schema: 'temporal' },
@@ -289,7 +291,7 @@ async function prepareNamespace(
         await call(() =>
           connection!.workflowService.registerNamespace({
             namespace,
-            workflowExecutionRetentionPeriod: msToTs('3 days'),
+            workflowExecutionRetentionPeriod: msToTs(`${namespaceRetentionHours} hours`),
           }),
         ).catch((err: { code?: number }) => {
           if (err.code !== 6) throw err; // 6 = ALREADY_EXISTS
