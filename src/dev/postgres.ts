@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } fro
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserFacingError } from '../config/run-main';
+import { projectRoot } from './local-paths';
 import { freePort } from './temporal-dev-server';
 
 export interface PostgresOptions {
@@ -32,7 +33,6 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
-const projectRoot = resolve(__dirname, '../..');
 /** Whom PostgreSQL runs as when we are root; scripts/install-postgres.sh creates this user. */
 const pgUserWhenRoot = () => process.env.SESSIONFLOW_PG_USER ?? 'sessionflow-pg';
 

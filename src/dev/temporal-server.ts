@@ -12,11 +12,11 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { UserFacingError } from '../config/run-main';
+import { projectRoot } from './local-paths';
 import { allSearchAttributeKeys } from '../shared/search-attributes';
 import type { RunningPostgres } from './postgres';
 
 const run = promisify(execFile);
-const projectRoot = resolve(__dirname, '../..');
 
 /** The server config (a template the server renders from its environment) and its dynamic config. */
 export const serverConfigDir = resolve(projectRoot, 'deploy/temporal');
