@@ -128,6 +128,8 @@ export function startAppProcesses(
         cwd: opts.root,
         stdio: ['ignore', log, log],
         env: { ...process.env, ...spec.env },
+        // Own process group: a terminal's Ctrl-C reaches only the launcher, which stops them in order.
+        detached: true,
       });
       closeSync(log);
       const killOnExit = () => child.kill('SIGKILL');
