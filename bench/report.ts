@@ -50,8 +50,8 @@ export interface Results {
   scale?: ScaleResult;
 }
 
-/** `server` names the Temporal server measured (the dev server, or the real one on PostgreSQL). */
-export function rows(r: Results, server = 'Temporal dev server'): Row[] {
+/** `serverRss` labels the Temporal server's memory row (the dev server, or the real one on PostgreSQL). */
+export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
   const out: Row[] = [];
   if (r.alarm) {
     const a = r.alarm;
@@ -132,7 +132,7 @@ export function rows(r: Results, server = 'Temporal dev server'): Row[] {
     });
     out.push({
       scenario: '5',
-      figure: `${server} RSS`,
+      figure: serverRss,
       value: `${mib(s.memory.server)} with all open; run peak ${peak(s.peakAfterCancel.server)}`,
       target: '',
     });
