@@ -46,7 +46,7 @@ const ESCALATION_LATENESS_BOUND_MS = 8_000;
  * The order's status through the surviving API after the kill: a query goes to the dead worker's sticky
  * queue until the server's matching sees no poll there for 10 s (fixed in the server), then to the shared
  * queue, where the survivor replays the order and answers. Meanwhile the API's 5 s call timeout answers
- * 503 (retryable). Measured 10.0-10.3 s in three runs, 3.4 s once, on a busy 2-core machine.
+ * 503 (retryable). Measured 10.0-10.3 s in four runs, 3.4 s once, on a busy 2-core machine.
  */
 const ORDER_ANSWERED_AGAIN_BOUND_MS = 20_000;
 /** The first staff request once the order answers again: the survivor holds it now. */
