@@ -1,17 +1,18 @@
 // The Express app: thin routes, one auth module, one error handler. No session state lives here.
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { AesGcmCodec } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
+import { kindFile, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
-import { OrderTokens, TokenAuthority } from './auth';
+import { SessionTokens, TokenAuthority } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
 import { methodNotAllowedRoute, openApiDocument } from './openapi';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
-import { pizzaOrderRoutes } from './routes/pizza-order';
-import { smokeAlarmRoutes } from './routes/smoke-alarm';
+import { sessionRoutes } from './routes/sessions';
 import { uiRoutes } from './routes/ui';
+import { Sessions } from './sessions';
 import type { TemporalGateway } from './temporal-gateway';
 
 export interface AppDeps {
@@ -20,11 +21,22 @@ export interface AppDeps {
   logger: Logger;
 }
 
+/** What a kind's friendly routes (src/api/routes/<kind>.ts, optional) are built from. */
+export interface KindRouteDeps {
+  config: Config;
+  sessions: Sessions;
+  authority: TokenAuthority;
+}
+
 export const BODY_LIMIT = '16kb';
 
 export function createApp({ config, temporal, logger }: AppDeps): Express {
   const app = express();
-  const authority = new TokenAuthority(config);
+  if (!config.tokenSecret) {
+    logger.warn('tokenSecret is not set: session tokens change when the API restarts');
+  }
+  const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
+  const sessions = new Sessions(config, temporal, sessionKinds());
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   // Standard security headers (CSP, nosniff, frame-ancestors, HSTS, no referrer leaks); a JSON API needs them all.
@@ -49,16 +61,16 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
   app.use(healthRoutes(temporal));
-  app.use(smokeAlarmRoutes({ config, temporal, authority }));
+  for (const kind of sessions.kinds) {
+    // A kind's friendly routes, where it has a routes file (the generic routes serve it anyway).
+    const routes = kindFile<{ routes?: (deps: KindRouteDeps) => Router }>('api/routes', kind.name)?.routes;
+    if (routes) app.use(routes({ config, sessions, authority }));
+  }
+  app.use(sessionRoutes(sessions, authority));
   if (config.codec.keys.length > 0)
     app.use(codecRoutes({ config, authority, codec: AesGcmCodec.fromConfig(config) }));
-  if (!config.pizza.orderTokenSecret) {
-    logger.warn('pizza.orderTokenSecret is not set: order tokens change when the API restarts');
-  }
-  const orderTokens = new OrderTokens(config.pizza.orderTokenSecret);
-  app.use(pizzaOrderRoutes({ config, temporal, authority, orderTokens }));
-  app.use(uiRoutes({ config, temporal, authority }));
-  // After every route: some describe themselves when built (the order body depends on the menu).
+  app.use(uiRoutes({ config, sessions, authority }));
+  // After every route: some describe themselves when built (a body may depend on configuration).
   const spec = openApiDocument({
     title: 'sessionflow API',
     version: '0.1.0',

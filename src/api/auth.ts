@@ -1,27 +1,62 @@
-// Bearer tokens per home and role, from configuration. Only sha256 digests are kept; the presented token
-// is hashed and compared in constant time. The request then carries the token's *name*, never the token.
+// The one way to authorise: a bearer token names a principal (configured tokens are kept as sha256 digests
+// and compared in constant time; session tokens are HMACs), and `authorize` decides whether that principal
+// may act on a session in the roles its kind declares. Requests carry the token's *name*, never the token.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { sha256Hex, type Config } from '../config/config';
-import { forbidden, unauthorized } from './errors';
+import { homeRoles, sessionId, type AnySessionKind, type Caller, type Role } from '../shared/session-kind';
+import { forbidden, notFound, unauthorized } from './errors';
 import { RateLimiter } from './rate-limit';
 
-export type HomeRole = 'device' | 'owner';
-export type ShopRole = 'staff' | 'customer';
-/** Monitoring-centre operators: every session, acting as owner or staff. */
-export type Role = HomeRole | ShopRole | 'operator';
-
 export interface Principal {
-  /** Set for home tokens (device/owner); shop tokens (staff/customer) have none. */
-  homeId?: string;
   role: Role;
-  /** Token name from configuration: what audit fields and logs record. */
+  /** Configured token name (or `session:<id>` for a session token): what audit fields and logs record. */
   name: string;
+  /** Home tokens (device, owner): the home they belong to. */
+  homeId?: string;
+  /** Session tokens: the one session they open. */
+  sessionId?: string;
 }
 
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+  }
+}
+
+/**
+ * Session tokens: `st_<session id, base64url>.<HMAC>`, so any API instance can check one without a lookup
+ * and an idempotent retry of a start gets the same token back. The secret also keys request digests.
+ */
+export class SessionTokens {
+  private readonly secret: Buffer;
+
+  constructor(secret: string | undefined) {
+    this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
+  }
+
+  private mac(purpose: string, value: string): Buffer {
+    return createHmac('sha256', this.secret).update(`${purpose}\n${value}`).digest();
+  }
+
+  tokenFor(workflowId: string): string {
+    const id = Buffer.from(workflowId, 'utf8').toString('base64url');
+    return `st_${id}.${this.mac('session-token', workflowId).toString('base64url')}`;
+  }
+
+  /** The session a token opens, or undefined when it is not one of ours. */
+  sessionOf(token: string): string | undefined {
+    const match = /^st_([A-Za-z0-9_-]{1,200})\.[A-Za-z0-9_-]{43}$/.exec(token);
+    if (!match) return undefined;
+    const workflowId = Buffer.from(match[1], 'base64url').toString('utf8');
+    const expected = Buffer.from(this.tokenFor(workflowId));
+    const given = Buffer.from(token);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? workflowId : undefined;
+  }
+
+  /** Hex digest of `value` that reveals nothing of it without the secret (it may hold a phone number). */
+  digest(purpose: string, value: string): string {
+    return this.mac(purpose, value).toString('hex');
   }
 }
 
@@ -32,7 +67,10 @@ export class TokenAuthority {
   private readonly viewersByDigest = new Map<string, { name: string; digest: Buffer }>();
   private readonly limiter: RateLimiter;
 
-  constructor(config: Pick<Config, 'homes' | 'pizza' | 'operators' | 'codec' | 'rateLimit'>) {
+  constructor(
+    config: Pick<Config, 'homes' | 'tokens' | 'operators' | 'codec' | 'rateLimit'>,
+    readonly sessionTokens: SessionTokens,
+  ) {
     this.limiter = new RateLimiter(config.rateLimit.perTokenPerMinute);
     for (const t of config.codec.endpoint.tokens)
       this.viewersByDigest.set(t.sha256, { name: t.name, digest: Buffer.from(t.sha256, 'hex') });
@@ -41,7 +79,7 @@ export class TokenAuthority {
     for (const [homeId, home] of Object.entries(config.homes)) {
       for (const t of home.tokens) add({ homeId, role: t.role, name: t.name }, t.sha256);
     }
-    for (const t of config.pizza.tokens) add({ role: t.role, name: t.name }, t.sha256);
+    for (const t of config.tokens) add({ role: t.role, name: t.name }, t.sha256);
     for (const t of config.operators) add({ role: t.role, name: t.name }, t.sha256);
   }
 
@@ -50,17 +88,21 @@ export class TokenAuthority {
    * route looks at what it asks: a flooding token is slowed down whatever it asks for.
    */
   identify(token: string): Principal | undefined {
+    const session = this.sessionTokens.sessionOf(token);
+    if (session !== undefined) {
+      this.limiter.take(`session/${session}`);
+      return { role: 'session', name: `session:${session}`, sessionId: session };
+    }
     const found = lookup(this.byDigest, token);
     if (!found) return undefined;
     this.limiter.take(`${found.homeId ?? '-'}/${found.role}/${found.name}`);
-    return found.homeId === undefined
-      ? { role: found.role, name: found.name }
-      : { homeId: found.homeId, role: found.role, name: found.name };
+    return {
+      role: found.role,
+      name: found.name,
+      ...(found.homeId === undefined ? {} : { homeId: found.homeId }),
+    };
   }
-  /** Counts a request of a caller known by other means (an order token) against the same limit. */
-  admit(key: string): void {
-    this.limiter.take(key);
-  }
+
   /** A codec-endpoint viewer (the Web UI, an operator's CLI) by token, counted like the others. */
   identifyViewer(token: string): string | undefined {
     const found = lookup(this.viewersByDigest, token);
@@ -85,40 +127,13 @@ export function bearerToken(header: string | undefined): string | undefined | nu
 }
 
 /**
- * Order-scoped tokens: an HMAC of the order id, so any API instance can check one without a lookup,
- * and an idempotent retry of the order gets the same token back. Also keys request digests.
+ * Sets `req.principal` from the bearer token. Without a token the request goes on as a guest only where
+ * `guests` says so; a malformed or unknown token is refused at once.
  */
-export class OrderTokens {
-  private readonly secret: Buffer;
-
-  constructor(secret: string | undefined) {
-    this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
-  }
-
-  private mac(purpose: string, value: string): Buffer {
-    return createHmac('sha256', this.secret).update(`${purpose}\n${value}`).digest();
-  }
-
-  tokenFor(orderId: string): string {
-    return `ot_${this.mac('order-token', orderId).toString('base64url')}`;
-  }
-
-  verify(orderId: string, token: string): boolean {
-    const expected = Buffer.from(this.tokenFor(orderId));
-    const given = Buffer.from(token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  }
-
-  /** Hex digest of `value` that reveals nothing of it without the secret (it may hold a phone number). */
-  digest(purpose: string, value: string): string {
-    return this.mac(purpose, value).toString('hex');
-  }
-}
-
-/** Lets the request through only with a token of `role` for the home in the `homeId` path parameter. */
-export function requireHomeRole(authority: TokenAuthority, role: HomeRole): RequestHandler {
+export function authenticate(authority: TokenAuthority, opts: { guests?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
     const token = bearerToken(req.get('authorization'));
+    if (token === undefined && opts.guests) return next();
     if (!token) {
       res.set('WWW-Authenticate', 'Bearer');
       return next(unauthorized('missing or malformed Authorization: Bearer <token>'));
@@ -128,12 +143,57 @@ export function requireHomeRole(authority: TokenAuthority, role: HomeRole): Requ
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       return next(unauthorized('unknown token'));
     }
-    // An operator may do what an owner does, in any home; never what a device does.
-    const asOperator = principal.role === 'operator' && role === 'owner';
-    if (!asOperator && principal.homeId !== req.params.homeId)
-      return next(forbidden('this token is not valid for this home'));
-    if (!asOperator && principal.role !== role) return next(forbidden(`this route needs a ${role} token`));
     req.principal = principal;
     next();
   };
+}
+
+/** Who a session belongs to, as its search attributes say (read only when a rule needs it). */
+export interface SessionOwner {
+  customerId?: string;
+}
+
+const label = (roles: readonly Role[]) => roles.join(' or ');
+
+/**
+ * Whether `p` may act on session `kind:key` in one of `allowed` roles. Throws 403 for a token of the
+ * wrong role or home, 401 for another session's token, and 404 for someone else's session (it is as
+ * absent as a missing one). An operator acts in any role but device.
+ */
+export async function authorize(
+  p: Principal,
+  kind: AnySessionKind,
+  key: string,
+  allowed: readonly Role[],
+  owner: () => Promise<SessionOwner>,
+): Promise<Caller> {
+  if (p.role === 'operator' && allowed.some((r) => r !== 'device')) return { name: p.name, role: p.role };
+  if (!allowed.includes(p.role)) throw forbidden(`this needs a ${label(allowed)} token`);
+  if (homeRoles.includes(p.role)) {
+    if (kind.homeOf?.(key) !== p.homeId) throw forbidden('this token is not valid for this home');
+  } else if (p.role === 'session') {
+    if (p.sessionId !== sessionId(kind, key))
+      throw unauthorized('this session token is not valid for this session');
+  } else if (p.role === 'customer') {
+    if ((await owner()).customerId !== p.name) throw notFound('no-session', `there is no session '${key}'`);
+  }
+  return { name: p.name, role: p.role };
+}
+
+/** Quotes a value for a visibility query (values are ids from configuration or validated keys). */
+const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+/** The sessions `p` may see, as a visibility query clause; undefined when it may see none. */
+export function visibilityScope(p: Principal, kinds: AnySessionKind[]): string | undefined {
+  if (p.role === 'operator') return `SessionKind IN (${kinds.map((k) => q(k.name)).join(', ')})`;
+  const clauses = kinds
+    .filter((k) => k.viewers.includes(p.role) && (!homeRoles.includes(p.role) || k.homeOf !== undefined))
+    .map((k) => {
+      const own = `SessionKind = ${q(k.name)}`;
+      if (homeRoles.includes(p.role)) return `(${own} AND HomeId = ${q(p.homeId ?? '')})`;
+      if (p.role === 'customer') return `(${own} AND CustomerId = ${q(p.name)})`;
+      if (p.role === 'session') return `(${own} AND WorkflowId = ${q(p.sessionId ?? '')})`;
+      return `(${own})`;
+    });
+  return clauses.length > 0 ? `(${clauses.join(' OR ')})` : undefined;
 }

@@ -4,10 +4,11 @@
 // (401/403/429 for token routes, 400/413/415 for bodies, 503 for Temporal) are added from the flags.
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import type { Role } from '../shared/session-kind';
 import { HttpError } from './errors';
 
-export type Security =
-  'device' | 'owner' | 'codec-viewer' | 'staff' | 'customer' | 'order-token' | 'operator' | 'none';
+/** A session role's bearer token, the codec endpoint's, or none (public, or a guest where listed). */
+export type Security = Role | 'codec-viewer' | 'none';
 
 export interface RouteDoc {
   method: 'get' | 'post';
@@ -163,13 +164,13 @@ export function openApiDocument(info: { title: string; version: string; descript
     components: {
       schemas: { Error: inlineSchema(errorBodySchema, 'output') },
       securitySchemes: {
-        device: bearer('device token of the home in the path (posts smoke)'),
-        owner: bearer('owner token of the home in the path (reads, cancels, clears)'),
+        device: bearer('device token of a home (sends its devices’ events to that home’s sessions)'),
+        owner: bearer('owner token of a home (reads and acts on that home’s sessions)'),
         'codec-viewer': bearer('codec endpoint token (Temporal Web UI / CLI decoding payloads)'),
-        staff: bearer('shop staff token (every order, kitchen and delivery events)'),
-        customer: bearer('customer token (places orders, sees its own)'),
-        'order-token': bearer('the orderToken POST /orders answered (that one order only)'),
-        operator: bearer('monitoring-centre operator token (every session, acts as owner or staff)'),
+        staff: bearer('staff token (every session of kinds that let staff in)'),
+        customer: bearer('customer token (sessions it started, e.g. its orders)'),
+        session: bearer('a session token, as a start answered it (that one session only)'),
+        operator: bearer('monitoring-centre operator token (every session, in any role but device)'),
       },
     },
   };
@@ -211,20 +212,4 @@ describeRoute({
   tags: ['meta'],
   security: 'none',
   responses: { 200: { description: 'the OpenAPI document', schema: z.looseObject({ openapi: z.string() }) } },
-});
-
-// Shapes every session status shares, for the response schemas of each kind's routes.
-export const isoTime = z.iso.datetime();
-export const sessionStepSchema = z.strictObject({
-  step: z.string(),
-  status: z.enum(['pending', 'done', 'failed', 'cancelled']),
-  startedAt: isoTime,
-  completedAt: isoTime.nullable(),
-  error: z.string().nullable(),
-});
-export const transitionTakenSchema = z.strictObject({
-  from: z.string(),
-  to: z.string(),
-  on: z.string(),
-  at: isoTime,
 });

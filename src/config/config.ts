@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { inputWiringSchema, pinSchema, type InputWiring } from '../shared/session-kind';
+import { findKind, sessionKinds } from './kinds';
 
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
 
@@ -32,65 +34,10 @@ const codecKeySchema = z.object({
     ),
 });
 
-const seconds = (def: number) =>
-  z
-    .number()
-    .positive()
-    .max(7 * 24 * 3600)
-    .default(def);
-
-const pizzaSchema = z
-  .object({
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
-      .default('EUR'),
-    menu: z
-      .record(id, z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }))
-      .default({
-        margherita: { name: 'Margherita', priceCents: 900 },
-        pepperoni: { name: 'Pepperoni', priceCents: 1100 },
-        quattro: { name: 'Quattro Formaggi', priceCents: 1250 },
-        cola: { name: 'Cola 0.5 l', priceCents: 300 },
-      }),
-    paymentTimeoutSeconds: seconds(15 * 60),
-    deliveryPromiseSeconds: seconds(45 * 60),
-    estimates: z
-      .object({
-        kitchenSeconds: seconds(10 * 60),
-        bakingSeconds: seconds(12 * 60),
-        deliverySeconds: seconds(20 * 60),
-      })
-      .prefault({}),
-    /** Orders without a customer token; they get an order-scoped token instead. */
-    guestOrders: z.boolean().default(true),
-    /** Signs order-scoped tokens and request digests; without it they change at every API restart. */
-    orderTokenSecret: z.string().min(32, 'orderTokenSecret needs at least 32 characters').optional(),
-    /** Staff see and move every order; a customer token's name is the customer id of its orders. */
-    tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
-  })
-  .prefault({});
-
-/** Arduino Uno numbering: digital 2-19 (0/1 are the serial link to the gateway), or A0-A5 (= 14-19). */
-const pinSchema = z.union([
-  z.number().int().min(2, 'pins 0 and 1 carry the serial link; use 2-19').max(19, 'an Uno has pins 2-19'),
-  z.string().regex(/^A[0-5]$/, 'analog pins are A0-A5'),
-]);
-
 const sirenSchema = z.object({
   pin: pinSchema.default(13),
   component: z.enum(['relay', 'led']).default('relay'),
   relayType: z.enum(['NO', 'NC']).optional(),
-});
-
-const detectorSchema = z.strictObject({
-  pin: pinSchema,
-  /** The input must hold a new level this long before it counts (contact bounce, EMI spikes). */
-  debounceMs: z.number().int().min(0).max(10_000).default(50),
-  /** The detector pulls the pin LOW when it alarms (open-collector outputs). */
-  activeLow: z.boolean().default(false),
-  /** Enable the board's internal pull-up: idle HIGH, the detector pulls the pin LOW to alarm (implies activeLow). */
-  pullUp: z.boolean().default(false),
 });
 
 /** Where a home's board is: a Firmata board on a serial port, or the simulated one (demo, tests). */
@@ -103,24 +50,90 @@ const boardSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const homeSchema = z
-  .object({
-    /** Overrides the deployment's cancel window for this home. */
-    cancelWindowSeconds: z.number().positive().max(3600).optional(),
-    owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
-    emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
-    siren: sirenSchema.default({ pin: 13, component: 'relay' }),
-    tokens: z.array(tokenSchema(['device', 'owner'])).default([]),
-    /** Several sirens by id (e.g. hall, bedroom); when given, they replace `siren`. */
-    sirens: z.record(id, sirenSchema).optional(),
-    /** Smoke detector inputs by id; the id is the detectorId of the smoke event. */
-    detectors: z.record(id, detectorSchema).default({}),
-    /** Gateway that owns this home's board (queue `gateway-<id>`); unset: the worker's embedded gateway. */
-    gateway: id.optional(),
-    board: boardSchema.default({ type: 'simulated' }),
-  })
-  .superRefine((home, ctx) => {
-    // One pin, one job: a siren and a detector on the same pin would fight over its mode.
+/** A board input mapped to a kind's events: `active` when the input becomes active, `inactive` when it idles. */
+const inputEventSchema = z.strictObject({
+  event: z.string().min(1),
+  body: z.record(z.string(), z.unknown()).default({}),
+});
+const inputSchema = inputWiringSchema.extend({
+  kind: id,
+  /** The session key; default the home's id. */
+  key: id.optional(),
+  active: inputEventSchema,
+  inactive: inputEventSchema.optional(),
+});
+
+/** What every home has, whatever kinds run there; kinds add their own fields and input sections. */
+const platformHomeSchema = z.object({
+  owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
+  siren: sirenSchema.default({ pin: 13, component: 'relay' }),
+  tokens: z.array(tokenSchema(['device', 'owner'])).default([]),
+  /** Several sirens by id (e.g. hall, bedroom); when given, they replace `siren`. */
+  sirens: z.record(id, sirenSchema).optional(),
+  /** Board inputs by id, each mapped to a session kind's events. */
+  inputs: z.record(id, inputSchema).default({}),
+  /** Gateway that owns this home's board (queue `gateway-<id>`); unset: the worker's embedded gateway. */
+  gateway: id.optional(),
+  board: boardSchema.default({ type: 'simulated' }),
+});
+
+/** One input of a home's board, resolved: its wiring and the session events its edges become. */
+export interface HomeInput {
+  inputId: string;
+  wiring: InputWiring;
+  kind: string;
+  key: string;
+  active: { event: string; body: unknown };
+  inactive?: { event: string; body: unknown };
+}
+
+/** Every input of a home: those written out under `inputs` and those of the kinds' input sections. */
+export function homeInputs(homeId: string, home: HomeConfig): HomeInput[] {
+  const out: HomeInput[] = Object.entries(home.inputs).map(([inputId, i]) => ({
+    inputId,
+    wiring: { pin: i.pin, debounceMs: i.debounceMs, activeLow: i.activeLow, pullUp: i.pullUp },
+    kind: i.kind,
+    key: i.key ?? homeId,
+    active: i.active,
+    inactive: i.inactive,
+  }));
+  for (const kind of sessionKinds()) {
+    const section = kind.inputs;
+    if (!section) continue;
+    for (const [inputId, wiring] of Object.entries(
+      (home[section.section] ?? {}) as Record<string, InputWiring>,
+    )) {
+      const edge = (e: { event: string; body: (id: string) => unknown }) => ({
+        event: e.event,
+        body: e.body(inputId),
+      });
+      out.push({
+        inputId,
+        wiring,
+        kind: kind.name,
+        key: section.key(homeId, inputId),
+        active: edge(section.active),
+        inactive: section.inactive && edge(section.inactive),
+      });
+    }
+  }
+  return out;
+}
+
+/** Each home's schema: the platform's fields, the kinds' fields and the kinds' input sections. */
+function homeSchema() {
+  const kinds = sessionKinds();
+  let schema: z.ZodObject = platformHomeSchema;
+  for (const kind of kinds) {
+    if (kind.home) schema = schema.extend(kind.home.shape);
+    if (kind.inputs)
+      schema = schema.extend({
+        [kind.inputs.section]: z.record(id, inputWiringSchema).default({}).describe(kind.inputs.summary),
+      });
+  }
+  return schema.superRefine((raw, ctx) => {
+    const home = raw as HomeConfig;
+    // One pin, one job: a siren and an input on the same pin would fight over its mode.
     const owners = new Map<number, string>();
     const claim = (pin: number | string, who: string, path: (string | number)[]) => {
       const n = pinNumber(pin);
@@ -130,9 +143,45 @@ const homeSchema = z
     };
     for (const [sid, siren] of Object.entries(home.sirens ?? { siren: home.siren }))
       claim(siren.pin, `siren '${sid}'`, home.sirens ? ['sirens', sid, 'pin'] : ['siren', 'pin']);
-    for (const [did, d] of Object.entries(home.detectors))
-      claim(d.pin, `detector '${did}'`, ['detectors', did, 'pin']);
+    const inputIds = new Set<string>();
+    for (const input of homeInputs('-', home)) {
+      const section = findKind(input.kind)?.inputs?.section;
+      const path =
+        input.kind && home.inputs[input.inputId]
+          ? ['inputs', input.inputId]
+          : [section ?? 'inputs', input.inputId];
+      if (inputIds.has(input.inputId))
+        ctx.addIssue({ code: 'custom', path, message: `input id '${input.inputId}' is used twice` });
+      inputIds.add(input.inputId);
+      claim(input.wiring.pin, `input '${input.inputId}'`, [...path, 'pin']);
+      const kind = findKind(input.kind);
+      if (!kind) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'kind'], message: `no session kind '${input.kind}'` });
+        continue;
+      }
+      for (const [edge, e] of [
+        ['active', input.active],
+        ['inactive', input.inactive],
+      ] as const) {
+        if (!e) continue;
+        const event = kind.events[e.event];
+        if (!event) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, edge, 'event'],
+            message: `${kind.name} has no event '${e.event}' (one of ${Object.keys(kind.events).join(', ') || 'none'})`,
+          });
+        } else if (!event.body.safeParse(e.body).success) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, edge, 'body'],
+            message: `not a valid ${e.event} body`,
+          });
+        }
+      }
+    }
   });
+}
 
 const configSchema = z.object({
   temporal: z
@@ -161,12 +210,6 @@ const configSchema = z.object({
       port: z.number().int().min(0).max(65535).default(3000),
     })
     .prefault({}),
-  alarm: z
-    .object({
-      cancelWindowSeconds: z.number().positive().max(3600).default(60),
-      wrapUpTimeoutSeconds: z.number().positive().default(300),
-    })
-    .prefault({}),
   notifications: z
     .object({
       channel: z.enum(['log', 'webhook']).default('log'),
@@ -190,7 +233,7 @@ const configSchema = z.object({
       reconnectDelayMs: z.number().int().positive().default(1000),
     })
     .prefault({}),
-  homes: z.record(id, homeSchema).default({}),
+  homes: z.record(id, z.unknown()).default({}),
   /** The gateway process (`npm run gateway`): which homes' boards it owns and where it reports. */
   gateway: z
     .object({
@@ -208,7 +251,13 @@ const configSchema = z.object({
       resyncSeconds: z.number().positive().default(60),
     })
     .prefault({}),
-  pizza: pizzaSchema,
+  /** Shop staff (every session of kinds that let staff in) and customers (sessions carrying their name). */
+  tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
+  /**
+   * Signs session tokens (one session's access, e.g. a guest's order) and keyed digests; without it they
+   * change at every API restart.
+   */
+  tokenSecret: z.string().min(32, 'tokenSecret needs at least 32 characters').optional(),
   /** Monitoring-centre operators: see every session in /ui and may act as an owner or staff would. */
   operators: z.array(tokenSchema(['operator'])).default([]),
   ui: z
@@ -256,8 +305,7 @@ const configSchema = z.object({
 });
 
 type RawConfig = z.output<typeof configSchema>;
-type RawHome = RawConfig['homes'][string];
-type RawPizza = RawConfig['pizza'];
+type RawHome = z.output<typeof platformHomeSchema>;
 
 export interface TokenEntry<R extends string = 'device' | 'owner'> {
   name: string;
@@ -266,14 +314,16 @@ export interface TokenEntry<R extends string = 'device' | 'owner'> {
   sha256: string;
 }
 
-export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[] };
-export type PizzaConfig = Omit<RawPizza, 'tokens'> & { tokens: TokenEntry<'staff' | 'customer'>[] };
+/** A home as the platform reads it; the fields kinds add are read by their own files, typed there. */
+export type HomeConfig = Omit<RawHome, 'tokens'> & { tokens: TokenEntry[]; [kindField: string]: unknown };
 export type CodecConfig = Omit<RawConfig['codec'], 'endpoint'> & {
   endpoint: { tokens: TokenEntry<'codec-viewer'>[]; corsOrigins: string[] };
 };
-export type Config = Omit<RawConfig, 'homes' | 'pizza' | 'operators' | 'codec'> & {
+export type Config = Omit<RawConfig, 'homes' | 'tokens' | 'operators' | 'codec'> & {
   homes: Record<string, HomeConfig>;
-  pizza: PizzaConfig;
+  tokens: TokenEntry<'staff' | 'customer'>[];
+  /** Each registered kind's own configuration section, parsed by its schema (see `settingsOf`). */
+  kinds: Record<string, unknown>;
   operators: TokenEntry<'operator'>[];
   codec: CodecConfig;
 };
@@ -303,8 +353,6 @@ export const configEnvVars = {
   TEMPORAL_CALL_TIMEOUT_MS: 'temporal.callTimeoutMs',
   API_HOST: 'api.host',
   API_PORT: 'api.port',
-  ALARM_CANCEL_WINDOW_SECONDS: 'alarm.cancelWindowSeconds',
-  ALARM_WRAP_UP_TIMEOUT_SECONDS: 'alarm.wrapUpTimeoutSeconds',
   NOTIFY_CHANNEL: 'notifications.channel (log | webhook)',
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
@@ -312,10 +360,8 @@ export const configEnvVars = {
   GATEWAY_ID: 'gateway.id (npm run gateway: serves the homes whose gateway is this id)',
   GATEWAY_HTTP_HOST: 'gateway.http.host',
   GATEWAY_HTTP_PORT: 'gateway.http.port (status endpoint; off when unset)',
-  PIZZA_PAYMENT_TIMEOUT_SECONDS: 'pizza.paymentTimeoutSeconds',
-  PIZZA_DELIVERY_PROMISE_SECONDS: 'pizza.deliveryPromiseSeconds',
-  PIZZA_ORDER_TOKEN_SECRET: 'pizza.orderTokenSecret',
-  SESSIONFLOW_SHOP_TOKENS_JSON: 'pizza.tokens as JSON, for container deployments',
+  SESSIONFLOW_TOKEN_SECRET: 'tokenSecret (signs session tokens and digests; secret)',
+  SESSIONFLOW_SHOP_TOKENS_JSON: 'tokens (staff and customers) as JSON, for container deployments',
   SESSIONFLOW_OPERATORS_JSON: 'operators as JSON, for container deployments',
   TEMPORAL_WEB_URL: 'ui.temporalWebUrl',
   SESSIONFLOW_SIMULATOR_URL: 'ui.simulatorUrl (a gateway with simulated boards, for /ui)',
@@ -359,10 +405,6 @@ function envOverrides(env: Env): Record<string, unknown> {
       },
     },
     api: { host: str(env.API_HOST), port: num(env.API_PORT) },
-    alarm: {
-      cancelWindowSeconds: num(env.ALARM_CANCEL_WINDOW_SECONDS),
-      wrapUpTimeoutSeconds: num(env.ALARM_WRAP_UP_TIMEOUT_SECONDS),
-    },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),
       webhook: { url: str(env.NOTIFY_WEBHOOK_URL), timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
@@ -373,12 +415,8 @@ function envOverrides(env: Env): Record<string, unknown> {
       http: { host: str(env.GATEWAY_HTTP_HOST), port: num(env.GATEWAY_HTTP_PORT) },
     },
     homes: homesJson ? parseJson(homesJson, 'SESSIONFLOW_HOMES_JSON') : undefined,
-    pizza: {
-      paymentTimeoutSeconds: num(env.PIZZA_PAYMENT_TIMEOUT_SECONDS),
-      deliveryPromiseSeconds: num(env.PIZZA_DELIVERY_PROMISE_SECONDS),
-      orderTokenSecret: str(env.PIZZA_ORDER_TOKEN_SECRET),
-      tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
-    },
+    tokenSecret: str(env.SESSIONFLOW_TOKEN_SECRET),
+    tokens: shopTokensJson ? parseJson(shopTokensJson, 'SESSIONFLOW_SHOP_TOKENS_JSON') : undefined,
     operators: operatorsJson ? parseJson(operatorsJson, 'SESSIONFLOW_OPERATORS_JSON') : undefined,
     ui: { temporalWebUrl: str(env.TEMPORAL_WEB_URL), simulatorUrl: str(env.SESSIONFLOW_SIMULATOR_URL) },
     codec: {
@@ -387,7 +425,33 @@ function envOverrides(env: Env): Record<string, unknown> {
       endpoint: { corsOrigins: list(env.CODEC_ENDPOINT_CORS_ORIGINS) },
     },
     rateLimit: { perTokenPerMinute: num(env.API_RATE_LIMIT_PER_MINUTE) },
+    ...kindEnvOverrides(env),
   };
+}
+
+/** The kinds' own variables (their declarations name them), into their sections. */
+function kindEnvOverrides(env: Env): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const kind of sessionKinds()) {
+    const { section, env: vars = {} } = kind.settings ?? { section: '' };
+    for (const [name, field] of Object.entries(vars)) {
+      const v = env[name];
+      if (v === undefined || v === '') continue;
+      // Numbers and booleans as such; the kind's schema says whether that is what it wants.
+      const value = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+      (out[section] ??= {})[field] = value;
+    }
+  }
+  return out;
+}
+
+/** Every variable a kind reads, with the field it sets (docs and the compose-file test use it). */
+export function kindEnvVars(): Record<string, string> {
+  return Object.fromEntries(
+    sessionKinds().flatMap((k) =>
+      Object.entries(k.settings?.env ?? {}).map(([name, field]) => [name, `${k.settings!.section}.${field}`]),
+    ),
+  );
 }
 
 function parseJson(text: string, where: string): unknown {
@@ -414,33 +478,51 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /** Validates and normalises a config object (tests build configs with this). */
 export function parseConfig(raw: unknown): Config {
-  const parsed = configSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const hashed = <R extends string>(t: { name: string; role: R; token?: string; sha256?: string }) => ({
-    name: t.name,
-    role: t.role,
-    sha256: t.sha256 ?? sha256Hex(t.token!),
-  });
+  const problems: string[] = [];
+  const report = (prefix: string, issues: z.core.$ZodIssue[]) =>
+    problems.push(
+      ...issues.map(
+        (i) => `  ${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)'}: ${i.message}`,
+      ),
+    );
+  const input = (raw ?? {}) as Record<string, unknown>;
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) report('', parsed.error.issues);
   const homes: Record<string, HomeConfig> = {};
-  for (const [homeId, home] of Object.entries(parsed.data.homes)) {
-    homes[homeId] = {
-      ...home,
-      tokens: home.tokens.map(hashed),
-    };
+  const homeSchemaNow = homeSchema();
+  for (const [homeId, home] of Object.entries(parsed.data?.homes ?? {})) {
+    const result = homeSchemaNow.safeParse(home);
+    if (!result.success) report(`homes.${homeId}`, result.error.issues);
+    else {
+      const parsedHome = result.data as RawHome;
+      homes[homeId] = { ...parsedHome, tokens: parsedHome.tokens.map(hashed) };
+    }
   }
-  const pizza = { ...parsed.data.pizza, tokens: parsed.data.pizza.tokens.map(hashed) };
+  const kinds: Record<string, unknown> = {};
+  for (const kind of sessionKinds()) {
+    if (!kind.settings) continue;
+    const result = kind.settings.schema.safeParse(input[kind.settings.section]);
+    if (!result.success) report(kind.settings.section, result.error.issues);
+    else kinds[kind.name] = result.data;
+  }
+  if (!parsed.success || problems.length > 0)
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   const { codec } = parsed.data;
   return {
     ...parsed.data,
     homes,
-    pizza,
+    kinds,
+    tokens: parsed.data.tokens.map(hashed),
     operators: parsed.data.operators.map(hashed),
     codec: { ...codec, endpoint: { ...codec.endpoint, tokens: codec.endpoint.tokens.map(hashed) } },
   };
 }
+
+const hashed = <R extends string>(t: { name: string; role: R; token?: string; sha256?: string }) => ({
+  name: t.name,
+  role: t.role,
+  sha256: t.sha256 ?? sha256Hex(t.token!),
+});
 
 /** Processes that talk to Temporal (worker, API, gateway) refuse to run without a payload key: no PII in clear. */
 export function requireCodecKeys(config: Config): void {
@@ -478,20 +560,3 @@ export function hardwareTaskQueue(config: Config, homeId: string): string {
 }
 
 export const gatewayTaskQueue = (gatewayId: string) => `gateway-${gatewayId}`;
-
-export function cancelWindowMs(config: Config, homeId: string): number {
-  const home = config.homes[homeId];
-  return (home?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds) * 1000;
-}
-
-/** An order's durations, from configuration. */
-export function orderTiming(config: Config) {
-  const { paymentTimeoutSeconds, deliveryPromiseSeconds, estimates } = config.pizza;
-  return {
-    paymentTimeoutMs: paymentTimeoutSeconds * 1000,
-    deliveryPromiseMs: deliveryPromiseSeconds * 1000,
-    kitchenMs: estimates.kitchenSeconds * 1000,
-    bakingMs: estimates.bakingSeconds * 1000,
-    deliveryMs: estimates.deliverySeconds * 1000,
-  };
-}

@@ -6,7 +6,7 @@ import type { OrderStatus } from '../shared/pizza-order';
 import { localConfigFile } from './local-paths';
 
 interface LocalShopConfig {
-  pizza?: { tokens?: { name: string; role: string; token?: string }[] };
+  tokens?: { name: string; role: string; token?: string }[];
 }
 
 function demoTokens(file: string): { customer: string; staff: string } {
@@ -16,7 +16,7 @@ function demoTokens(file: string): { customer: string; staff: string } {
   } catch (err) {
     throw new UserFacingError(`cannot read ${file} (${(err as Error).message}); run 'npm start' first`);
   }
-  const tokenOf = (role: string) => raw.pizza?.tokens?.find((t) => t.role === role && t.token)?.token;
+  const tokenOf = (role: string) => raw.tokens?.find((t) => t.role === role && t.token)?.token;
   const customer = tokenOf('customer');
   const staff = tokenOf('staff');
   if (!customer || !staff) throw new UserFacingError(`${file} has no plain customer and staff tokens`);

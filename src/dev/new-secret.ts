@@ -9,7 +9,7 @@ export const newCodecKey = () => randomBytes(32).toString('base64');
 
 /** Where a token of `role` is configured. */
 function whereTokensLive(role: string, home: string): string {
-  if (role === 'staff' || role === 'customer') return 'pizza.tokens';
+  if (role === 'staff' || role === 'customer') return 'tokens';
   if (role === 'operator') return 'operators';
   if (role === 'codec-viewer') return 'codec.endpoint.tokens';
   return `homes.${home}.tokens`;

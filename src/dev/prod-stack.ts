@@ -25,7 +25,7 @@ import { assertPortFree } from './temporal-dev-server';
 interface ProdSecrets {
   pgPassword: string;
   codecKeys: string;
-  orderTokenSecret: string;
+  tokenSecret: string;
 }
 
 function ensureSecrets(file: string): ProdSecrets {
@@ -33,7 +33,7 @@ function ensureSecrets(file: string): ProdSecrets {
   const secrets: ProdSecrets = {
     pgPassword: randomBytes(18).toString('base64url'),
     codecKeys: `prod-1:${newCodecKey()}`,
-    orderTokenSecret: randomBytes(32).toString('base64url'),
+    tokenSecret: randomBytes(32).toString('base64url'),
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   return secrets;
@@ -49,11 +49,11 @@ function ensureConfig(file: string): void {
   if (existsSync(file)) return;
   const example = JSON.parse(readFileSync(resolve(projectRoot, prodConfigTemplate), 'utf8')) as {
     homes: Record<string, { tokens: TokenEntry[] }>;
-    pizza: { tokens: TokenEntry[] };
+    tokens: TokenEntry[];
   };
   const fresh = (tokens: TokenEntry[]) => tokens.map(({ name, role }) => ({ name, role, token: newToken() }));
   for (const home of Object.values(example.homes)) home.tokens = fresh(home.tokens);
-  example.pizza.tokens = fresh(example.pizza.tokens);
+  example.tokens = fresh(example.tokens);
   writeFileSync(file, JSON.stringify(example, null, 2) + '\n', { mode: 0o600 });
 }
 
@@ -89,7 +89,7 @@ async function main() {
       taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'sessionflow',
       configFile,
       codecKeys: secrets.codecKeys,
-      orderTokenSecret: secrets.orderTokenSecret,
+      tokenSecret: secrets.tokenSecret,
       apiHost: '127.0.0.1',
       apiPorts,
       gatewayHttpHost: '127.0.0.1',
@@ -140,7 +140,7 @@ function printBanner(
 ) {
   const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
     homes: Record<string, { tokens: TokenEntry[] }>;
-    pizza: { tokens: TokenEntry[] };
+    tokens: TokenEntry[];
   };
   const [homeId, home] = Object.entries(raw.homes)[0];
   const token = (tokens: TokenEntry[], role: string) =>
@@ -159,7 +159,7 @@ function printBanner(
     `Smoke in ${homeId} through one API, its status through the other:`,
     `  curl -i -X POST ${apiUrls[0]}/homes/${homeId}/smoke ${h(token(home.tokens, 'device'))} -H 'Content-Type: application/json' -d '{"detectorId":"kitchen"}'`,
     `  curl -s ${apiUrls[1]}/homes/${homeId}/alarm ${h(token(home.tokens, 'owner'))}`,
-    `Orders: as in the README, with the customer token ${token(raw.pizza.tokens, 'customer')}`,
+    `Orders: as in the README, with the customer token ${token(raw.tokens, 'customer')}`,
     '',
     'Ctrl-C stops everything in order; sessions survive in PostgreSQL under .data/prod/.',
     '',

@@ -36,8 +36,8 @@ export interface AppEnvContext {
   configFile: string;
   /** `id:base64key[,…]`, the same for every process: they all read each other's payloads. */
   codecKeys: string;
-  /** The same for both APIs, or an order link from one would be refused by the other. */
-  orderTokenSecret: string;
+  /** Signs session tokens (order links): the same for both APIs, or a link from one is refused by the other. */
+  tokenSecret: string;
   apiHost: string;
   /** One per API process. */
   apiPorts: readonly number[];
@@ -72,7 +72,7 @@ export function appProcessSpecs(ctx: AppEnvContext): AppProcessSpec[] {
   };
   const apiEnv = (port: number) => ({
     ...common,
-    PIZZA_ORDER_TOKEN_SECRET: ctx.orderTokenSecret,
+    SESSIONFLOW_TOKEN_SECRET: ctx.tokenSecret,
     API_HOST: ctx.apiHost,
     API_PORT: String(port),
   });

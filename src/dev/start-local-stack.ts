@@ -13,12 +13,19 @@ import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
 import { startGatewayHttp } from '../gateway/http';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
+import { settingsOf } from '../config/kinds';
+import { sessionKind as smokeAlarm, type AlarmHome } from '../shared/smoke-alarm';
 import { localConfigFile, localDataDir } from './local-paths';
 import { newCodecKey, newToken } from './new-secret';
 import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
 const dataDir = localDataDir();
 const DEMO_HOME = 'home-42';
+/** A simulated front-door contact (`npm run press -- home-42 front` opens it) and who hears after the owner. */
+const demoDoor = {
+  doors: { front: { pin: 4 } },
+  secondContact: { name: 'Demo Neighbour', phone: '+15550100043' },
+};
 
 /**
  * First run: a local config with one demo home, a shop with a staff and a customer, and fresh random
@@ -37,6 +44,7 @@ function ensureLocalConfig(file: string): void {
         siren: { pin: 13, component: 'relay' },
         // Simulated smoke detectors: `npm run press -- home-42 kitchen` plays one.
         detectors: { kitchen: { pin: 2 }, hall: { pin: 3 } },
+        ...demoDoor,
         tokens: [
           { name: 'hall-detector', role: 'device', token: token() },
           { name: 'owner-phone', role: 'owner', token: token() },
@@ -44,16 +52,35 @@ function ensureLocalConfig(file: string): void {
       },
     },
     operators: [{ name: 'demo-operator', role: 'operator', token: token() }],
-    pizza: {
-      orderTokenSecret: randomBytes(32).toString('base64url'),
-      tokens: [
-        { name: 'shop-staff', role: 'staff', token: token() },
-        { name: 'demo-customer', role: 'customer', token: token() },
-      ],
-    },
+    tokenSecret: randomBytes(32).toString('base64url'),
+    // Short enough to watch: the owner is reminded after 30 s, the neighbour told after 90 s.
+    doors: { remindAfterSeconds: 30, escalateAfterSeconds: 90 },
+    tokens: [
+      { name: 'shop-staff', role: 'staff', token: token() },
+      { name: 'demo-customer', role: 'customer', token: token() },
+    ],
   };
+  // Configs from before session kinds were plug-ins kept the shop's tokens and secret under `pizza`.
+  const pizza = existing.pizza as { tokens?: unknown; orderTokenSecret?: unknown } | undefined;
+  let moved = false;
+  if (pizza?.tokens !== undefined && !('tokens' in existing)) {
+    existing.tokens = pizza.tokens;
+    delete pizza.tokens;
+    moved = true;
+  }
+  if (pizza?.orderTokenSecret !== undefined && !('tokenSecret' in existing)) {
+    existing.tokenSecret = pizza.orderTokenSecret;
+    delete pizza.orderTokenSecret;
+    moved = true;
+  }
+  // Configs from before the door kind: the demo home gets its simulated front door.
+  const demoHome = (existing.homes as Record<string, Record<string, unknown>> | undefined)?.[DEMO_HOME];
+  if (demoHome && !('doors' in demoHome)) {
+    Object.assign(demoHome, demoDoor);
+    moved = true;
+  }
   const missing = Object.keys(defaults).filter((k) => !(k in existing));
-  if (missing.length === 0) return;
+  if (missing.length === 0 && !moved) return;
   const config = { ...existing, ...Object.fromEntries(missing.map((k) => [k, defaults[k]])) };
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 }
@@ -172,6 +199,11 @@ async function main() {
   await workerRun;
 }
 
+/** The demo home's cancel window, for the banner. */
+const cancelWindowSeconds = (config: ReturnType<typeof loadConfig>) =>
+  (config.homes[DEMO_HOME] as Partial<AlarmHome> | undefined)?.cancelWindowSeconds ??
+  settingsOf(smokeAlarm, config).cancelWindowSeconds;
+
 function printBanner(
   config: ReturnType<typeof loadConfig>,
   configFile: string,
@@ -183,15 +215,15 @@ function printBanner(
   type Tokens = { role: string; token?: string }[];
   const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
     homes?: Record<string, { tokens?: Tokens }>;
-    pizza?: { tokens?: Tokens };
+    tokens?: Tokens;
     operators?: Tokens;
   };
   const plain = (tokens: Tokens | undefined, role: string) =>
     tokens?.find((t) => t.role === role)?.token ?? `<${role} token>`;
   const device = plain(raw.homes?.[DEMO_HOME]?.tokens, 'device');
   const owner = plain(raw.homes?.[DEMO_HOME]?.tokens, 'owner');
-  const customer = plain(raw.pizza?.tokens, 'customer');
-  const staff = plain(raw.pizza?.tokens, 'staff');
+  const customer = plain(raw.tokens, 'customer');
+  const staff = plain(raw.tokens, 'staff');
   const operator = raw.operators?.find((t) => t.role === 'operator')?.token;
   const json = `-H 'Content-Type: application/json'`;
   const order = JSON.stringify({
@@ -209,7 +241,7 @@ function printBanner(
     `  Temporal gRPC  ${config.temporal.address}   task queue: ${config.temporal.taskQueue}`,
     `  Config         ${configFile}`,
     '',
-    `Trigger a smoke alarm in ${DEMO_HOME} (siren on, owner told, ${config.homes[DEMO_HOME]?.cancelWindowSeconds ?? config.alarm.cancelWindowSeconds} s to cancel):`,
+    `Trigger a smoke alarm in ${DEMO_HOME} (siren on, owner told, ${cancelWindowSeconds(config)} s to cancel):`,
     `  curl -i -X POST ${apiUrl}/homes/${DEMO_HOME}/smoke ${h(device)} -H 'Content-Type: application/json' -d '{"detectorId":"kitchen"}'`,
     ...(gatewayUrl
       ? [
@@ -222,6 +254,16 @@ function printBanner(
     'Cancel (inside the window), or all-clear (after escalation):',
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/cancel ${h(owner)}`,
     `  curl -s -X POST ${apiUrl}/homes/${DEMO_HOME}/alarm/all-clear ${h(owner)}`,
+    '',
+    `Leave the front door of ${DEMO_HOME} open (any kind also answers on /sessions/<kind>/<key>/…):`,
+    `  curl -s -X POST ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front/events/doorOpened ${h(device)}`,
+    ...(gatewayUrl
+      ? [`Or open its simulated contact:  GATEWAY_URL=${gatewayUrl} npm run press -- ${DEMO_HOME} front`]
+      : []),
+    'Snooze the reminders, see it, and close the door (press ... front release, or doorClosed):',
+    `  curl -s -X POST ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front/requests/snooze ${h(owner)} ${json} -d '{"minutes":5}'`,
+    `  curl -s ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front ${h(owner)}`,
+    `  curl -s -X POST ${apiUrl}/sessions/door-left-open/${DEMO_HOME}.front/events/doorClosed ${h(device)}`,
     '',
     'Order a pizza as the demo customer, set ORDER=<the orderId it answers>, then pay and follow it:',
     `  curl -s -X POST ${apiUrl}/orders ${h(customer)} ${json} -d '${order}'`,

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { UserFacingError } from '../config/run-main';
-import { allSearchAttributeKeys } from '../shared/search-attributes';
+import { searchAttributeKeys } from '../config/kinds';
 
 export interface DevServerOptions {
   /** SQLite file; sessions survive a restart on the same file. Omit for an in-memory server. */
@@ -112,7 +112,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
   if (uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
-  for (const key of allSearchAttributeKeys) args.push('--search-attribute', `${key.name}=${key.type}`);
+  for (const key of searchAttributeKeys()) args.push('--search-attribute', `${key.name}=${key.type}`);
 
   let out: number | 'ignore' = 'ignore';
   if (opts.logFile) {
@@ -203,7 +203,7 @@ async function startViaSdkDownload(
       dbFilename: opts.dbFile,
       ui: opts.uiPort !== undefined,
       uiPort: opts.uiPort,
-      searchAttributes: allSearchAttributeKeys,
+      searchAttributes: searchAttributeKeys(),
       extraArgs,
     },
   }).catch((err: unknown) => {

@@ -13,7 +13,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
-import { allSearchAttributeKeys } from '../shared/search-attributes';
+import { searchAttributeKeys } from '../config/kinds';
 import type { RunningPostgres } from './postgres';
 
 const run = promisify(execFile);
@@ -273,7 +273,7 @@ async function prepareNamespace(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let added = false;
-  const wanted = Object.fromEntries(allSearchAttributeKeys.map((k) => [k.name, indexedValueType(k.type)]));
+  const wanted = Object.fromEntries(searchAttributeKeys().map((k) => [k.name, indexedValueType(k.type)]));
   while (Date.now() < deadline) {
     if (died !== undefined)
       throw new Error(`temporal server exited during start (code ${died}); see its log`);

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runMain } from '../config/run-main';
-import { uiSessionKinds } from '../ui/session-kinds';
+import { sessionKinds } from '../config/kinds';
 import { modelToMermaid, modelToSvg } from '../ui/state-diagram';
 import { projectRoot } from './local-paths';
 
@@ -12,9 +12,9 @@ export const DIAGRAM_DIR = resolve(projectRoot, 'docs/diagrams');
 /** The files `npm run diagrams` writes, by path relative to the project. */
 export function diagramFiles(): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const { kind, model } of uiSessionKinds) {
-    files[`docs/diagrams/${kind}.svg`] = modelToSvg(model);
-    files[`docs/diagrams/${kind}.mmd`] = modelToMermaid(model);
+  for (const { name, model } of sessionKinds()) {
+    files[`docs/diagrams/${name}.svg`] = modelToSvg(model);
+    files[`docs/diagrams/${name}.mmd`] = modelToMermaid(model);
   }
   return files;
 }

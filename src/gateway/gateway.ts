@@ -1,20 +1,21 @@
-// An edge gateway: owns the boards of its homes, runs their siren commands (the siren activity), turns
-// detector edges into smoke events (signalWithStart with the gateway's own client identity), and learns
-// the desired siren state from the sessions themselves whenever it starts — so a restarted gateway
-// puts the sirens back where the running sessions want them.
+// An edge gateway: owns the boards of its homes, runs their siren commands (the hardware activities),
+// turns input edges into the session events their configuration maps them to (with the gateway's own
+// client identity), and learns the desired siren state from the sessions that drive the sirens whenever
+// it starts — so a restarted gateway puts the sirens back where the running sessions want them.
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import type { Config } from '../config/config';
+import { homeInputs, type Config, type HomeInput } from '../config/config';
+import { findKind, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
-import { signalSmokeDetected } from '../config/smoke-alarm-start';
+import { sendSessionEvent } from '../config/session-events';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { boardLabel, homeHardware, openBoardIO } from '../hardware/board-io';
-import type { BoardStatus, DetectorEdge, HomeBoard } from '../hardware/home-board';
-import { setSirenActivity } from '../activities/siren-activity';
+import type { BoardStatus, HomeBoard, InputEdge } from '../hardware/home-board';
+import { hardwareActivities } from '../activities/hardware';
 import { JohnnyFiveSirenBank, type SetSirenOptions, type SirenBank } from '../hardware/siren-bank';
 import type { SimulatedIO } from '../hardware/simulated-io';
-import { alarmStatusQuery, smokeAlarmModel, smokeAlarmWorkflowId } from '../shared/smoke-alarm';
+import { sessionId, type AnySessionKind } from '../shared/session-kind';
 
 export interface GatewayOptions {
   config: Config;
@@ -34,15 +35,26 @@ export interface GatewayOptions {
 export interface GatewayStatus {
   gatewayId: string;
   homes: BoardStatus[];
-  /** Smoke events being sent to Temporal right now (retried until accepted). */
+  /** Input events being sent to Temporal right now (retried until accepted). */
   eventsPending: number;
   eventsSent: number;
 }
 
-/** What a gateway learns from a home's session. */
-interface SessionView {
-  sirenWanted: boolean;
-  detectors: string[];
+/** The running session of a kind at a key, and its status; undefined when none is running. */
+async function runningStatus(
+  client: Client,
+  kind: AnySessionKind,
+  key: string,
+): Promise<{ state: string } | undefined> {
+  const handle = client.workflow.getHandle(sessionId(kind, key));
+  try {
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') return undefined;
+    return await handle.query(kind.statusQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 export class Gateway implements SirenBank {
@@ -56,11 +68,16 @@ export class Gateway implements SirenBank {
   private eventsPending = 0;
   private eventsSent = 0;
   private readonly inflight = new Set<Promise<void>>();
+  private readonly inputs = new Map<string, Map<string, HomeInput>>();
 
   constructor(private readonly opts: GatewayOptions) {
     const { config } = opts;
     this.simulatedBoards = opts.simulatedBoards ?? new Map<string, SimulatedIO>();
     this.homes = new Set(opts.homeIds);
+    for (const homeId of this.homes) {
+      const home = config.homes[homeId];
+      if (home) this.inputs.set(homeId, new Map(homeInputs(homeId, home).map((i) => [i.inputId, i])));
+    }
     this.log = opts.logger.child({ component: 'gateway', gatewayId: opts.gatewayId });
     this.bank = new JohnnyFiveSirenBank({
       hardwareFor: (homeId) => {
@@ -94,9 +111,17 @@ export class Gateway implements SirenBank {
 
   /** The hardware activities this gateway runs on its task queue. */
   activities() {
-    return {
-      setSiren: setSirenActivity(this),
-    };
+    return hardwareActivities(this);
+  }
+
+  /** A served home's configured input ids. */
+  inputIds(homeId: string): string[] {
+    return [...(this.inputs.get(homeId)?.keys() ?? [])];
+  }
+
+  /** A served home's configured input. */
+  input(homeId: string, inputId: string): HomeInput | undefined {
+    return this.inputs.get(homeId)?.get(inputId);
   }
 
   /**
@@ -108,7 +133,7 @@ export class Gateway implements SirenBank {
     for (const homeId of this.homes) {
       const board = this.bank.board(homeId);
       if (!client) continue;
-      board.on('detected', (edge: DetectorEdge) => this.track(this.report(client, edge)));
+      board.on('input', (edge: InputEdge) => this.track(this.report(client, edge)));
       board.on('connected', () => this.track(this.sync(client, homeId)));
     }
     if (client) {
@@ -132,7 +157,7 @@ export class Gateway implements SirenBank {
     };
   }
 
-  /** Smoke events and syncs still running (tests wait for these before tearing down). */
+  /** Input events and syncs still running (tests wait for these before tearing down). */
   async settled(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
@@ -157,8 +182,8 @@ export class Gateway implements SirenBank {
   private logStatus() {
     for (const h of this.bank.status()) {
       const pins = Object.entries(h.sirens).map(([id, s]) => `${id}@${s.pin}=${s.written ?? '?'}`);
-      const detectors = Object.entries(h.detectors).map(
-        ([id, d]) => `${id}@${d.pin}=${d.active ? 'ALARM' : 'idle'}`,
+      const inputs = Object.entries(h.inputs).map(
+        ([id, d]) => `${id}@${d.pin}=${d.active ? 'ACTIVE' : 'idle'}`,
       );
       this.log.info(
         {
@@ -167,7 +192,7 @@ export class Gateway implements SirenBank {
           connected: h.connected,
           desiredSiren: h.desiredSiren,
           sirens: pins.join(' '),
-          detectors: detectors.join(' '),
+          inputs: inputs.join(' '),
           lastError: h.lastError?.message,
         },
         'board status',
@@ -182,57 +207,76 @@ export class Gateway implements SirenBank {
     this.inflight.add(done);
   }
 
-  /** The session's view of the home: is a session running that wants the siren on, and which detectors it knows. */
-  private async sessionView(client: Client, homeId: string): Promise<SessionView> {
-    const handle = client.workflow.getHandle(smokeAlarmWorkflowId(homeId));
-    try {
-      const { status } = await handle.describe();
-      if (status.name !== 'RUNNING') return { sirenWanted: false, detectors: [] };
-      const s = await handle.query(alarmStatusQuery);
-      return {
-        sirenWanted: !smokeAlarmModel.isFinal(s.state),
-        detectors: s.detectors.map((d) => d.detectorId),
-      };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return { sirenWanted: false, detectors: [] };
-      throw err;
+  /** Whether any running session that drives the home's sirens wants them on. */
+  private async sirenWanted(client: Client, homeId: string): Promise<boolean> {
+    for (const kind of sessionKinds()) {
+      if (!kind.sirens) continue;
+      const status = await runningStatus(client, kind, kind.sirens.key(homeId));
+      if (status && kind.sirens.wanted(status)) return true;
     }
+    return false;
   }
 
-  /** Desired state from the session; retried until Temporal (and a worker, for the query) answers. */
+  /** Desired state from the sessions; retried until Temporal (and a worker, for the query) answers. */
   private async sync(client: Client, homeId: string, persist = true): Promise<void> {
     const board = this.bank.board(homeId);
     await this.retrying(
-      `reading the session of ${homeId}`,
+      `reading the sessions of ${homeId}`,
       async () => {
         const version = board.desiredVersion;
-        const view = await this.sessionView(client, homeId);
-        board.wantFromSync(view.sirenWanted, version);
+        board.wantFromSync(await this.sirenWanted(client, homeId), version);
       },
       persist,
     );
   }
 
   /**
-   * One detector edge → one smoke event, retried until Temporal accepts it. An alarm already active when
-   * the board (or this gateway) came up may have been reported before: skip it if the session knows it.
-   * A duplicate would be harmless anyway — the session counts a repeat detector and changes nothing.
+   * One input edge → the session event its configuration maps it to, retried until Temporal accepts it.
+   * An input already active when the board (or this gateway) came up may have been reported before:
+   * skip it if its session says it knows it. A duplicate would be harmless anyway (sessions count a
+   * repeated event and change nothing).
    */
-  private async report(client: Client, edge: DetectorEdge): Promise<void> {
-    const { homeId, detectorId } = edge;
+  private async report(client: Client, edge: InputEdge): Promise<void> {
+    const { homeId, inputId } = edge;
+    const input = this.input(homeId, inputId);
+    const event = edge.active ? input?.active : input?.inactive;
+    const kind = input && findKind(input.kind);
+    if (!input || !event || !kind) return;
     this.eventsPending += 1;
     try {
-      if (edge.initial) {
-        const view = await this.sessionView(client, homeId).catch(() => undefined);
-        if (view?.sirenWanted && view.detectors.includes(detectorId)) {
-          this.log.info({ homeId, detectorId }, 'detector still active; its session already has it');
+      if (edge.initial && kind.sirens?.knows) {
+        const status = await runningStatus(client, kind, input.key).catch(() => undefined);
+        if (status && kind.sirens.knows(status, inputId)) {
+          this.log.info({ homeId, inputId }, 'input still active; its session already has it');
           return;
         }
       }
-      await this.retrying(`smoke event ${homeId}/${detectorId}`, async () => {
-        const handle = await signalSmokeDetected(client, this.opts.config, homeId, { detectorId });
+      await this.retrying(`${kind.name} event ${homeId}/${inputId}`, async () => {
+        const sent = await sendSessionEvent(
+          client,
+          this.opts.config,
+          kind,
+          input.key,
+          event.event,
+          event.body,
+        ).catch((err: unknown) => {
+          // An event that only joins (a door closing) has nothing to join when no session runs.
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        });
+        if (!sent) {
+          this.log.info(
+            { homeId, inputId, kind: kind.name, event: event.event },
+            'no running session to join',
+          );
+          return;
+        }
+        const { runId } = sent;
         this.eventsSent += 1;
-        this.log.info({ homeId, detectorId, runId: handle.signaledRunId }, 'smoke event sent');
+        this.log.info(
+          { homeId, inputId, kind: kind.name, key: input.key, event: event.event, runId },
+          'event sent',
+        );
       });
     } finally {
       this.eventsPending -= 1;

@@ -1,5 +1,5 @@
 // The gateway's small HTTP face: GET /status (boards, pins, last error) for people and monitoring, and for
-// simulated boards only, controls that play the hardware (press a detector, pull the USB cable).
+// simulated boards only, controls that play the hardware (press a detector, open a door, pull the USB cable).
 // It listens on loopback by default: the controls are a demo/test bench, not a remote API.
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -10,7 +10,7 @@ import { listen, type RunningWebServer } from '../api/server';
 import type { Gateway } from './gateway';
 
 const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
-const detectorParams = z.strictObject({ homeId: idSchema, detectorId: idSchema });
+const inputParams = z.strictObject({ homeId: idSchema, inputId: idSchema });
 const homeParams = z.strictObject({ homeId: idSchema });
 
 class HttpError extends Error {
@@ -33,7 +33,7 @@ export function createGatewayApp(gateway: Gateway, config: Config, logger: Logge
     const homes = status.homes.map((h) => {
       const io = gateway.simulatedBoards.get(h.homeId);
       if (!io) return h;
-      const pins = [...Object.values(h.sirens), ...Object.values(h.detectors)].map((x) => pinNumber(x.pin));
+      const pins = [...Object.values(h.sirens), ...Object.values(h.inputs)].map((x) => pinNumber(x.pin));
       return { ...h, simulatedPins: Object.fromEntries(pins.map((p) => [p, io.pinValue(p)])) };
     });
     res.json({ ...status, homes });
@@ -49,7 +49,7 @@ export function createGatewayApp(gateway: Gateway, config: Config, logger: Logge
     gateway.board(homeId);
     const io = gateway.simulatedBoards.get(homeId);
     if (!io) throw new HttpError(409, 'not-simulated', `home '${homeId}' has no simulated board`);
-    return { home, io };
+    return { io };
   };
 
   const params = <T>(schema: z.ZodType<T>, req: Request): T => {
@@ -58,25 +58,30 @@ export function createGatewayApp(gateway: Gateway, config: Config, logger: Logge
     return parsed.data;
   };
 
+  // Any configured input (a detector, a door contact); `detectors/` is the older spelling of the same.
   for (const action of ['press', 'release'] as const) {
-    app.post(`/homes/:homeId/detectors/:detectorId/${action}`, (req, res) => {
-      const { homeId, detectorId } = params(detectorParams, req);
-      const { home, io } = simulatedBoard(homeId);
-      const detector = home.detectors[detectorId];
-      if (!detector) {
-        const known = Object.keys(home.detectors).join(', ') || 'none';
-        throw new HttpError(
-          404,
-          'unknown-detector',
-          `home '${homeId}' has no detector '${detectorId}' (known: ${known})`,
-        );
-      }
-      // Drive the pin to the detector's alarm level (LOW for active-low / pull-up wiring) or back to idle.
-      const activeLevel = detector.activeLow || detector.pullUp ? 0 : 1;
-      io.setInput(pinNumber(detector.pin), action === 'press' ? activeLevel : 1 - activeLevel);
-      logger.info({ homeId, detectorId, action }, 'simulated detector');
-      res.status(202).json({ homeId, detectorId, action });
-    });
+    app.post(
+      [`/homes/:homeId/inputs/:inputId/${action}`, `/homes/:homeId/detectors/:inputId/${action}`],
+      (req, res) => {
+        const { homeId, inputId } = params(inputParams, req);
+        const { io } = simulatedBoard(homeId);
+        const input = gateway.input(homeId, inputId);
+        if (!input) {
+          const known = gateway.inputIds(homeId).join(', ') || 'none';
+          throw new HttpError(
+            404,
+            'unknown-input',
+            `home '${homeId}' has no input '${inputId}' (known: ${known})`,
+          );
+        }
+        // Drive the pin to the input's active level (LOW for active-low / pull-up wiring) or back to idle.
+        const { wiring } = input;
+        const activeLevel = wiring.activeLow || wiring.pullUp ? 0 : 1;
+        io.setInput(pinNumber(wiring.pin), action === 'press' ? activeLevel : 1 - activeLevel);
+        logger.info({ homeId, inputId, action }, 'simulated input');
+        res.status(202).json({ homeId, inputId, action });
+      },
+    );
   }
 
   for (const action of ['unplug', 'plug'] as const) {

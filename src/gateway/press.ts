@@ -1,9 +1,9 @@
-// `npm run press -- <homeId> <detectorId> [press|release|unplug|plug]`: plays the hardware of a simulated
+// `npm run press -- <homeId> <inputId> [press|release|unplug|plug]`: plays the hardware of a simulated
 // board through its gateway's status server (GATEWAY_URL, default http://127.0.0.1:3001 as `npm start` uses).
 import { runMain, UserFacingError } from '../config/run-main';
 
 const USAGE =
-  'usage: npm run press -- <homeId> <detectorId> [press|release]\n' +
+  'usage: npm run press -- <homeId> <inputId> [press|release]   (a detector, a door contact)\n' +
   '       npm run press -- <homeId> board <unplug|plug>';
 
 async function main() {
@@ -13,7 +13,7 @@ async function main() {
   const path =
     what === 'board'
       ? `/homes/${encodeURIComponent(homeId)}/board/${action}`
-      : `/homes/${encodeURIComponent(homeId)}/detectors/${encodeURIComponent(what)}/${action}`;
+      : `/homes/${encodeURIComponent(homeId)}/inputs/${encodeURIComponent(what)}/${action}`;
   const res = await fetch(`${base}${path}`, { method: 'POST' }).catch((err: Error) => {
     throw new UserFacingError(
       `no gateway at ${base} (${err.message}); is \`npm start\` running? Set GATEWAY_URL`,

@@ -1,7 +1,7 @@
 // Board IO by configuration: a Firmata board on a serial port, or the simulated board (demo and tests).
 // `firmata` (and with it the native `serialport` bindings) is loaded only when a serial board is configured,
 // so `npm start` and CI need no native build.
-import type { HomeConfig } from '../config/config';
+import { homeInputs, type HomeConfig } from '../config/config';
 import type { BoardIO, HomeHardware } from './home-board';
 import { SimulatedIO } from './simulated-io';
 
@@ -62,7 +62,8 @@ export function openBoardIO(
   return io;
 }
 
-/** The sirens and detectors of a configured home. */
+/** The sirens and inputs of a configured home. */
 export function homeHardware(homeId: string, home: HomeConfig): HomeHardware {
-  return { homeId, sirens: home.sirens ?? { siren: home.siren }, detectors: home.detectors };
+  const inputs = Object.fromEntries(homeInputs(homeId, home).map((i) => [i.inputId, i.wiring]));
+  return { homeId, sirens: home.sirens ?? { siren: home.siren }, inputs };
 }

@@ -1,9 +1,11 @@
-// One home's board as johnny-five sees it: sirens (Relay/Led) and smoke detectors (Button, debounced), plus
+// One home's board as johnny-five sees it: sirens (Relay/Led) and inputs such as smoke detectors or door
+// contacts (Button, debounced), plus
 // the siren state the session wants. The board may come and go (USB pulled, Arduino reset): every time it
 // becomes ready the components are rebuilt and the desired state is written again — reconcile, not replay.
 import { EventEmitter } from 'node:events';
 import * as five from 'johnny-five';
 import type { Logger } from '../config/logger';
+import type { InputWiring } from '../shared/session-kind';
 import { Debouncer } from './debounce';
 
 export interface SirenSpec {
@@ -14,20 +16,14 @@ export interface SirenSpec {
   relayType?: 'NO' | 'NC';
 }
 
-export interface DetectorSpec {
-  pin: number | string;
-  debounceMs: number;
-  /** The detector pulls the pin LOW to alarm. */
-  activeLow: boolean;
-  /** Internal pull-up on (idle HIGH); implies activeLow. */
-  pullUp: boolean;
-}
+/** An input's wiring: pin, debounce and active level (see `inputWiringSchema`). */
+export type InputSpec = InputWiring;
 
 /** What hangs on one home's board. */
 export interface HomeHardware {
   homeId: string;
   sirens: Record<string, SirenSpec>;
-  detectors: Record<string, DetectorSpec>;
+  inputs: Record<string, InputSpec>;
 }
 
 /** The IO-plugin object johnny-five drives (SimulatedIO, or firmata's Board for real hardware). */
@@ -44,9 +40,11 @@ export class BoardUnavailableError extends Error {
   }
 }
 
-export interface DetectorEdge {
+/** An input's debounced level changed: `active` (a detector alarms, a door opens) or back to idle. */
+export interface InputEdge {
   homeId: string;
-  detectorId: string;
+  inputId: string;
+  active: boolean;
   /**
    * The level was already active at the first reading after (re)connecting: possibly an alarm reported
    * before a gateway restart, so the caller may check whether the session already knows it.
@@ -65,7 +63,7 @@ export interface BoardStatus {
   /** What the session wants; `unknown` until a command or a sync from Temporal said so. */
   desiredSiren: 'on' | 'off' | 'unknown';
   sirens: Record<string, { pin: number | string; component: string; written: 'on' | 'off' | null }>;
-  detectors: Record<string, { pin: number | string; active: boolean }>;
+  inputs: Record<string, { pin: number | string; active: boolean }>;
 }
 
 export interface HomeBoardOptions {
@@ -83,7 +81,7 @@ interface SirenSwitch {
   off(): void;
 }
 
-interface DetectorState {
+interface InputState {
   debouncer: Debouncer;
   /** undefined until the first reading after a connect; then whether that reading was active. */
   initial: boolean | undefined;
@@ -110,7 +108,7 @@ export class HomeBoard extends EventEmitter {
   private releaseInputs: (() => void) | undefined;
   private readonly switches = new Map<string, SirenSwitch>();
   private readonly written = new Map<string, 'on' | 'off'>();
-  private readonly detectors = new Map<string, DetectorState>();
+  private readonly inputs = new Map<string, InputState>();
   private readonly log: Logger;
 
   constructor(
@@ -185,9 +183,9 @@ export class HomeBoard extends EventEmitter {
     const sirens: BoardStatus['sirens'] = {};
     for (const [id, spec] of Object.entries(this.hw.sirens))
       sirens[id] = { pin: spec.pin, component: spec.component, written: this.written.get(id) ?? null };
-    const detectors: BoardStatus['detectors'] = {};
-    for (const [id, spec] of Object.entries(this.hw.detectors))
-      detectors[id] = { pin: spec.pin, active: this.detectors.get(id)?.debouncer.level ?? false };
+    const inputs: BoardStatus['inputs'] = {};
+    for (const [id, spec] of Object.entries(this.hw.inputs))
+      inputs[id] = { pin: spec.pin, active: this.inputs.get(id)?.debouncer.level ?? false };
     return {
       homeId: this.hw.homeId,
       board: this.opts.label,
@@ -197,7 +195,7 @@ export class HomeBoard extends EventEmitter {
       reconnects: this.reconnects,
       desiredSiren: this.desired === undefined ? 'unknown' : this.desired ? 'on' : 'off',
       sirens,
-      detectors,
+      inputs,
     };
   }
 
@@ -284,7 +282,7 @@ export class HomeBoard extends EventEmitter {
       for (const [id, spec] of Object.entries(this.hw.sirens))
         this.switches.set(id, sirenSwitch(board, io, spec));
       this.releaseInputs = recordReaders(io, (record) => {
-        for (const [id, spec] of Object.entries(this.hw.detectors)) {
+        for (const [id, spec] of Object.entries(this.hw.inputs)) {
           record(spec.activeLow || spec.pullUp ? 1 : 0);
           this.watch(gen, board, id, spec);
         }
@@ -297,7 +295,7 @@ export class HomeBoard extends EventEmitter {
     this.failures = 0;
     this.since = iso();
     this.log.info(
-      { sirens: Object.keys(this.hw.sirens), detectors: Object.keys(this.hw.detectors) },
+      { sirens: Object.keys(this.hw.sirens), inputs: Object.keys(this.hw.inputs) },
       'board ready',
     );
     try {
@@ -309,17 +307,23 @@ export class HomeBoard extends EventEmitter {
     this.emit('connected');
   }
 
-  private watch(gen: number, board: five.Board, detectorId: string, spec: DetectorSpec) {
-    const state: DetectorState = {
+  private watch(gen: number, board: five.Board, inputId: string, spec: InputSpec) {
+    const state: InputState = {
       initial: undefined,
       debouncer: new Debouncer(spec.debounceMs, (active) => {
-        if (!active || gen !== this.generation) return;
-        const edge: DetectorEdge = { homeId: this.hw.homeId, detectorId, initial: state.initial === true };
-        this.log.info({ detectorId, initial: edge.initial }, 'smoke detector active');
-        this.emit('detected', edge);
+        if (gen !== this.generation) return;
+        // Only an input already active at the first reading is "initial"; its release is a real edge.
+        const edge: InputEdge = {
+          homeId: this.hw.homeId,
+          inputId,
+          active,
+          initial: active && state.initial === true,
+        };
+        this.log.info({ inputId, active, initial: edge.initial }, 'input changed');
+        this.emit('input', edge);
       }),
     };
-    this.detectors.set(detectorId, state);
+    this.inputs.set(inputId, state);
     const button = new five.Button({
       board,
       pin: spec.pin,
@@ -366,8 +370,8 @@ export class HomeBoard extends EventEmitter {
     this.releaseInputs = undefined;
     this.switches.clear();
     this.written.clear();
-    for (const d of this.detectors.values()) d.debouncer.dispose();
-    this.detectors.clear();
+    for (const d of this.inputs.values()) d.debouncer.dispose();
+    this.inputs.clear();
     this.detachIO?.();
     this.detachIO = undefined;
     const transport = this.io?.transport;

@@ -1,9 +1,9 @@
-// Pizza-order session: the definitions shared by the workflow, the worker and the API.
-// Sandbox-safe: imported by workflow code, so no Node built-ins and no I/O here.
+// Pizza-order session: one per order, from placing to the door. The declaration the platform reads,
+// shared by the workflow, the worker and the API. Sandbox-safe: no Node built-ins and no I/O here.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { SessionModel, type SessionStep, type TransitionTaken } from './session-model';
-
-export const PIZZA_ORDER_KIND = 'pizza-order';
+import { z } from 'zod';
+import { defineRequest, defineSessionKind, sessionId, type Caller } from './session-kind';
+import { SessionModel, isoTime, sessionStepSchema, transitionTakenSchema } from './session-model';
 
 export const orderStates = [
   'awaiting-payment',
@@ -42,7 +42,7 @@ export const cancellableStates: readonly OrderState[] = [
 ];
 
 export const pizzaOrderModel = new SessionModel<OrderState>({
-  kind: PIZZA_ORDER_KIND,
+  kind: 'pizza-order',
   initial: 'awaiting-payment',
   states: orderStates,
   final: ['delivered', 'cancelled'],
@@ -57,11 +57,6 @@ export const pizzaOrderModel = new SessionModel<OrderState>({
     ...cancellableStates.map((from) => ({ from, to: 'cancelled' as const, on: 'cancel' })),
   ],
 });
-
-/** Workflow id = `<kind>:<business key>`. */
-export function pizzaOrderWorkflowId(orderId: string): string {
-  return `${PIZZA_ORDER_KIND}:${orderId}`;
-}
 
 export interface OrderLine {
   sku: string;
@@ -81,6 +76,8 @@ export interface OrderTiming {
   deliveryMs: number;
 }
 
+export const orderIdSchema = z.string().regex(/^[a-f0-9]{24}$/, 'an order id is 24 lowercase hex characters');
+
 export interface PizzaOrderInput {
   orderId: string;
   /** Token name of the customer who placed it, or `guest`; lists filter on it. */
@@ -93,50 +90,66 @@ export interface PizzaOrderInput {
   /** Keyed digest of the placing request: an idempotent retry must carry the same order. */
   requestDigest: string;
   timing: OrderTiming;
-  /** Off only on servers that cannot register custom search attributes (the Java test server). */
-  searchAttributes?: boolean;
 }
 
 export type CancelReason = 'customer' | 'staff' | 'payment-timeout';
 
-export interface TimelineEntry {
-  at: string;
-  event: string;
-  by: string | null;
-}
-
-export interface OrderStatus {
-  orderId: string;
-  customerId: string;
-  state: OrderState;
+export const orderStatusSchema = z.strictObject({
+  orderId: orderIdSchema,
+  customerId: z.string(),
+  state: z.enum(orderStates),
   /** Set once when the promised time passes before delivery; never cleared. */
-  late: boolean;
-  lines: OrderLine[];
-  totalCents: number;
-  currency: string;
-  address: string;
-  customerName: string;
-  placedAt: string;
-  paymentDueBy: string;
+  late: z.boolean(),
+  lines: z.array(
+    z.strictObject({ sku: z.string(), name: z.string(), qty: z.int(), unitPriceCents: z.int() }),
+  ),
+  totalCents: z.int(),
+  currency: z.string(),
+  address: z.string(),
+  customerName: z.string(),
+  placedAt: isoTime,
+  paymentDueBy: isoTime,
   /** Set at payment. */
-  promisedBy: string | null;
+  promisedBy: isoTime.nullable(),
   /** Estimated delivery, recomputed at every step from the configured estimates. */
-  eta: string | null;
-  payment: { paymentId: string; amountCents: number; at: string; by: string } | null;
-  refund: { status: 'pending' | 'done' | 'failed'; amountCents: number; refundId: string | null } | null;
-  cancelled: { reason: CancelReason; by: string; at: string } | null;
-  voucher: string | null;
-  requestDigest: string;
-  timeline: TimelineEntry[];
-  steps: SessionStep[];
+  eta: isoTime.nullable(),
+  payment: z
+    .strictObject({ paymentId: z.string(), amountCents: z.int(), at: isoTime, by: z.string() })
+    .nullable(),
+  refund: z
+    .strictObject({
+      status: z.enum(['pending', 'done', 'failed']),
+      amountCents: z.int(),
+      refundId: z.string().nullable(),
+    })
+    .nullable(),
+  cancelled: z
+    .strictObject({ reason: z.enum(['customer', 'staff', 'payment-timeout']), by: z.string(), at: isoTime })
+    .nullable(),
+  voucher: z.string().nullable(),
+  requestDigest: z.string(),
+  timeline: z.array(z.strictObject({ at: isoTime, event: z.string(), by: z.string().nullable() })),
+  steps: z.array(sessionStepSchema),
   /** Every state change so far, in order. */
-  path: TransitionTaken[];
-}
+  path: z.array(transitionTakenSchema),
+});
+export type OrderStatus = z.infer<typeof orderStatusSchema>;
+export type TimelineEntry = OrderStatus['timeline'][number];
 
 /** Who asked, by token *name* (never the token itself). */
 export interface OrderActor {
   by: string;
 }
+
+export const paymentBody = z.strictObject({
+  amountCents: z.number().int().positive().max(10_000_000),
+  paymentMethod: z
+    .string()
+    .regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment-method reference from the provider, e.g. pm_card_visa'),
+});
+export const cancelBody = z.strictObject({}).optional();
+export const kitchenBody = z.strictObject({ event: z.enum(kitchenEvents) });
+export const deliveryBody = z.strictObject({ event: z.enum(deliveryEvents) });
 
 export interface PayRequest extends OrderActor {
   amountCents: number;
@@ -245,3 +258,143 @@ export function priceOrder(
   }));
   return { lines, totalCents: lines.reduce((sum, l) => sum + l.qty * l.unitPriceCents, 0) };
 }
+
+const seconds = (def: number) =>
+  z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(def);
+
+export const pizzaSettingsSchema = z
+  .object({
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
+      .default('EUR'),
+    menu: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+        z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }),
+      )
+      .default({
+        margherita: { name: 'Margherita', priceCents: 900 },
+        pepperoni: { name: 'Pepperoni', priceCents: 1100 },
+        quattro: { name: 'Quattro Formaggi', priceCents: 1250 },
+        cola: { name: 'Cola 0.5 l', priceCents: 300 },
+      }),
+    paymentTimeoutSeconds: seconds(15 * 60),
+    deliveryPromiseSeconds: seconds(45 * 60),
+    estimates: z
+      .object({
+        kitchenSeconds: seconds(10 * 60),
+        bakingSeconds: seconds(12 * 60),
+        deliverySeconds: seconds(20 * 60),
+      })
+      .prefault({}),
+    /** Orders without a customer token; they get a session token for their order instead. */
+    guestOrders: z.boolean().default(true),
+  })
+  .prefault({});
+export type PizzaSettings = z.output<typeof pizzaSettingsSchema>;
+
+/** An order's durations, from configuration. */
+export function orderTiming(settings: PizzaSettings): OrderTiming {
+  const { paymentTimeoutSeconds, deliveryPromiseSeconds, estimates } = settings;
+  return {
+    paymentTimeoutMs: paymentTimeoutSeconds * 1000,
+    deliveryPromiseMs: deliveryPromiseSeconds * 1000,
+    kitchenMs: estimates.kitchenSeconds * 1000,
+    bakingMs: estimates.bakingSeconds * 1000,
+    deliveryMs: estimates.deliverySeconds * 1000,
+  };
+}
+
+const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency}`;
+const by = (caller: Caller) => ({ by: caller.name });
+const staffDesk = (desk: 'kitchen' | 'delivery') => (on: string) =>
+  on.startsWith(`${desk}:`)
+    ? { label: `${desk}: ${on.slice(desk.length + 1)}`, body: { event: on.slice(desk.length + 1) } }
+    : undefined;
+
+export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
+  name: 'pizza-order',
+  title: 'Pizza order',
+  workflowType: 'pizzaOrderWorkflow',
+  key: { name: 'orderId', schema: orderIdSchema, example: '0123456789abcdef01234567' },
+  model: pizzaOrderModel,
+  status: orderStatusSchema,
+  statusQuery: orderStatusQuery,
+  events: {},
+  requests: {
+    pay: defineRequest({
+      update: payOrderUpdate,
+      body: paymentBody,
+      roles: ['customer', 'session', 'staff'],
+      summary: 'Pay the order total with a payment-method reference',
+      answer: orderStatusSchema,
+      args: (body, caller) => ({ ...by(caller), ...body }),
+      refusals: {
+        'wrong-amount': 422,
+        'bad-request': 400,
+        'payment-declined': 402,
+        'payment-unavailable': 503,
+      },
+      action: (on, s) =>
+        on === 'pay'
+          ? {
+              label: `Pay ${money(s.totalCents, s.currency)} (test card)`,
+              body: { amountCents: s.totalCents, paymentMethod: 'pm_card_visa' },
+            }
+          : undefined,
+    }),
+    cancel: defineRequest({
+      update: cancelOrderUpdate,
+      body: cancelBody,
+      roles: ['customer', 'session', 'staff'],
+      summary: 'Cancel until the driver has it; a paid order is refunded once',
+      answer: orderStatusSchema,
+      // The shop cancels as staff; the one who ordered, as the customer.
+      args: (_body, caller) => ({
+        ...by(caller),
+        reason: caller.role === 'staff' || caller.role === 'operator' ? 'staff' : 'customer',
+      }),
+      action: (on) => (on === 'cancel' ? { label: 'Cancel order' } : undefined),
+    }),
+    kitchen: defineRequest({
+      update: kitchenEventUpdate,
+      body: kitchenBody,
+      roles: ['staff'],
+      summary: 'The kitchen reports accepted, in-oven or baked, each only from the state before it',
+      answer: orderStatusSchema,
+      args: (body, caller) => ({ ...by(caller), ...body }),
+      action: staffDesk('kitchen'),
+    }),
+    delivery: defineRequest({
+      update: deliveryEventUpdate,
+      body: deliveryBody,
+      roles: ['staff'],
+      summary: 'The driver reports picked-up or delivered, each only from the state before it',
+      answer: orderStatusSchema,
+      args: (body, caller) => ({ ...by(caller), ...body }),
+      action: staffDesk('delivery'),
+    }),
+  },
+  viewers: ['staff', 'customer', 'session'],
+  settings: {
+    section: 'pizza',
+    schema: pizzaSettingsSchema,
+    env: {
+      PIZZA_PAYMENT_TIMEOUT_SECONDS: 'paymentTimeoutSeconds',
+      PIZZA_DELIVERY_PROMISE_SECONDS: 'deliveryPromiseSeconds',
+    },
+  },
+  deadlines: (s) => [
+    { label: 'payment window', at: s.paymentDueBy },
+    ...(s.promisedBy ? [{ label: 'delivery promise', at: s.promisedBy }] : []),
+  ],
+  closed: (s) => ({ code: `order-${s.state}`, message: `the order is ${s.state} and closed` }),
+});
+
+/** Workflow id of an order's session. */
+export const pizzaOrderWorkflowId = (orderId: string) => sessionId(sessionKind, orderId);

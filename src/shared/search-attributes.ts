@@ -1,13 +1,14 @@
-// Search attributes every session kind keeps current, so Temporal visibility (and its Web UI)
-// can list sessions by kind, key and business state. Registered by the dev server launcher.
+// Search attributes every session keeps current (src/workflows/session.ts), so Temporal visibility (and
+// its Web UI) can list sessions by kind, key and business state, and by who they belong to (a home, a
+// customer): the API's access rules read those. Kinds may declare more of their own.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const SessionKind = defineSearchAttributeKey('SessionKind', SearchAttributeType.KEYWORD);
 export const SessionKey = defineSearchAttributeKey('SessionKey', SearchAttributeType.KEYWORD);
 export const SessionState = defineSearchAttributeKey('SessionState', SearchAttributeType.KEYWORD);
 export const HomeId = defineSearchAttributeKey('HomeId', SearchAttributeType.KEYWORD);
-/** Pizza orders: the customer's token name (or `guest`), so customers list only their own orders. */
+/** The customer's token name (or `guest`) of sessions a customer started, so they list only their own. */
 export const CustomerId = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 
-/** Every custom search attribute the project uses, for registering them with a server. */
+/** The platform's search attributes (with the kinds' own: `searchAttributeKeys()` in config/kinds). */
 export const allSearchAttributeKeys = [SessionKind, SessionKey, SessionState, HomeId, CustomerId];

@@ -1,5 +1,6 @@
 // A session kind declares its states and allowed transitions once; workflows move only through
 // `SessionModel.move`, so the declared picture and the running code cannot drift apart.
+import { z } from 'zod';
 
 export interface TransitionDecl<S extends string> {
   from: S;
@@ -41,20 +42,27 @@ export class SessionModel<S extends string> {
   }
 }
 
+// Shapes every session status shares; each kind's status schema is built from them.
+export const isoTime = z.iso.datetime();
+
 /** One side effect of a session as the status shows it. */
-export interface SessionStep<S extends string = string> {
-  step: S;
+export const sessionStepSchema = z.strictObject({
+  step: z.string(),
   /** `cancelled`: superseded by a newer command (e.g. siren-on when the owner cancels). */
-  status: 'pending' | 'done' | 'failed' | 'cancelled';
-  startedAt: string;
-  completedAt: string | null;
-  error: string | null;
-}
+  status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+  startedAt: isoTime,
+  completedAt: isoTime.nullable(),
+  error: z.string().nullable(),
+});
+export type SessionStep<S extends string = string> = Omit<z.infer<typeof sessionStepSchema>, 'step'> & {
+  step: S;
+};
 
 /** A transition a session took, as its status shows it: the path drawn on its state diagram. */
-export interface TransitionTaken {
-  from: string;
-  to: string;
-  on: string;
-  at: string;
-}
+export const transitionTakenSchema = z.strictObject({
+  from: z.string(),
+  to: z.string(),
+  on: z.string(),
+  at: isoTime,
+});
+export type TransitionTaken = z.infer<typeof transitionTakenSchema>;

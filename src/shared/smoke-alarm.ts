@@ -1,9 +1,9 @@
-// Smoke-alarm session: the definitions shared by the workflow, the worker and the API.
-// Sandbox-safe: imported by workflow code, so no Node built-ins and no I/O here.
+// Smoke-alarm session: one per home, opened by the first smoke event. The declaration the platform reads,
+// shared by the workflow, the worker and the API. Sandbox-safe: no Node built-ins and no I/O here.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { SessionModel, type SessionStep, type TransitionTaken } from './session-model';
-
-export const SMOKE_ALARM_KIND = 'smoke-alarm';
+import { z } from 'zod';
+import { defineEvent, defineRequest, defineSessionKind, idSchema, sessionId } from './session-kind';
+import { SessionModel, isoTime, sessionStepSchema, transitionTakenSchema } from './session-model';
 
 export const alarmStates = ['waiting-for-cancel', 'escalated', 'cancelled', 'resolved'] as const;
 export type AlarmState = (typeof alarmStates)[number];
@@ -11,7 +11,7 @@ export type AlarmOutcome = 'cancelled' | 'resolved';
 export type EscalationReason = 'window-expired' | 'second-detector';
 
 export const smokeAlarmModel = new SessionModel<AlarmState>({
-  kind: SMOKE_ALARM_KIND,
+  kind: 'smoke-alarm',
   initial: 'waiting-for-cancel',
   states: alarmStates,
   final: ['cancelled', 'resolved'],
@@ -23,14 +23,8 @@ export const smokeAlarmModel = new SessionModel<AlarmState>({
   ],
 });
 
-/** Workflow id = `<kind>:<business key>`: routes, Web UI and logs speak the same key. */
-export function smokeAlarmWorkflowId(homeId: string): string {
-  return `${SMOKE_ALARM_KIND}:${homeId}`;
-}
-
-export interface SmokeEvent {
-  detectorId: string;
-}
+export const smokeEventSchema = z.strictObject({ detectorId: idSchema });
+export type SmokeEvent = z.infer<typeof smokeEventSchema>;
 
 /** Who asked, by token *name* (never the token itself). */
 export interface Actor {
@@ -46,34 +40,32 @@ export type AlarmStep =
   | 'notify-cancelled'
   | 'notify-resolved';
 
-export type StepRecord = SessionStep<AlarmStep>;
+const outcomeSchema = z.enum(['cancelled', 'resolved']).nullable();
 
-export interface DetectorRecord {
-  detectorId: string;
-  firstAt: string;
-  lastAt: string;
-  events: number;
-}
-
-export interface AlarmStatus {
-  sessionId: string;
+export const alarmStatusSchema = z.strictObject({
+  sessionId: z.string(),
   /** Run that opened the session; with the id it keys idempotent side effects across continue-as-new. */
-  openedInRun: string;
-  homeId: string;
-  state: AlarmState;
-  outcome: AlarmOutcome | null;
-  startedAt: string;
-  cancelWindowSeconds: number;
-  cancelDeadline: string;
-  detectors: DetectorRecord[];
-  escalation: { reason: EscalationReason; at: string } | null;
-  steps: StepRecord[];
+  openedInRun: z.string(),
+  homeId: z.string(),
+  state: z.enum(alarmStates),
+  outcome: outcomeSchema,
+  startedAt: isoTime,
+  cancelWindowSeconds: z.number(),
+  cancelDeadline: isoTime,
+  detectors: z.array(
+    z.strictObject({ detectorId: z.string(), firstAt: isoTime, lastAt: isoTime, events: z.int() }),
+  ),
+  escalation: z
+    .strictObject({ reason: z.enum(['window-expired', 'second-detector']), at: isoTime })
+    .nullable(),
+  steps: z.array(sessionStepSchema),
   /** Every state change so far, in order (carried across continue-as-new). */
-  path: TransitionTaken[];
-  siren: 'on' | 'off' | 'unknown';
-  endedAt: string | null;
-  endedBy: string | null;
-}
+  path: z.array(transitionTakenSchema),
+  siren: z.enum(['on', 'off', 'unknown']),
+  endedAt: isoTime.nullable(),
+  endedBy: z.string().nullable(),
+});
+export type AlarmStatus = z.infer<typeof alarmStatusSchema>;
 
 export interface SmokeAlarmInput {
   homeId: string;
@@ -88,11 +80,6 @@ export interface SmokeAlarmInput {
   hardwareTaskQueue?: string;
   /** Continue as new after this many history events (besides the server's own suggestion). */
   historyLimit?: number;
-  /**
-   * Keep SessionKind/SessionKey/SessionState/HomeId current (default true). Off only on servers that
-   * cannot register custom search attributes, such as the Java time-skipping test server.
-   */
-  searchAttributes?: boolean;
   /** Set when the session continues as new: the state carried over. */
   carried?: AlarmStatus;
   /** Smoke events that arrived while the previous session was ending: they open this one. */
@@ -105,10 +92,8 @@ export const alarmDefaults = {
 };
 
 /** Answer to cancel / all-clear updates. */
-export interface AlarmDecision {
-  state: AlarmState;
-  outcome: AlarmOutcome | null;
-}
+export const alarmDecisionSchema = z.strictObject({ state: z.enum(alarmStates), outcome: outcomeSchema });
+export type AlarmDecision = z.infer<typeof alarmDecisionSchema>;
 
 export const smokeDetectedSignal = defineSignal<[SmokeEvent]>('smokeDetected');
 export const cancelAlarmUpdate = defineUpdate<AlarmDecision, [Actor]>('cancel');
@@ -124,16 +109,6 @@ export const AlarmRefusal = {
   escalating: 'escalation-in-progress',
 } as const;
 
-export interface SetSirenInput {
-  homeId: string;
-  on: boolean;
-  /**
-   * Workflow time of the command: a gateway ignores a command older than the one it already holds, so a
-   * late retry of a superseded "on" can never undo a newer "off".
-   */
-  issuedAt?: number;
-}
-
 export interface NotificationInput {
   homeId: string;
   /** `<workflow id>/<run-independent step>`: the same key on every retry, so nothing is sent twice. */
@@ -141,9 +116,8 @@ export interface NotificationInput {
   text: string;
 }
 
-/** The side effects a smoke-alarm session needs; implemented by src/activities. */
+/** The side effects a smoke-alarm session needs besides the siren; implemented by src/activities. */
 export interface SmokeAlarmActivities {
-  setSiren: (input: SetSirenInput) => Promise<void>;
   notifyOwner: (input: NotificationInput) => Promise<void>;
   smsOwner: (input: NotificationInput) => Promise<void>;
   callEmergency: (input: NotificationInput) => Promise<void>;
@@ -151,3 +125,100 @@ export interface SmokeAlarmActivities {
 
 /** Error types that retrying cannot fix (bad configuration, a receiver that refuses the request). */
 export const nonRetryableErrorTypes = ['BadConfiguration', 'NotificationRejected'];
+
+export const alarmSettingsSchema = z
+  .object({
+    cancelWindowSeconds: z.number().positive().max(3600).default(60),
+    wrapUpTimeoutSeconds: z.number().positive().default(300),
+  })
+  .prefault({});
+export type AlarmSettings = z.output<typeof alarmSettingsSchema>;
+
+/** What the alarm needs in each home's configuration, besides the platform's owner, board and tokens. */
+export const alarmHomeSchema = z.object({
+  /** Overrides the deployment's cancel window for this home. */
+  cancelWindowSeconds: z.number().positive().max(3600).optional(),
+  emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
+});
+export type AlarmHome = z.output<typeof alarmHomeSchema>;
+
+/** Cancel and all-clear take no fields; an empty or absent body is fine. */
+const noFields = z.strictObject({}).optional();
+const byCaller = (_body: unknown, caller: { name: string }): Actor => ({ by: caller.name });
+
+export const sessionKind = defineSessionKind<AlarmStatus, AlarmSettings>({
+  name: 'smoke-alarm',
+  title: 'Smoke alarm',
+  workflowType: 'smokeAlarmWorkflow',
+  key: { name: 'homeId', schema: idSchema, example: 'home-42' },
+  model: smokeAlarmModel,
+  status: alarmStatusSchema,
+  statusQuery: alarmStatusQuery,
+  events: {
+    smokeDetected: defineEvent({
+      signal: smokeDetectedSignal,
+      body: smokeEventSchema,
+      roles: ['device'],
+      opens: true,
+      summary: 'A detector reports smoke: opens the home’s alarm session or joins the running one',
+    }),
+  },
+  requests: {
+    cancel: defineRequest({
+      update: cancelAlarmUpdate,
+      body: noFields,
+      roles: ['owner'],
+      summary: 'Cancel inside the window: siren off, session cancelled (refused: too-late)',
+      answer: alarmDecisionSchema,
+      args: byCaller,
+      retryWhile: [AlarmRefusal.escalating],
+      action: (on) => (on === 'cancel' ? { label: 'Cancel alarm' } : undefined),
+    }),
+    allClear: defineRequest({
+      update: allClearUpdate,
+      body: noFields,
+      roles: ['owner'],
+      summary: 'All-clear after escalation: siren off, session resolved (refused: not-escalated)',
+      answer: alarmDecisionSchema,
+      args: byCaller,
+      retryWhile: [AlarmRefusal.escalating],
+      action: (on) => (on === 'allClear' ? { label: 'All clear' } : undefined),
+    }),
+  },
+  viewers: ['owner'],
+  homeOf: (homeId) => homeId,
+  startInput: (homeId, { settings, home, hardwareTaskQueue }): SmokeAlarmInput => ({
+    homeId,
+    cancelWindowMs:
+      ((home as Partial<AlarmHome> | undefined)?.cancelWindowSeconds ?? settings.cancelWindowSeconds) * 1000,
+    wrapUpTimeoutMs: settings.wrapUpTimeoutSeconds * 1000,
+    // Siren commands go to the gateway that owns this home's board.
+    hardwareTaskQueue,
+  }),
+  settings: {
+    section: 'alarm',
+    schema: alarmSettingsSchema,
+    env: {
+      ALARM_CANCEL_WINDOW_SECONDS: 'cancelWindowSeconds',
+      ALARM_WRAP_UP_TIMEOUT_SECONDS: 'wrapUpTimeoutSeconds',
+    },
+  },
+  home: alarmHomeSchema,
+  deadlines: (s) =>
+    s.state === 'waiting-for-cancel' ? [{ label: 'cancel window', at: s.cancelDeadline }] : [],
+  closed: (s) => ({ code: 'no-active-alarm', message: `home '${s.homeId}' has no running alarm` }),
+  inputs: {
+    section: 'detectors',
+    summary: 'Smoke detector inputs by id; the id is the detectorId of the smoke event',
+    key: (homeId) => homeId,
+    active: { event: 'smokeDetected', body: (detectorId) => ({ detectorId }) },
+  },
+  sirens: {
+    key: (homeId) => homeId,
+    wanted: (s) => !smokeAlarmModel.isFinal(s.state),
+    knows: (s, detectorId) => s.detectors.some((d) => d.detectorId === detectorId),
+  },
+});
+
+/** Workflow id of a home's alarm session. */
+export const smokeAlarmWorkflowId = (homeId: string) => sessionId(sessionKind, homeId);

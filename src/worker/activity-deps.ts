@@ -35,10 +35,10 @@ export function buildActivityDeps(
     client: opts.client,
   });
   return {
+    config,
     sirens: gateway,
     gateway,
     notifier: buildNotifier(config, logger),
-    homes: config.homes,
     simulatedBoards: gateway.simulatedBoards,
     payments: new FakePaymentProvider(),
   };

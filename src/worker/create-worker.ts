@@ -5,12 +5,13 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
   config: Config;
   deps: ActivityDeps;
   connection?: NativeConnection;
-  /** A prebuilt workflow bundle (tests build it once); default: bundle src/workflows at start. */
+  /** A workflow bundle (tests build theirs once); default: the build's, else bundle the workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
 }
@@ -30,6 +31,9 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectionSettings(config));
 }
 
+const workflowsOf = (bundle: WorkerOptions['workflowBundle'] | undefined) =>
+  bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const connection = opts.connection ?? (await connectWorker(opts.config));
   return Worker.create({
@@ -37,9 +41,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...workflowsOf(opts.workflowBundle ?? prebuiltWorkflowBundle()),
     activities: createActivities(opts.deps),
     // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
     dataConverter: dataConverterFor(opts.config),

@@ -1,3 +1,27 @@
-// Every workflow the worker registers: one line per session kind.
-export { smokeAlarmWorkflow } from './smoke-alarm';
-export { pizzaOrderWorkflow } from './pizza-order';
+// Every registered kind's workflow, found by its file name (src/workflows/<kind>.ts). Temporal calls the
+// default export for any workflow type; it runs the kind's workflow function of that name.
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import type { AnySessionKind } from '../shared/session-kind';
+import { registeredKinds } from '../shared/session-kinds';
+
+type WorkflowFn = (...args: unknown[]) => Promise<unknown>;
+
+const workflows = new Map<string, WorkflowFn>();
+for (const name of registeredKinds) {
+  // webpack bundles these as contexts of the two folders (every file there is sandbox-safe).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { sessionKind } = require(`../shared/${name}`) as { sessionKind: AnySessionKind };
+  const mod = require(`./${name}`) as Record<string, WorkflowFn | undefined>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const fn = mod[sessionKind.workflowType];
+  if (fn) workflows.set(sessionKind.workflowType, fn);
+}
+
+export default function sessionWorkflow(...args: unknown[]): Promise<unknown> {
+  const { workflowType } = workflowInfo();
+  const run = workflows.get(workflowType);
+  if (!run) {
+    throw ApplicationFailure.nonRetryable(`no registered session kind has a workflow '${workflowType}'`);
+  }
+  return run(...args);
+}

@@ -4,19 +4,14 @@
 import {
   ApplicationFailure,
   ActivityFailure,
-  allHandlersFinished,
   condition,
   log,
-  proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { CustomerId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import {
   OrderRefusal,
-  PIZZA_ORDER_KIND,
   cancelOrderUpdate,
   cancellableStates,
   deliveryEventUpdate,
@@ -26,6 +21,7 @@ import {
   orderStatusQuery,
   payOrderUpdate,
   pizzaOrderModel,
+  sessionKind,
   staffEventSteps,
   type CancelReason,
   type CancelRequest,
@@ -37,26 +33,27 @@ import {
   type StaffEvent,
 } from '../shared/pizza-order';
 import { checkActor, refuse } from './requests';
+import { SessionTrack, allWorkFinished, kindActivities } from './session';
 import { StepRunner, describeError, iso } from './step-runner';
 
 const nonRetryableErrorTypes = orderNonRetryableErrorTypes;
 
 // The customer waits on the HTTP answer while we charge: give up after 30 s and let them retry.
-const payments = proxyActivities<PizzaOrderActivities>({
+const payments = kindActivities<PizzaOrderActivities>(sessionKind.name, {
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes },
 });
 
 // Money must go back: a refund keeps retrying for a day (the provider dedupes on the key).
-const refunds = proxyActivities<PizzaOrderActivities>({
+const refunds = kindActivities<PizzaOrderActivities>(sessionKind.name, {
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '24h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes },
 });
 
 // A message about a pizza is worth sending for an hour at most.
-const notices = proxyActivities<PizzaOrderActivities>({
+const notices = kindActivities<PizzaOrderActivities>(sessionKind.name, {
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
@@ -95,18 +92,12 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
   let charging = false;
   let chargeAttempt = 0;
 
-  const publish = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
-    if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
-  };
+  const track = new SessionTrack<OrderState>(sessionKind.name, pizzaOrderModel, s);
   const move = (to: OrderState, on: string, event: string, by: string | null) => {
-    const from = s.state;
-    s.state = pizzaOrderModel.move(from, to, on);
-    const now = Date.now();
-    s.path.push({ from, to, on, at: iso(now) });
-    s.timeline.push({ at: iso(now), event, by });
-    const eta = estimateDelivery(to, now, timing);
+    const { at } = track.move(to, on);
+    s.timeline.push({ at, event, by });
+    const eta = estimateDelivery(to, Date.parse(at), timing);
     s.eta = eta === null ? null : iso(eta);
-    publish([{ key: SessionState, value: s.state }]);
   };
   const tell = (what: string, text: string) =>
     steps.run(`notify-${what}`, () =>
@@ -118,7 +109,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
         text,
       }),
     );
-  const ended = () => pizzaOrderModel.isFinal(s.state);
+  const ended = () => track.ended;
 
   setHandler(orderStatusQuery, () => s);
 
@@ -235,12 +226,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
   setHandler(kitchenEventUpdate, kitchen.handler, { validator: kitchen.validator });
   setHandler(deliveryEventUpdate, delivery.handler, { validator: delivery.validator });
 
-  publish([
-    { key: SessionKind, value: PIZZA_ORDER_KIND },
-    { key: SessionKey, value: orderId },
-    { key: SessionState, value: s.state },
-    { key: CustomerId, value: input.customerId },
-  ]);
+  track.publish({ key: orderId, customerId: input.customerId });
   void tell(
     'placed',
     `Order ${orderId} received: ${money(s.totalCents, currency)}. Please pay by ${s.paymentDueBy}.`,
@@ -300,6 +286,6 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
   }
 
   // Messages still retrying belong to this order: finish them before closing.
-  await condition(() => steps.pending === 0 && allHandlersFinished());
+  await allWorkFinished(steps);
   return s;
 }

@@ -1,25 +1,23 @@
 // The smoke-alarm session as plain async code: one workflow per home, opened by the first smoke event.
 import {
   CancellationScope,
-  allHandlersFinished,
   condition,
   continueAsNew,
   log,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
+import type { HardwareActivities } from '../shared/hardware';
 import {
   AlarmRefusal,
-  SMOKE_ALARM_KIND,
   alarmDefaults,
   alarmStatusQuery,
   allClearUpdate,
   cancelAlarmUpdate,
   nonRetryableErrorTypes,
   smokeAlarmModel,
+  sessionKind,
   smokeDetectedSignal,
   type Actor,
   type AlarmDecision,
@@ -34,10 +32,17 @@ import {
   type SmokeEvent,
 } from '../shared/smoke-alarm';
 import { checkActor, refuse } from './requests';
+import {
+  SessionTrack,
+  TransitionTaskGuard,
+  allWorkFinished,
+  dueToContinueAsNew,
+  kindActivities,
+} from './session';
 import { StepRunner, iso } from './step-runner';
 
 // Escalation messages matter for an hour; after that a retry would only confuse people.
-const escalation = proxyActivities<SmokeAlarmActivities>({
+const escalation = kindActivities<SmokeAlarmActivities>(sessionKind.name, {
   startToCloseTimeout: '20s',
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
@@ -60,15 +65,15 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     },
   } as const;
   // A siren command retries for as long as the session wants that state; a newer command cancels it.
-  const siren = proxyActivities<SmokeAlarmActivities>(sirenOptions);
+  const siren = proxyActivities<HardwareActivities>(sirenOptions);
   // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open
   // (the gateway still holds "off" as the desired state and applies it when the board returns).
   const wrapUpTimeout = input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs;
-  const wrapUpSiren = proxyActivities<SmokeAlarmActivities>({
+  const wrapUpSiren = proxyActivities<HardwareActivities>({
     ...sirenOptions,
     scheduleToCloseTimeout: wrapUpTimeout,
   });
-  const wrapUp = proxyActivities<SmokeAlarmActivities>({
+  const wrapUp = kindActivities<SmokeAlarmActivities>(sessionKind.name, {
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: wrapUpTimeout,
     retry: sirenOptions.retry,
@@ -96,17 +101,10 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       };
   const lateEvents: SmokeEvent[] = [];
   const steps = new StepRunner<AlarmStep>(s.steps);
+  const track = new SessionTrack<AlarmState>(sessionKind.name, smokeAlarmModel, s);
+  const move = (to: AlarmState, on: string) => track.move(to, on);
+  const escalationTask = new TransitionTaskGuard();
   let sirenScope: CancellationScope | undefined;
-
-  const publish = (pairs: Parameters<typeof upsertSearchAttributes>[0]) => {
-    if (input.searchAttributes !== false) upsertSearchAttributes(pairs);
-  };
-  const move = (to: AlarmState, on: string) => {
-    const from = s.state;
-    s.state = smokeAlarmModel.move(from, to, on);
-    s.path.push({ from, to, on, at: iso(Date.now()) });
-    publish([{ key: SessionState, value: s.state }]);
-  };
   const decision = (): AlarmDecision => ({ state: s.state, outcome: s.outcome });
 
   function notify(
@@ -119,7 +117,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     return steps.run(step, () => send({ homeId: s.homeId, idempotencyKey, text }));
   }
 
-  function driveSiren(on: boolean, via: SmokeAlarmActivities): Promise<void> {
+  function driveSiren(on: boolean, via: HardwareActivities): Promise<void> {
     sirenScope?.cancel();
     const scope = new CancellationScope();
     sirenScope = scope;
@@ -129,10 +127,8 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     });
   }
 
-  /** History length of the workflow task that escalated (validators refuse all-clear within it). */
-  let escalatedInTask: number | undefined;
   function escalate(reason: EscalationReason, on: string) {
-    escalatedInTask = workflowInfo().historyLength;
+    escalationTask.mark();
     move('escalated', on);
     s.escalation = { reason, at: iso(Date.now()) };
     const where = s.detectors.map((d) => d.detectorId).join(', ');
@@ -200,32 +196,17 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
         throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');
       }
       if (s.state !== 'escalated') throw endedRefusal();
-      // An all-clear accepted in the very task that escalated (timer and update in one task) gives a
-      // history the SDK replays in the other order, update first (chaos run; test/workflows/replay):
-      // refuse it until the escalation's task is committed. Validators do not run on replay.
-      if (escalatedInTask === workflowInfo().historyLength) {
-        throw refuse(AlarmRefusal.escalating, 'the alarm is escalating right now; retry in a moment');
-      }
+      escalationTask.check(AlarmRefusal.escalating, 'the alarm is escalating right now; retry in a moment');
     },
   });
 
-  const mustRollOver = () => {
-    const { continueAsNewSuggested, historyLength } = workflowInfo();
-    return (
-      (continueAsNewSuggested || historyLength > historyLimit) && steps.pending === 0 && allHandlersFinished()
-    );
-  };
+  const mustRollOver = () => dueToContinueAsNew(historyLimit, steps);
   const rollOver = () => {
     log.info('continuing as new to keep history small', { historyLength: workflowInfo().historyLength });
     return continueAsNew<typeof smokeAlarmWorkflow>({ ...input, carried: s, pending: undefined });
   };
 
-  publish([
-    { key: SessionKind, value: SMOKE_ALARM_KIND },
-    { key: SessionKey, value: s.homeId },
-    { key: HomeId, value: s.homeId },
-    { key: SessionState, value: s.state },
-  ]);
+  track.publish({ key: s.homeId, homeId: s.homeId });
 
   if (!input.carried) {
     for (const e of input.pending ?? []) onSmoke(e);
@@ -263,7 +244,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       : notify('notify-resolved', wrapUp.notifyOwner, `All-clear at ${s.homeId} given by ${by}; siren off.`),
   ]);
   // Escalation messages still retrying are part of this session: finish them before closing.
-  await condition(() => steps.pending === 0 && allHandlersFinished());
+  await allWorkFinished(steps);
 
   if (lateEvents.length > 0) {
     log.warn('smoke events arrived while the session was ending: opening the next session', {
@@ -275,7 +256,6 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       wrapUpTimeoutMs: input.wrapUpTimeoutMs,
       hardwareTaskQueue: input.hardwareTaskQueue,
       historyLimit: input.historyLimit,
-      searchAttributes: input.searchAttributes,
       pending: lateEvents,
     });
   }

@@ -11,10 +11,10 @@ export function describeError(err: unknown): string {
   return err.cause instanceof Error ? err.cause.message : err.message;
 }
 
-export class StepRunner<S extends string> {
+export class StepRunner<S extends string = string> {
   private readonly inflight = new Set<Promise<unknown>>();
 
-  constructor(private readonly steps: SessionStep<S>[]) {}
+  constructor(private readonly steps: SessionStep[]) {}
 
   /** Steps still running; a session closes only when this is 0. */
   get pending(): number {

@@ -6,7 +6,7 @@ import { testLogger } from '../support/silent-logger';
 function bank(specs: Record<string, SirenSpec>, ios = new Map<string, SimulatedIO>(), readyTimeoutMs = 500) {
   const sirens = new JohnnyFiveSirenBank({
     hardwareFor: (homeId) =>
-      specs[homeId] ? { homeId, sirens: { siren: specs[homeId] }, detectors: {} } : undefined,
+      specs[homeId] ? { homeId, sirens: { siren: specs[homeId] }, inputs: {} } : undefined,
     reconnectDelayMs: 20,
     openIO: (homeId) => {
       const io = ios.get(homeId) ?? new SimulatedIO(homeId);

@@ -161,7 +161,7 @@ describe('API fuzzing (schemathesis)', () => {
       `bearer = "${staffToken}"`,
       '[auth.openapi.customer]',
       `bearer = "${customerToken('ada')}"`,
-      '[auth.openapi.order-token]',
+      '[auth.openapi.session]',
       `bearer = "${orderToken}"`,
       '[auth.openapi.operator]',
       `bearer = "${operatorToken}"`,
@@ -179,7 +179,8 @@ describe('API fuzzing (schemathesis)', () => {
     expect(run.entries.length).toBeGreaterThan(50);
     expect(Object.keys(statuses).filter((s) => Number(s) >= 500 && Number(s) !== 503)).toEqual([]);
 
-    // Every smoke signal in history is one the API answered 202 to; every accepted update one it answered 200.
+    // Every smoke signal in history is one the API answered 202 to; every accepted update one it answered 200
+    // (through the friendly routes or the generic ones).
     const accepted = (path: RegExp, status: number) =>
       run.entries.filter(
         (e) =>
@@ -189,11 +190,14 @@ describe('API fuzzing (schemathesis)', () => {
       ).length;
     const counts = await eventCounts(HOME);
     results.authorizedHistory = counts;
+    const generic = `^/sessions/smoke-alarm/${HOME}`;
     expect(counts.workflowExecutionSignaledEventAttributes ?? 0).toBe(
-      accepted(/^\/homes\/[^/]+\/smoke$/, 202),
+      accepted(/^\/homes\/[^/]+\/smoke$/, 202) +
+        accepted(new RegExp(`${generic}/events/smokeDetected$`), 202),
     );
     expect(counts.workflowExecutionUpdateAcceptedEventAttributes ?? 0).toBe(
-      accepted(/^\/homes\/[^/]+\/alarm\/(cancel|all-clear)$/, 200),
+      accepted(/^\/homes\/[^/]+\/alarm\/(cancel|all-clear)$/, 200) +
+        accepted(new RegExp(`${generic}/requests/(cancel|allClear)$`), 200),
     );
     // Every order in Temporal is one the API answered 201 to.
     await eventually(fuzzedOrders, (n) => n >= accepted(/^\/orders$/, 201));
@@ -221,7 +225,7 @@ describe('API fuzzing (schemathesis)', () => {
     const reachedSession = run.entries.filter(
       (e) =>
         e.request.method !== 'OPTIONS' &&
-        /^\/homes\//.test(new URL(e.request.url).pathname) &&
+        /^\/(homes|sessions\/[^/]+\/[^/]+)\//.test(new URL(e.request.url).pathname) &&
         e.response.status < 400,
     );
     expect(reachedSession).toEqual([]);

@@ -67,7 +67,7 @@ describe('pizza-order HTTP API', () => {
     expect(placed.body).toMatchObject({ state: 'awaiting-payment', totalCents: TOTAL, currency: 'EUR' });
     const { orderId, orderToken } = placed.body as { orderId: string; orderToken: string };
     expect(placed.headers.get('location')).toBe(`/orders/${orderId}`);
-    expect(orderToken).toMatch(/^ot_/);
+    expect(orderToken).toMatch(/^st_/);
 
     const first = await get(orderId);
     expect(first.status).toBe(200);

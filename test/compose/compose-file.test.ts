@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { configEnvVars, loadConfig, parseConfig } from '../../src/config/config';
+import { configEnvVars, kindEnvVars, loadConfig, parseConfig } from '../../src/config/config';
+import { searchAttributeKeys } from '../../src/config/kinds';
 import {
   appProcessSpecs,
   entrypoints,
@@ -22,7 +23,6 @@ import {
   temporalServerArgs,
   temporalServerEnv,
 } from '../../src/dev/temporal-server';
-import { allSearchAttributeKeys } from '../../src/shared/search-attributes';
 
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
@@ -38,7 +38,7 @@ const launcherSpecs = appProcessSpecs({
   taskQueue: 'x',
   configFile: 'x',
   codecKeys: 'x',
-  orderTokenSecret: 'x',
+  tokenSecret: 'x',
   apiHost: 'x',
   apiPorts: servicesOf('api').map((_, i) => 3000 + i),
   gatewayHttpHost: 'x',
@@ -124,7 +124,7 @@ describe('docker-compose.yml and Dockerfile', () => {
   test('When workers, apis and the gateway get environment variables, then each is one the config reads (or LOG_LEVEL)', () => {
     // LOG_LEVEL is the one variable outside the config: the logger reads it directly.
     expect(read('src/config/logger.ts')).toContain('process.env.LOG_LEVEL');
-    const allowed = new Set([...Object.keys(configEnvVars), 'LOG_LEVEL']);
+    const allowed = new Set([...Object.keys(configEnvVars), ...Object.keys(kindEnvVars()), 'LOG_LEVEL']);
     for (const name of appServices) {
       const unknown = Object.keys(envOf(name)).filter((key) => !allowed.has(key));
       expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
@@ -143,7 +143,7 @@ describe('docker-compose.yml and Dockerfile', () => {
       expect(env.SESSIONFLOW_CODEC_KEYS).toBe(envs[0].SESSIONFLOW_CODEC_KEYS);
     }
     // An order link signed by one api must open on the other.
-    const secrets = servicesOf('api').map((api) => envOf(api).PIZZA_ORDER_TOKEN_SECRET);
+    const secrets = servicesOf('api').map((api) => envOf(api).SESSIONFLOW_TOKEN_SECRET);
     expect(new Set(secrets).size).toBe(1);
   });
 
@@ -216,8 +216,12 @@ describe('docker-compose.yml and Dockerfile', () => {
       }),
     );
     const names = created.map((c) => c.name).sort();
-    expect(names).toEqual(allSearchAttributeKeys.map((k) => k.name).sort());
-    expect(allSearchAttributeKeys.every((k) => k.type === 'KEYWORD')).toBe(true);
+    expect(names).toEqual(
+      searchAttributeKeys()
+        .map((k) => k.name)
+        .sort(),
+    );
+    expect(searchAttributeKeys().every((k) => k.type === 'KEYWORD')).toBe(true);
     for (const c of created) {
       expect(c.type).toBe('Keyword');
       expect(c.namespace).toBe(envOf('worker-1').TEMPORAL_NAMESPACE);

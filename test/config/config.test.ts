@@ -1,8 +1,10 @@
 // The typed configuration: defaults, file < env precedence, clear errors, and no plain tokens kept.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigError, cancelWindowMs, loadConfig, parseConfig, sha256Hex } from '../../src/config/config';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig, parseConfig, sha256Hex, type Config } from '../../src/config/config';
+import { settingsOf } from '../../src/config/kinds';
+import { sessionKind as smokeAlarm, type SmokeAlarmInput } from '../../src/shared/smoke-alarm';
 import { testHome } from '../support/test-config';
 
 const withFile = (content: unknown) => {
@@ -12,6 +14,15 @@ const withFile = (content: unknown) => {
 };
 
 describe('configuration', () => {
+  test('When the example deployment config is loaded, then every section of it is read', () => {
+    const c = loadConfig({
+      SESSIONFLOW_CONFIG_FILE: resolve(__dirname, '../../deploy/sessionflow.example.json'),
+    });
+    expect(c.tokens.map((t) => t.role).sort()).toEqual(['customer', 'staff']);
+    expect(Object.keys(c.homes)).toEqual(['home-42']);
+    expect(settingsOf(smokeAlarm, c).cancelWindowSeconds).toBe(60);
+  });
+
   test('When nothing is configured, then local defaults apply', () => {
     const c = loadConfig({});
     expect(c.temporal).toMatchObject({
@@ -20,7 +31,7 @@ describe('configuration', () => {
       taskQueue: 'sessionflow',
     });
     expect(c.api).toEqual({ host: '127.0.0.1', port: 3000 });
-    expect(c.alarm.cancelWindowSeconds).toBe(60);
+    expect(settingsOf(smokeAlarm, c).cancelWindowSeconds).toBe(60);
     expect(c.notifications.channel).toBe('log');
   });
 
@@ -51,6 +62,14 @@ describe('configuration', () => {
       alarm: { cancelWindowSeconds: 30 },
       homes: { a: testHome('a', { cancelWindowSeconds: 5 }), b: testHome('b') },
     });
+    const cancelWindowMs = (config: Config, homeId: string) =>
+      (
+        smokeAlarm.startInput!(homeId, {
+          settings: settingsOf(smokeAlarm, config),
+          home: config.homes[homeId],
+          hardwareTaskQueue: 'unused',
+        }) as SmokeAlarmInput
+      ).cancelWindowMs;
     expect(cancelWindowMs(c, 'a')).toBe(5000);
     expect(cancelWindowMs(c, 'b')).toBe(30_000);
   });

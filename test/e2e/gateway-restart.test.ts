@@ -100,10 +100,10 @@ test('When the gateway is SIGKILLed mid-alarm and restarted, then the sirens are
 
   const unknown = press(HOME, 'cellar');
   expect(unknown.status).toBe(1);
-  expect(unknown.stderr).toContain(`press: 404: home '${HOME}' has no detector 'cellar' (known: kitchen)`);
+  expect(unknown.stderr).toContain(`press: 404: home '${HOME}' has no input 'cellar' (known: kitchen)`);
   const pressed = press(HOME, 'kitchen');
   expect(pressed.status).toBe(0);
-  expect(JSON.parse(pressed.stdout)).toEqual({ homeId: HOME, detectorId: 'kitchen', action: 'press' });
+  expect(JSON.parse(pressed.stdout)).toEqual({ homeId: HOME, inputId: 'kitchen', action: 'press' });
   await eventually(status, (r) => r.body?.siren === 'on');
   await eventually(gatewayHome, sirensAre(1));
 

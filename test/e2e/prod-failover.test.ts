@@ -30,6 +30,7 @@ import {
   testCodec,
   testHome,
   testPizza,
+  testTokens,
 } from '../support/test-config';
 import { WebhookSink } from '../support/webhook-sink';
 
@@ -62,6 +63,7 @@ let connection: Connection;
 const measurements: Record<string, number> = {};
 
 const HOME = 'home-failover';
+const TOKEN_SECRET = 'failover-session-token-secret-0123456789';
 const ADA = customerToken('ada');
 
 beforeAll(async () => {
@@ -80,6 +82,8 @@ beforeAll(async () => {
       [HOME]: testHome(HOME, { gateway: PROD_GATEWAY_ID, detectors: { kitchen: { pin: 2 } } }),
     },
     pizza: testPizza(),
+    tokens: testTokens,
+    tokenSecret: TOKEN_SECRET,
     codec: testCodec,
   };
   const configFile = join(dir, 'sessionflow.json');
@@ -94,7 +98,7 @@ beforeAll(async () => {
       taskQueue,
       configFile,
       codecKeys: testCodec.keys.map((k) => `${k.id}:${k.key}`).join(','),
-      orderTokenSecret: testPizza().orderTokenSecret,
+      tokenSecret: TOKEN_SECRET,
       apiHost: '127.0.0.1',
       apiPorts,
       gatewayHttpHost: '127.0.0.1',

@@ -164,7 +164,7 @@ describe('the /ui page', () => {
     expect(mine.every((id: string) => id === `smoke-alarm:${HOME}`)).toBe(true);
     // The simulated board: an owner may press only their own home's detectors, a device nothing.
     const press = (home: string, token?: string) =>
-      http(stack.api.url, 'POST', `/ui/api/simulator/homes/${home}/detectors/kitchen/release`, { token });
+      http(stack.api.url, 'POST', `/ui/api/simulator/homes/${home}/inputs/kitchen/release`, { token });
     expect((await press('other-home', ownerToken(HOME))).status).toBe(404);
     expect((await press(HOME, deviceToken(HOME))).status).toBe(403);
     expect((await press(HOME, ownerToken(HOME))).status).toBe(202);

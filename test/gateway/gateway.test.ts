@@ -53,7 +53,19 @@ beforeAll(async () => {
     cancelWindowSeconds: 60,
     homeOverrides: {
       'gw-press': hardware(),
-      'gw-two': hardware(),
+      // The same hall detector written out as a generic input mapping: the gateway treats both alike.
+      'gw-two': hardware({
+        detectors: { kitchen: { pin: KITCHEN, debounceMs: 30 } },
+        inputs: {
+          hall: {
+            pin: HALL_DETECTOR,
+            debounceMs: 30,
+            pullUp: true,
+            kind: 'smoke-alarm',
+            active: { event: 'smokeDetected', body: { detectorId: 'hall' } },
+          },
+        },
+      }),
       'gw-dark': hardware({ cancelWindowSeconds: DARK_WINDOW_S }),
       'gw-bounce': hardware(),
     },
@@ -134,7 +146,7 @@ describe('edge gateway', () => {
       connected: true,
       desiredSiren: 'on',
       sirens: { hall: { written: 'on' }, bedroom: { written: 'on' } },
-      detectors: { kitchen: { active: true } },
+      inputs: { kitchen: { active: true } },
     });
     // The event was sent by the gateway under its own identity; no token was involved.
     const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId('gw-press')).fetchHistory();
@@ -214,7 +226,7 @@ describe('edge gateway', () => {
     // The kitchen detector was held all along: read again on reconnect, it is not reported twice.
     await eventually(
       () => Promise.resolve(boardStatus('gw-dark')),
-      (s) => s.detectors.kitchen.active,
+      (s) => s.inputs.kitchen.active,
     );
     await gateway.settled();
     expect((await status('gw-dark')).body.detectors).toEqual([

@@ -8,7 +8,7 @@ import { testLogger } from '../support/silent-logger';
 test('When the serial port of a board does not exist, then a siren command fails clearly and the board retries', async () => {
   const board = { type: 'serial' as const, path: '/dev/ttySESSIONFLOW-MISSING' };
   const bank = new JohnnyFiveSirenBank({
-    hardwareFor: (homeId) => ({ homeId, sirens: { hall: { pin: 7, component: 'relay' } }, detectors: {} }),
+    hardwareFor: (homeId) => ({ homeId, sirens: { hall: { pin: 7, component: 'relay' } }, inputs: {} }),
     openIO: (homeId) => openBoardIO(homeId, board, new Map()),
     boardLabel: () => boardLabel(board),
     readyTimeoutMs: 1_000,

@@ -1,17 +1,32 @@
 // Bundles the workflows once for the whole run (bundling per file is the slow part; sdk-typescript#728)
-// and hands the bundle to every test file through an environment variable.
+// and hands the bundles to every test file through environment variables: the plain one for real
+// servers, and one for the Java time-skipping server that leaves out search-attribute upserts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
+const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
 export default async function globalSetup(): Promise<void> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
+  const workflowsPath = resolve(__dirname, '../../src/workflows/index.ts');
   const dir = resolve(__dirname, '../../test-artifacts');
   mkdirSync(dir, { recursive: true });
-  const codePath = resolve(dir, 'workflow-bundle.js');
-  writeFileSync(codePath, code);
-  process.env.SESSIONFLOW_TEST_WORKFLOW_BUNDLE = codePath;
+  const [plain, timeSkipping] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath, logger: quiet }),
+    bundleWorkflowCode({
+      workflowsPath,
+      workflowInterceptorModules: [resolve(__dirname, 'no-search-attributes.ts')],
+      logger: quiet,
+    }),
+  ]);
+  const write = (name: string, code: string) => {
+    const path = resolve(dir, name);
+    writeFileSync(path, code);
+    return path;
+  };
+  process.env.SESSIONFLOW_TEST_WORKFLOW_BUNDLE = write('workflow-bundle.js', plain.code);
+  process.env.SESSIONFLOW_TEST_TIME_SKIPPING_BUNDLE = write(
+    'workflow-bundle-time-skipping.js',
+    timeSkipping.code,
+  );
 }

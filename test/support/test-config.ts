@@ -18,16 +18,15 @@ export const customerToken = (name: string) => `customer-token-of-${name}-012345
 export const testCustomers = ['ada', 'bob'];
 export const operatorToken = 'operator-token-of-the-centre-0123456789';
 
-/** The shop side: one staff token, two customers, a fixed order-token secret. */
+/** The shop side: one staff token and two customers. */
+export const testTokens = [
+  { name: 'kitchen-staff', role: 'staff', token: staffToken },
+  ...testCustomers.map((name) => ({ name, role: 'customer', token: customerToken(name) })),
+];
+
+/** The pizza kind's settings for tests (its defaults, plus what a test sets). */
 export function testPizza(extra: Record<string, unknown> = {}) {
-  return {
-    orderTokenSecret: 'test-order-token-secret-0123456789abcdef',
-    tokens: [
-      { name: 'kitchen-staff', role: 'staff', token: staffToken },
-      ...testCustomers.map((name) => ({ name, role: 'customer', token: customerToken(name) })),
-    ],
-    ...extra,
-  };
+  return { ...extra };
 }
 
 export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
@@ -61,6 +60,8 @@ export function testConfig(opts: {
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
     codec: testCodec,
     pizza: testPizza(),
+    tokens: testTokens,
+    tokenSecret: 'test-session-token-secret-0123456789abcdef',
     operators: [{ name: 'test-operator', role: 'operator', token: operatorToken }],
     ...opts.overrides,
   });

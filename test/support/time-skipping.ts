@@ -13,7 +13,7 @@ import { testLogger } from './silent-logger';
 import { timeSkippingServerExecutable } from './temporal-binaries';
 import { testConfig } from './test-config';
 import { WebhookSink } from './webhook-sink';
-import { testWorkflowBundle } from './workflow-bundle';
+import { timeSkippingWorkflowBundle } from './workflow-bundle';
 
 export interface TimeSkippingWorld {
   /** Its client remembers every workflow it starts, for the model-coverage check. */
@@ -53,7 +53,7 @@ export async function startTimeSkippingWorld(opts: {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: testWorkflowBundle(),
+    workflowBundle: timeSkippingWorkflowBundle(),
     activities: createActivities(deps),
   });
   const running = worker.run();

@@ -4,9 +4,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
 import { randomUUID } from 'node:crypto';
-import { orderTiming } from '../../src/config/config';
+import { settingsOf } from '../../src/config/kinds';
 import {
   pizzaOrderModel,
+  sessionKind as pizzaOrder,
+  orderTiming,
   cancelOrderUpdate,
   deliveryEventUpdate,
   kitchenEventUpdate,
@@ -36,7 +38,7 @@ let env: TestWorkflowEnvironment;
 let sink: WebhookSink;
 let deps: BuiltActivityDeps;
 let taskQueue: string;
-const timing = orderTiming(testConfig({ taskQueue: 'unused', homes: [] }));
+const timing = orderTiming(settingsOf(pizzaOrder, testConfig({ taskQueue: 'unused', homes: [] })));
 const MINUTE = 60_000;
 
 beforeAll(async () => {
@@ -52,7 +54,7 @@ type OrderHandle = WorkflowHandle<typeof pizzaOrderWorkflow>;
 
 async function placeOrder(): Promise<{ orderId: string; handle: OrderHandle; total: number }> {
   const orderId = randomUUID().replace(/-/g, '').slice(0, 24);
-  const priced = priceOrder(world.config.pizza.menu, [
+  const priced = priceOrder(settingsOf(pizzaOrder, world.config).menu, [
     { sku: 'margherita', qty: 2 },
     { sku: 'cola', qty: 1 },
   ]);
@@ -66,7 +68,6 @@ async function placeOrder(): Promise<{ orderId: string; handle: OrderHandle; tot
     requestDigest: 'digest',
     timing,
     // The Java test server has no custom search attributes: visibility is asserted on the dev server.
-    searchAttributes: false,
   };
   const handle = await env.client.workflow.start<typeof pizzaOrderWorkflow>('pizzaOrderWorkflow', {
     workflowId: pizzaOrderWorkflowId(orderId),

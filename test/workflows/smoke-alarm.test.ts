@@ -60,8 +60,7 @@ async function openSession(
   >('smokeAlarmWorkflow', {
     workflowId: smokeAlarmWorkflowId(homeId),
     taskQueue,
-    // The Java test server has no custom search attributes: those are asserted in the dev-server tests.
-    args: [{ homeId, cancelWindowMs: WINDOW_MS, searchAttributes: false, ...extra }],
+    args: [{ homeId, cancelWindowMs: WINDOW_MS, ...extra }],
     signal: smokeDetectedSignal,
     signalArgs: [{ detectorId }],
   });

@@ -1,41 +1,31 @@
 // HTTP ↔ Temporal for pizza orders, nothing else: place (start), status (query), pay / cancel / staff
 // events (updates that answer), list (visibility by search attribute).
+// Friendly routes of the pizza-order kind: placing an order (priced from the menu, idempotent per caller
+// and Idempotency-Key, guests get a session token) and listing orders are its own; status, pay, cancel and
+// the staff events are thin aliases of the generic session routes.
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import { Router, type Request, type RequestHandler } from 'express';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { orderTiming, type Config } from '../../config/config';
-import { CustomerId, SessionState } from '../../shared/search-attributes';
+import { settingsOf } from '../../config/kinds';
 import {
-  PIZZA_ORDER_KIND,
-  cancelOrderUpdate,
-  deliveryEventUpdate,
-  deliveryEvents,
-  kitchenEventUpdate,
-  kitchenEvents,
+  orderIdSchema,
   orderStates,
-  orderStatusQuery,
-  payOrderUpdate,
-  pizzaOrderWorkflowId,
+  orderTiming,
   priceOrder,
+  sessionKind as pizzaOrder,
   type OrderStatus,
   type PizzaOrderInput,
 } from '../../shared/pizza-order';
-import type { pizzaOrderWorkflow } from '../../workflows/pizza-order';
-import { bearerToken, type OrderTokens, type Principal, type TokenAuthority } from '../auth';
-import { HttpError, conflict, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
-import type { TemporalGateway } from '../temporal-gateway';
-import {
-  describeRoute,
-  errorBodySchema,
-  isoTime,
-  sessionStepSchema,
-  transitionTakenSchema,
-  type Security,
-} from '../openapi';
+import { sessionId } from '../../shared/session-kind';
+import { isoTime } from '../../shared/session-model';
+import type { KindRouteDeps } from '../app';
+import { authenticate, type Principal } from '../auth';
+import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
+import { describeRoute, errorBodySchema, type Security } from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
+import { describeRequest, securityOf } from './sessions';
 
-const orderIdSchema = z.string().regex(/^[a-f0-9]{24}$/, 'an order id is 24 lowercase hex characters');
 const orderParams = z.object({ orderId: orderIdSchema });
 const idempotencyKeySchema = z
   .string()
@@ -62,15 +52,6 @@ export const placeOrderBodyFor = (menu: Record<string, unknown>) =>
       phone: z.string().regex(/^\+?[0-9][0-9 ()-]{4,24}$/, 'a phone number such as +15550100042'),
     }),
   });
-export const paymentBody = z.strictObject({
-  amountCents: z.number().int().positive().max(10_000_000),
-  paymentMethod: z
-    .string()
-    .regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment-method reference from the provider, e.g. pm_card_visa'),
-});
-export const cancelBody = z.strictObject({}).optional();
-export const kitchenBody = z.strictObject({ event: z.enum(kitchenEvents) });
-export const deliveryBody = z.strictObject({ event: z.enum(deliveryEvents) });
 export const listQuery = z.strictObject({
   state: z.enum(orderStates).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -85,41 +66,6 @@ const createdSchema = z.strictObject({
   currency: z.string(),
   orderToken: z.string(),
 });
-const orderStatusSchema = z.strictObject({
-  orderId: orderIdSchema,
-  customerId: z.string(),
-  state: orderStateSchema,
-  late: z.boolean(),
-  lines: z.array(
-    z.strictObject({ sku: z.string(), name: z.string(), qty: z.int(), unitPriceCents: z.int() }),
-  ),
-  totalCents: z.int(),
-  currency: z.string(),
-  address: z.string(),
-  customerName: z.string(),
-  placedAt: isoTime,
-  paymentDueBy: isoTime,
-  promisedBy: isoTime.nullable(),
-  eta: isoTime.nullable(),
-  payment: z
-    .strictObject({ paymentId: z.string(), amountCents: z.int(), at: isoTime, by: z.string() })
-    .nullable(),
-  refund: z
-    .strictObject({
-      status: z.enum(['pending', 'done', 'failed']),
-      amountCents: z.int(),
-      refundId: z.string().nullable(),
-    })
-    .nullable(),
-  cancelled: z
-    .strictObject({ reason: z.enum(['customer', 'staff', 'payment-timeout']), by: z.string(), at: isoTime })
-    .nullable(),
-  voucher: z.string().nullable(),
-  requestDigest: z.string(),
-  timeline: z.array(z.strictObject({ at: isoTime, event: z.string(), by: z.string().nullable() })),
-  steps: z.array(sessionStepSchema),
-  path: z.array(transitionTakenSchema),
-});
 const listSchema = z.strictObject({
   orders: z.array(
     z.strictObject({
@@ -132,9 +78,8 @@ const listSchema = z.strictObject({
   ),
 });
 const placeHeaders = z.object({ 'Idempotency-Key': idempotencyKeySchema });
-const tags = ['pizza-order'];
-const anyOrderCaller: Security[] = ['customer', 'order-token', 'staff', 'operator'];
-const conflict409 = (codes: string) => ({ description: `refused: ${codes}`, schema: errorBodySchema });
+const tags = [pizzaOrder.name];
+const placers: Security[] = ['customer', 'staff', 'operator', 'none'];
 
 describeRoute({
   method: 'get',
@@ -153,101 +98,43 @@ describeRoute({
   operationId: 'getOrder',
   summary: 'Where is my pizza? State, ETA, timeline, payment, refund',
   tags,
-  security: anyOrderCaller,
+  security: securityOf(pizzaOrder.viewers),
   params: orderParams,
   temporal: true,
   responses: {
-    200: { description: 'order status', schema: orderStatusSchema },
+    200: { description: 'order status', schema: pizzaOrder.status },
     404: { description: 'no-order (or someone else’s)', schema: errorBodySchema },
   },
 });
-describeRoute({
-  method: 'post',
-  path: '/orders/:orderId/payment',
-  operationId: 'payOrder',
-  summary: 'Pay the order total with a payment-method reference',
-  tags,
-  security: anyOrderCaller,
-  params: orderParams,
-  body: paymentBody,
-  temporal: true,
-  responses: {
-    200: { description: 'paid: order status', schema: orderStatusSchema },
-    402: { description: 'payment-declined', schema: errorBodySchema },
-    404: { description: 'no-order', schema: errorBodySchema },
-    409: conflict409('already-paid, payment-in-progress, order-cancelled, order-delivered'),
-    422: { description: 'wrong-amount', schema: errorBodySchema },
-  },
-});
-describeRoute({
-  method: 'post',
-  path: '/orders/:orderId/cancel',
-  operationId: 'cancelOrder',
-  summary: 'Cancel until the driver has it; a paid order is refunded once',
-  tags,
-  security: anyOrderCaller,
-  params: orderParams,
-  body: cancelBody,
-  bodyRequired: false,
-  temporal: true,
-  responses: {
-    200: { description: 'cancelled: order status', schema: orderStatusSchema },
-    404: { description: 'no-order', schema: errorBodySchema },
-    409: conflict409('too-late, order-cancelled, order-delivered, payment-in-progress'),
-  },
-});
-for (const [desk, body, events] of [
-  ['kitchen', kitchenBody, 'accepted, in-oven, baked'],
-  ['delivery', deliveryBody, 'picked-up, delivered'],
-] as const) {
-  describeRoute({
-    method: 'post',
-    path: `/orders/:orderId/${desk}`,
-    operationId: `${desk}Event`,
-    summary: `Staff report a ${desk} event (${events}), each only from the state before it`,
-    tags,
-    security: ['staff', 'operator'],
+/** Alias path → request of the kind. */
+const aliases = [
+  ['payment', 'pay', 'payOrder'],
+  ['cancel', 'cancel', 'cancelOrder'],
+  ['kitchen', 'kitchen', 'kitchenEvent'],
+  ['delivery', 'delivery', 'deliveryEvent'],
+] as const;
+for (const [path, name, operationId] of aliases) {
+  describeRequest(pizzaOrder, name, {
+    path: `/orders/:orderId/${path}`,
+    operationId,
     params: orderParams,
-    body,
-    temporal: true,
-    responses: {
-      200: { description: 'order status', schema: orderStatusSchema },
-      404: { description: 'no-order', schema: errorBodySchema },
-      409: conflict409('out-of-order, order-cancelled, order-delivered'),
-    },
+    missing: 'no-order',
   });
 }
 
-/** Refusals that are not conflicts with the order's state. */
-const refusalStatus: Record<string, number> = {
-  'wrong-amount': 422,
-  'bad-request': 400,
-  'payment-declined': 402,
-  'payment-unavailable': 503,
-};
-
-/** Who is asking about orders: a staff or customer token, an order-scoped token, or nobody (guest). */
-type Caller =
-  { kind: 'shop'; principal: Principal } | { kind: 'order-token'; token: string } | { kind: 'guest' };
-
-export interface PizzaOrderRouteDeps {
-  config: Config;
-  temporal: TemporalGateway;
-  authority: TokenAuthority;
-  orderTokens: OrderTokens;
-}
-
-export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: PizzaOrderRouteDeps): Router {
+export function routes({ config, sessions, authority }: KindRouteDeps): Router {
   const router = Router();
+  const settings = settingsOf(pizzaOrder, config);
+  const tokens = authority.sessionTokens;
   // The menu is configuration, so this body schema (and its part of the spec) is built per app.
-  const placeOrderBody = placeOrderBodyFor(config.pizza.menu);
+  const placeOrderBody = placeOrderBodyFor(settings.menu);
   describeRoute({
     method: 'post',
     path: '/orders',
     operationId: 'placeOrder',
-    summary: 'Place an order (idempotent per caller and Idempotency-Key); guests get an order token',
+    summary: 'Place an order (idempotent per caller and Idempotency-Key); guests get a session token',
     tags,
-    security: ['customer', 'staff', 'operator', 'none'],
+    security: placers,
     headers: placeHeaders,
     body: placeOrderBody,
     temporal: true,
@@ -264,129 +151,51 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
       422: { description: 'idempotency-key-reused', schema: errorBodySchema },
     },
   });
-  const handleOf = (orderId: string): WorkflowHandle<typeof pizzaOrderWorkflow> =>
-    temporal.client.workflow.getHandle(pizzaOrderWorkflowId(orderId));
-  const noOrder = (orderId: string) => notFound('no-order', `there is no order '${orderId}'`);
-
-  const callerOf = (req: Request): Caller => {
-    const token = bearerToken(req.get('authorization'));
-    if (token === null) throw unauthorized('malformed Authorization: Bearer <token>');
-    if (token === undefined) return { kind: 'guest' };
-    const principal = authority.identify(token);
-    if (principal) {
-      if (principal.role !== 'staff' && principal.role !== 'customer' && principal.role !== 'operator') {
-        throw forbidden('this route needs a staff or customer token');
-      }
-      req.principal = principal;
-      return { kind: 'shop', principal };
-    }
-    if (token.startsWith('ot_')) return { kind: 'order-token', token };
-    throw unauthorized('unknown token');
-  };
-
-  const requireStaff: RequestHandler = (req, _res, next) => {
-    const caller = callerOf(req);
-    if (caller.kind === 'guest') return next(unauthorized('this route needs a staff token'));
-    if (caller.kind !== 'shop' || caller.principal.role === 'customer') {
-      return next(forbidden('this route needs a staff token'));
-    }
-    next();
-  };
-
-  const status = (orderId: string): Promise<OrderStatus> =>
-    temporal
-      .call(() => handleOf(orderId).query(orderStatusQuery))
-      .catch((err: unknown) => {
-        throw fromTemporal(err, noOrder(orderId)) ?? err;
-      });
-
-  /** Who may act on the order in the path; checked before the body, so a stranger learns nothing. */
-  function orderCaller(req: Request): { orderId: string; caller: Exclude<Caller, { kind: 'guest' }> } {
-    const { orderId } = parse(orderParams, req.params, 'path');
-    const caller = callerOf(req);
-    if (caller.kind === 'guest') throw unauthorized('send the order token or a customer token');
-    if (caller.kind === 'order-token') {
-      if (!orderTokens.verify(orderId, caller.token)) {
-        throw unauthorized('this order token is not valid for this order');
-      }
-      authority.admit(`order-token/${orderId}`);
-    }
-    return { orderId, caller };
-  }
-
-  /** Loads the order if the caller may see it; someone else's order is as absent as a missing one. */
-  async function authorizedOrder({ orderId, caller }: ReturnType<typeof orderCaller>) {
-    const order = await status(orderId);
-    if (caller.kind === 'order-token') return { order, by: `order-token:${orderId}` };
-    if (caller.principal.role === 'customer' && order.customerId !== caller.principal.name)
-      throw noOrder(orderId);
-    return { order, by: caller.principal.name };
-  }
-
-  /** Runs an update; a refusal becomes its HTTP code, an order already closed answers from its status. */
-  async function update<T>(
-    orderId: string,
-    run: (h: WorkflowHandle<typeof pizzaOrderWorkflow>) => Promise<T>,
-  ) {
-    try {
-      return await temporal.call(() => run(handleOf(orderId)));
-    } catch (err) {
-      const mapped = fromTemporal(err, noOrder(orderId));
-      if (!mapped) throw err;
-      if (mapped.code === 'no-order') {
-        // Updates cannot reach a closed workflow, but its final status still answers a query.
-        const closed = await status(orderId);
-        throw conflict(`order-${closed.state}`, `the order is ${closed.state} and closed`);
-      }
-      const statusCode = refusalStatus[mapped.code];
-      throw statusCode ? new HttpError(statusCode, mapped.code, mapped.message) : mapped;
-    }
-  }
-
+  const guestsWelcome = authenticate(authority, { guests: true });
+  const signedIn = authenticate(authority);
+  const noOrder = (orderId: string) => () => notFound('no-order', `there is no order '${orderId}'`);
   const created = (order: { orderId: string; state: string; totalCents: number; currency: string }) => ({
     orderId: order.orderId,
     state: order.state,
     totalCents: order.totalCents,
     currency: order.currency,
     // Lets whoever holds it follow, pay or cancel this one order, e.g. from a link.
-    orderToken: orderTokens.tokenFor(order.orderId),
+    orderToken: tokens.tokenFor(sessionId(pizzaOrder, order.orderId)),
   });
+  const placer = (p: Principal | undefined): string => {
+    if (!p) {
+      if (!settings.guestOrders) throw unauthorized('sign in to order');
+      return 'guest';
+    }
+    if (p.role === 'customer' || p.role === 'staff' || p.role === 'operator') return p.name;
+    throw forbidden('this token cannot place orders');
+  };
 
-  router.post('/orders', jsonBodyOnly, async (req, res) => {
-    const caller = callerOf(req);
-    if (caller.kind === 'order-token') throw forbidden('an order token cannot place orders');
-    if (caller.kind === 'guest' && !config.pizza.guestOrders) throw unauthorized('sign in to order');
+  router.post('/orders', jsonBodyOnly, guestsWelcome, async (req, res) => {
+    const customerId = placer(req.principal);
     const idempotencyKey = parse(idempotencyKeySchema, req.get('idempotency-key'), 'header.Idempotency-Key');
     const body = parse(placeOrderBody, req.body, 'body');
-    const priced = priceOrder(config.pizza.menu, body.items);
-    const customerId = caller.kind === 'shop' ? caller.principal.name : 'guest';
+    const priced = priceOrder(settings.menu, body.items);
     // The same caller with the same key always lands on the same order id: a retry cannot order twice.
     const orderId = idempotencyKey
-      ? orderTokens.digest('order-id', `${customerId}\n${idempotencyKey}`).slice(0, 24)
+      ? tokens.digest('order-id', `${customerId}\n${idempotencyKey}`).slice(0, 24)
       : randomBytes(12).toString('hex');
     const input: PizzaOrderInput = {
       orderId,
       customerId,
       ...priced,
-      currency: config.pizza.currency,
+      currency: settings.currency,
       address: body.address,
       customer: body.customer,
-      requestDigest: orderTokens.digest('order-request', JSON.stringify(body)),
-      timing: orderTiming(config),
+      requestDigest: tokens.digest('order-request', JSON.stringify(body)),
+      timing: orderTiming(settings),
     };
     try {
-      await temporal.call((client) =>
-        client.workflow.start<typeof pizzaOrderWorkflow>('pizzaOrderWorkflow', {
-          workflowId: pizzaOrderWorkflowId(orderId),
-          taskQueue: temporal.taskQueue,
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      );
+      await sessions.start(pizzaOrder, orderId, input, { customerId });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError))
-        throw fromTemporal(err, noOrder(orderId)) ?? err;
-      const existing = await status(orderId);
+        throw fromTemporal(err, noOrder(orderId)()) ?? err;
+      const existing = (await sessions.status(pizzaOrder, orderId)) as OrderStatus;
       if (existing.requestDigest !== input.requestDigest) {
         throw new HttpError(
           422,
@@ -410,66 +219,43 @@ export function pizzaOrderRoutes({ config, temporal, authority, orderTokens }: P
       );
   });
 
-  router.get('/orders', async (req, res) => {
-    const caller = callerOf(req);
-    if (caller.kind === 'guest') throw unauthorized('listing orders needs a staff or customer token');
-    if (caller.kind === 'order-token') throw forbidden('an order token shows only its order');
+  router.get('/orders', signedIn, async (req, res) => {
+    if (req.principal!.role === 'session') throw forbidden('a session token shows only its order');
     const { state, limit } = parse(listQuery, req.query, 'query');
-    // Values are enum members or configured token names (id charset), so quoting is safe.
-    const clauses = [`SessionKind = '${PIZZA_ORDER_KIND}'`];
-    if (state) clauses.push(`${SessionState.name} = '${state}'`);
-    if (caller.principal.role === 'customer') clauses.push(`${CustomerId.name} = '${caller.principal.name}'`);
-    const orders = await temporal.list(clauses.join(' AND '), limit, (wf) => ({
-      orderId: wf.workflowId.slice(PIZZA_ORDER_KIND.length + 1),
-      state: wf.typedSearchAttributes.get(SessionState) ?? null,
-      customerId: wf.typedSearchAttributes.get(CustomerId) ?? null,
-      placedAt: wf.startTime.toISOString(),
-      closedAt: wf.closeTime?.toISOString() ?? null,
+    const rows = await sessions.list(req.principal!, { kind: pizzaOrder.name, state, limit });
+    const orders = rows.map((r) => ({
+      orderId: r.key ?? r.workflowId.slice(pizzaOrder.name.length + 1),
+      state: (r.state as (typeof orderStates)[number] | null) ?? null,
+      customerId: r.customerId,
+      placedAt: r.startedAt,
+      closedAt: r.closedAt,
     }));
     res.json({ orders });
   });
 
-  router.get('/orders/:orderId', async (req, res) => {
-    const { order } = await authorizedOrder(orderCaller(req));
-    res.json(order);
-  });
-
-  router.post('/orders/:orderId/payment', jsonBodyOnly, async (req, res) => {
-    const who = orderCaller(req);
-    const { amountCents, paymentMethod } = parse(paymentBody, req.body, 'body');
-    const { by } = await authorizedOrder(who);
-    const { orderId } = who;
-    const order = await update(orderId, (h) =>
-      h.executeUpdate(payOrderUpdate, { args: [{ by, amountCents, paymentMethod }] }),
-    );
-    res.json(order);
-  });
-
-  router.post('/orders/:orderId/cancel', jsonBodyOnly, async (req, res) => {
-    const who = orderCaller(req);
-    parse(cancelBody, req.body, 'body');
-    const { by } = await authorizedOrder(who);
-    const { orderId } = who;
-    const reason = req.principal && req.principal.role !== 'customer' ? 'staff' : 'customer';
-    const order = await update(orderId, (h) =>
-      h.executeUpdate(cancelOrderUpdate, { args: [{ by, reason }] }),
-    );
-    res.json(order);
-  });
-
-  router.post('/orders/:orderId/kitchen', jsonBodyOnly, requireStaff, async (req, res) => {
+  const orderOf = async (req: Request, roles: typeof pizzaOrder.viewers) => {
     const { orderId } = parse(orderParams, req.params, 'path');
-    const { event } = parse(kitchenBody, req.body, 'body');
-    const by = req.principal!.name;
-    res.json(await update(orderId, (h) => h.executeUpdate(kitchenEventUpdate, { args: [{ by, event }] })));
+    const caller = await sessions.authorize(req.principal!, pizzaOrder, orderId, roles, {
+      missing: noOrder(orderId),
+    });
+    return { orderId, caller };
+  };
+
+  router.get('/orders/:orderId', signedIn, async (req, res) => {
+    const { orderId } = await orderOf(req, pizzaOrder.viewers);
+    res.json(await sessions.status(pizzaOrder, orderId, { missing: noOrder(orderId) }));
   });
 
-  router.post('/orders/:orderId/delivery', jsonBodyOnly, requireStaff, async (req, res) => {
-    const { orderId } = parse(orderParams, req.params, 'path');
-    const { event } = parse(deliveryBody, req.body, 'body');
-    const by = req.principal!.name;
-    res.json(await update(orderId, (h) => h.executeUpdate(deliveryEventUpdate, { args: [{ by, event }] })));
-  });
+  for (const [path, name] of aliases) {
+    const request = pizzaOrder.requests[name];
+    router.post(`/orders/:orderId/${path}`, jsonBodyOnly, signedIn, async (req, res) => {
+      const { orderId, caller } = await orderOf(req, request.roles);
+      const body = parse(request.body, req.body, 'body');
+      res.json(
+        await sessions.request(pizzaOrder, orderId, name, body, caller, { missing: noOrder(orderId) }),
+      );
+    });
+  }
 
   return router;
 }

@@ -3,59 +3,36 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Config } from '../../config/config';
-import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../../shared/search-attributes';
+import { homeInputs, type Config } from '../../config/config';
+import { SessionKey, SessionKind, SessionState } from '../../shared/search-attributes';
+import { roles, type StatusCommon } from '../../shared/session-kind';
+import { isoTime, transitionTakenSchema } from '../../shared/session-model';
+import { actionsFor } from '../../ui/actions';
 import { readHistory } from '../../ui/session-history';
-import {
-  actionsFor,
-  maySee,
-  uiKindOf,
-  uiSessionKinds,
-  visibilityScope,
-  type SessionStatusCommon,
-} from '../../ui/session-kinds';
 import { modelToSvg } from '../../ui/state-diagram';
-import { bearerToken, type Principal, type TokenAuthority } from '../auth';
-import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
-import type { TemporalGateway } from '../temporal-gateway';
-import { describeRoute, errorBodySchema, isoTime, transitionTakenSchema, type Security } from '../openapi';
+import { authenticate, visibilityScope, type Principal, type TokenAuthority } from '../auth';
+import { HttpError, forbidden, fromTemporal, notFound } from '../errors';
+import { describeRoute, errorBodySchema, type Security } from '../openapi';
+import type { Sessions } from '../sessions';
 import { parse } from '../validation';
+import { listQuery, sessionRowSchema } from './sessions';
 
 /** Built next to this file in both src/ and dist/ (the build copies it). */
 export const UI_STATIC_DIR = join(__dirname, '../../ui/static');
-const STATUS_TIMEOUT_MS = 2000;
 
+/** `<kind>:<key>`; the kind is checked against the registry where it is read. */
 const workflowIdSchema = z
   .string()
-  .regex(/^(smoke-alarm|pizza-order):[A-Za-z0-9._-]{1,64}$/, 'a session id such as smoke-alarm:home-42');
+  .regex(/^[a-z0-9-]{1,40}:[A-Za-z0-9._-]{1,64}$/, 'a session id: <kind>:<key>');
 const simulatorParams = z.strictObject({
   homeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
-  detectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  inputId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   action: z.enum(['press', 'release']),
 });
 const SIMULATOR_TIMEOUT_MS = 3000;
-const listQuery = z.strictObject({
-  kind: z.enum(uiSessionKinds.map((k) => k.kind) as [string, ...string[]]).optional(),
-  state: z
-    .string()
-    .regex(/^[a-z-]{1,40}$/)
-    .optional(),
-  open: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
 // The page's JSON, in the OpenAPI document like every other route (the page itself is static HTML).
-const viewerSecurity: Security[] = ['owner', 'staff', 'customer', 'operator'];
+const viewerSecurity: Security[] = roles.filter((r) => r !== 'device');
 const tags = ['ui'];
-const sessionRowSchema = z.strictObject({
-  workflowId: z.string(),
-  kind: z.string().nullable(),
-  key: z.string().nullable(),
-  state: z.string().nullable(),
-  status: z.string(),
-  startedAt: isoTime,
-  closedAt: isoTime.nullable(),
-});
 const actionSchema = z.strictObject({
   on: z.string(),
   label: z.string(),
@@ -91,7 +68,7 @@ describeRoute({
   method: 'get',
   path: '/ui/api/me',
   operationId: 'uiWhoAmI',
-  summary: 'Who the token is, and the simulated detectors it may press',
+  summary: 'Who the token is, and the simulated inputs (detectors, doors) it may press',
   tags,
   security: viewerSecurity,
   responses: {
@@ -101,7 +78,7 @@ describeRoute({
         name: z.string(),
         role: z.string(),
         homeId: z.string().nullable(),
-        simulated: z.array(z.strictObject({ homeId: z.string(), detectors: z.array(z.string()) })),
+        simulated: z.array(z.strictObject({ homeId: z.string(), inputs: z.array(z.string()) })),
       }),
     },
   },
@@ -141,6 +118,7 @@ describeRoute({
   temporal: true,
   responses: {
     200: { description: 'sessions', schema: z.strictObject({ sessions: z.array(sessionRowSchema) }) },
+    404: { description: 'no-kind: no such session kind', schema: errorBodySchema },
   },
 });
 describeRoute({
@@ -159,9 +137,9 @@ describeRoute({
 });
 describeRoute({
   method: 'post',
-  path: '/ui/api/simulator/homes/:homeId/detectors/:detectorId/:action',
-  operationId: 'uiPressSimulatedDetector',
-  summary: 'Demo bench: press or release a simulated detector (only where ui.simulatorUrl is set)',
+  path: '/ui/api/simulator/homes/:homeId/inputs/:inputId/:action',
+  operationId: 'uiPressSimulatedInput',
+  summary: 'Demo bench: press or release a simulated input (only where ui.simulatorUrl is set)',
   tags,
   security: ['owner', 'operator'],
   params: simulatorParams,
@@ -170,11 +148,11 @@ describeRoute({
       description: 'done on the simulated board',
       schema: z.strictObject({
         homeId: z.string(),
-        detectorId: z.string(),
+        inputId: z.string(),
         action: z.enum(['press', 'release']),
       }),
     },
-    404: { description: 'no-simulated-detector you may press there', schema: errorBodySchema },
+    404: { description: 'no-simulated-input you may press there', schema: errorBodySchema },
     409: { description: 'the home has a real board', schema: errorBodySchema },
     503: { description: 'simulator-unavailable', schema: errorBodySchema },
   },
@@ -182,128 +160,119 @@ describeRoute({
 
 export interface UiRouteDeps {
   config: Config;
-  temporal: TemporalGateway;
+  sessions: Sessions;
   authority: TokenAuthority;
 }
 
-export function uiRoutes({ config, temporal, authority }: UiRouteDeps): Router {
+export function uiRoutes({ config, sessions, authority }: UiRouteDeps): Router {
   const router = Router();
-  const models = uiSessionKinds.map((k) => ({
-    kind: k.kind,
+  const { kinds } = sessions;
+  const models = kinds.map((k) => ({
+    kind: k.name,
     title: k.title,
     svg: modelToSvg(k.model),
     initial: k.model.decl.initial,
     final: k.model.decl.final,
   }));
 
-  /** Any token but a device's may look; what it sees depends on its role. */
-  const viewer: RequestHandler = (req, res, next) => {
-    const token = bearerToken(req.get('authorization'));
-    if (!token) {
-      res.set('WWW-Authenticate', 'Bearer');
-      return next(unauthorized('log in with a token'));
-    }
-    const principal = authority.identify(token);
-    if (!principal) return next(unauthorized('unknown token'));
-    if (!visibilityScope(principal)) return next(forbidden('this token cannot view sessions'));
-    req.principal = principal;
+  /** Any token that may see some session may look; what it sees depends on its role. */
+  const signedIn = authenticate(authority);
+  const viewer: RequestHandler = (req, _res, next) => {
+    if (!visibilityScope(req.principal!, kinds)) return next(forbidden('this token cannot view sessions'));
     next();
   };
 
   router.get('/ui', (_req, res) => res.sendFile(join(UI_STATIC_DIR, 'index.html')));
   router.use('/ui/static', express.static(UI_STATIC_DIR, { index: false, fallthrough: false }));
 
-  /** Homes whose simulated detectors this caller may press: an operator any, an owner their own. */
+  /** Homes whose simulated inputs this caller may press: an operator any, an owner their own. */
   const simulatedHomes = (p: Principal) =>
     config.ui.simulatorUrl
       ? Object.entries(config.homes)
           .filter(
             ([homeId, h]) => h.board.type === 'simulated' && (p.role === 'operator' || p.homeId === homeId),
           )
-          .map(([homeId, h]) => ({ homeId, detectors: Object.keys(h.detectors) }))
-          .filter((h) => h.detectors.length > 0)
+          .map(([homeId, h]) => ({ homeId, inputs: homeInputs(homeId, h).map((i) => i.inputId) }))
+          .filter((h) => h.inputs.length > 0)
       : [];
 
-  router.get('/ui/api/me', viewer, (req, res) => {
+  router.get('/ui/api/me', signedIn, viewer, (req, res) => {
     const p = req.principal!;
     res.json({ name: p.name, role: p.role, homeId: p.homeId ?? null, simulated: simulatedHomes(p) });
   });
 
-  // Demo bench: plays a simulated detector through the gateway's own controls, as `npm run press` does.
-  router.post('/ui/api/simulator/homes/:homeId/detectors/:detectorId/:action', viewer, async (req, res) => {
-    const { homeId, detectorId, action } = parse(simulatorParams, req.params, 'path');
-    const home = simulatedHomes(req.principal!).find((h) => h.homeId === homeId);
-    if (!home || !home.detectors.includes(detectorId)) {
-      throw notFound(
-        'no-simulated-detector',
-        `no simulated detector '${detectorId}' you may press in '${homeId}'`,
-      );
-    }
-    const url = `${config.ui.simulatorUrl!.replace(/\/$/, '')}/homes/${homeId}/detectors/${detectorId}/${action}`;
-    const answer = await fetch(url, {
-      method: 'POST',
-      signal: AbortSignal.timeout(SIMULATOR_TIMEOUT_MS),
-    }).catch(() => {
-      throw new HttpError(503, 'simulator-unavailable', 'the simulated board’s gateway does not answer');
-    });
-    res.status(answer.status).json(await answer.json());
-  });
+  // Demo bench: plays a simulated input through the gateway's own controls, as `npm run press` does.
+  router.post(
+    '/ui/api/simulator/homes/:homeId/inputs/:inputId/:action',
+    signedIn,
+    viewer,
+    async (req, res) => {
+      const { homeId, inputId, action } = parse(simulatorParams, req.params, 'path');
+      const home = simulatedHomes(req.principal!).find((h) => h.homeId === homeId);
+      if (!home || !home.inputs.includes(inputId)) {
+        throw notFound('no-simulated-input', `no simulated input '${inputId}' you may press in '${homeId}'`);
+      }
+      const url = `${config.ui.simulatorUrl!.replace(/\/$/, '')}/homes/${homeId}/inputs/${inputId}/${action}`;
+      const answer = await fetch(url, {
+        method: 'POST',
+        signal: AbortSignal.timeout(SIMULATOR_TIMEOUT_MS),
+      }).catch(() => {
+        throw new HttpError(503, 'simulator-unavailable', 'the simulated board’s gateway does not answer');
+      });
+      res.status(answer.status).json(await answer.json());
+    },
+  );
 
-  router.get('/ui/api/models', viewer, (_req, res) => {
+  router.get('/ui/api/models', signedIn, viewer, (_req, res) => {
     res.json({ models });
   });
 
-  router.get('/ui/api/sessions', viewer, async (req, res) => {
+  router.get('/ui/api/sessions', signedIn, viewer, async (req, res) => {
     const { kind, state, open, limit } = parse(listQuery, req.query, 'query');
-    const clauses = [visibilityScope(req.principal!)!];
-    if (kind) clauses.push(`${SessionKind.name} = '${kind}'`);
-    if (state) clauses.push(`${SessionState.name} = '${state}'`);
-    if (open) clauses.push(`ExecutionStatus ${open === 'true' ? '=' : '!='} 'Running'`);
-    const sessions = await temporal.list(clauses.join(' AND '), limit, (wf) => {
-      const sa = wf.typedSearchAttributes;
-      return {
-        workflowId: wf.workflowId,
-        kind: sa.get(SessionKind) ?? null,
-        key: sa.get(SessionKey) ?? null,
-        state: sa.get(SessionState) ?? null,
-        status: wf.status.name,
-        startedAt: wf.startTime.toISOString(),
-        closedAt: wf.closeTime?.toISOString() ?? null,
-      };
+    const rows = await sessions.list(req.principal!, {
+      kind,
+      state,
+      open: open === undefined ? undefined : open === 'true',
+      limit,
     });
-    res.json({ sessions });
+    res.json({ sessions: rows.map(({ homeId: _h, customerId: _c, ...row }) => row) });
   });
 
-  router.get('/ui/api/sessions/:workflowId', viewer, async (req, res) => {
+  router.get('/ui/api/sessions/:workflowId', signedIn, viewer, async (req, res) => {
     const workflowId = parse(workflowIdSchema, req.params.workflowId, 'path.workflowId');
-    const handle = temporal.client.workflow.getHandle(workflowId);
     const missing = notFound('no-session', `there is no session '${workflowId}'`);
-    const description = await temporal
-      .call(() => handle.describe())
-      .catch((err: unknown) => {
-        throw fromTemporal(err, missing) ?? err;
-      });
-    const sa = description.typedSearchAttributes;
-    const kind = sa.get(SessionKind) ?? workflowId.split(':')[0];
-    const key = sa.get(SessionKey) ?? workflowId.slice(kind.length + 1);
+    const at = workflowId.indexOf(':');
+    const kind = kinds.find((k) => k.name === workflowId.slice(0, at));
+    const key = workflowId.slice(at + 1);
+    if (!kind) throw missing;
     // Someone else's session is as absent as a missing one.
-    if (!maySee(req.principal!, { kind, homeId: sa.get(HomeId), customerId: sa.get(CustomerId) }))
-      throw missing;
-    const ui = uiKindOf(kind);
-    if (!ui) throw missing;
+    await sessions.authorize(req.principal!, kind, key, kind.viewers).catch((err: unknown) => {
+      throw err instanceof HttpError && err.status === 403 ? missing : err;
+    });
+    const handle = sessions.handle(kind, key);
+    const description = await sessions.describe(kind, key).catch((err: unknown) => {
+      throw fromTemporal(err, missing) ?? err;
+    });
+    const sa = description.typedSearchAttributes;
     const [status, history] = await Promise.all([
-      // A closed session answers from a replay on a worker; without one the page still shows history.
-      temporal.call(() => handle.query<SessionStatusCommon>('status'), STATUS_TIMEOUT_MS).catch(() => null),
-      temporal.call(() => handle.fetchHistory()),
+      // Running: its query; closed: its result (never a replay). Without either the page still shows history.
+      sessions
+        .status(kind, key)
+        .then((s) => s as StatusCommon)
+        .catch(() => null),
+      sessions.fetchHistory(handle),
     ]);
-    const { timeline, openTimers } = readHistory(history, status ? ui.deadlines(status) : []);
+    const { timeline, openTimers } = readHistory(
+      history,
+      status && kind.deadlines ? kind.deadlines(status) : [],
+    );
     const running = description.status.name === 'RUNNING';
     res.json({
       workflowId,
       runId: description.runId,
-      kind,
-      key,
-      title: ui.title,
+      kind: sa.get(SessionKind) ?? kind.name,
+      key: sa.get(SessionKey) ?? key,
+      title: kind.title,
       workflowStatus: description.status.name,
       startedAt: description.startTime.toISOString(),
       closedAt: description.closeTime?.toISOString() ?? null,
@@ -312,7 +281,7 @@ export function uiRoutes({ config, temporal, authority }: UiRouteDeps): Router {
       status,
       timeline,
       openTimers: running ? openTimers : [],
-      actions: running && status ? actionsFor(ui, key, status, req.principal!) : [],
+      actions: running && status ? actionsFor(kind, key, status, req.principal!) : [],
       temporalUrl: config.ui.temporalWebUrl
         ? `${config.ui.temporalWebUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(description.runId)}/history`
         : null,

@@ -96,12 +96,12 @@ function every(fn) {
 
 function renderSimulator(homes) {
   $('simulator').hidden = homes.length === 0;
-  const press = (homeId, detectorId, action) => async () => {
-    const path = `/ui/api/simulator/homes/${encodeURIComponent(homeId)}/detectors/${encodeURIComponent(detectorId)}/${action}`;
+  const press = (homeId, inputId, action) => async () => {
+    const path = `/ui/api/simulator/homes/${encodeURIComponent(homeId)}/inputs/${encodeURIComponent(inputId)}/${action}`;
     const { status, body } = await api(path, { method: 'POST' });
     $('simulator-result').textContent =
       status < 300
-        ? `${detectorId} in ${homeId}: ${action === 'press' ? 'pressed' : 'released'}`
+        ? `${inputId} in ${homeId}: ${action === 'press' ? 'pressed' : 'released'}`
         : `${action} failed: ${body?.error?.message ?? status}`;
   };
   $('simulator-homes').replaceChildren(
@@ -110,17 +110,17 @@ function renderSimulator(homes) {
         'p',
         { dataset: { homeId: h.homeId } },
         el('strong', { textContent: `${h.homeId}: ` }),
-        ...h.detectors.flatMap((d) => [
+        ...h.inputs.flatMap((d) => [
           el('button', {
             type: 'button',
-            textContent: `Smoke at ${d}`,
-            dataset: { detector: d, action: 'press' },
+            textContent: `Activate ${d}`,
+            dataset: { input: d, action: 'press' },
             onclick: press(h.homeId, d, 'press'),
           }),
           el('button', {
             type: 'button',
-            textContent: `Clear ${d}`,
-            dataset: { detector: d, action: 'release' },
+            textContent: `Release ${d}`,
+            dataset: { input: d, action: 'release' },
             onclick: press(h.homeId, d, 'release'),
           }),
         ]),

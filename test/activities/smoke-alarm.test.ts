@@ -1,7 +1,8 @@
 // The smoke-alarm activities with their real dependencies, run in the SDK's activity environment.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createSmokeAlarmActivities } from '../../src/activities/smoke-alarm-activities';
+import { hardwareActivities } from '../../src/activities/hardware';
+import { activities } from '../../src/activities/smoke-alarm';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 import { testLogger } from '../support/silent-logger';
 import { testConfig } from '../support/test-config';
@@ -18,7 +19,11 @@ afterAll(async () => {
 const setup = () => {
   const config = testConfig({ taskQueue: 'unused', homes: ['h1'], webhookUrl: sink.url });
   const deps = buildActivityDeps(config, testLogger);
-  return { deps, acts: createSmokeAlarmActivities(deps), env: new MockActivityEnvironment() };
+  return {
+    deps,
+    acts: { ...activities(deps), ...hardwareActivities(deps.sirens) },
+    env: new MockActivityEnvironment(),
+  };
 };
 
 describe('smoke-alarm activities', () => {

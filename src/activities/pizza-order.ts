@@ -1,13 +1,8 @@
 // Side effects of a pizza order: payments through the provider, notices through the shared Notifier.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { PizzaOrderActivities } from '../shared/pizza-order';
-import type { Notifier } from './notifier';
-import { PaymentDeclinedError, type PaymentProvider } from './payment-provider';
-
-export interface PizzaOrderDeps {
-  payments: PaymentProvider;
-  notifier: Notifier;
-}
+import type { ActivityDeps } from '.';
+import { PaymentDeclinedError } from './payment-provider';
 
 /** A decline is an answer, not an outage: retrying would only decline again. */
 function asActivityError(err: unknown): unknown {
@@ -16,7 +11,7 @@ function asActivityError(err: unknown): unknown {
     : err;
 }
 
-export function createPizzaOrderActivities({ payments, notifier }: PizzaOrderDeps): PizzaOrderActivities {
+export function activities({ payments, notifier }: ActivityDeps): PizzaOrderActivities {
   return {
     chargePayment: (input) =>
       payments.charge(input).catch((err: unknown) => {

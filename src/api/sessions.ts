@@ -1,0 +1,230 @@
+// Sessions as the API sees them, for every registered kind alike: send an event (open or join), make a
+// request (an update that answers or refuses), read the status, list. Routes stay thin on top of this.
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../config/config';
+import { sendSessionEvent, startSearchAttributes } from '../config/session-events';
+import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
+import { sessionId, type AnySessionKind, type Caller } from '../shared/session-kind';
+import { authorize, visibilityScope, type Principal } from './auth';
+import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
+import type { TemporalGateway } from './temporal-gateway';
+
+const STATE_PEEK_TIMEOUT_MS = 1000;
+const RETRY_WHILE_ATTEMPTS = 15;
+const RETRY_WHILE_PAUSE_MS = 200;
+
+export interface SessionRow {
+  workflowId: string;
+  kind: string | null;
+  key: string | null;
+  state: string | null;
+  status: string;
+  startedAt: string;
+  closedAt: string | null;
+  homeId: string | null;
+  customerId: string | null;
+}
+
+/** How a route names a missing session (friendly routes keep their own codes). */
+export interface Missing {
+  missing?: () => HttpError;
+}
+
+const refusalOf = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure
+    ? err.cause.type
+    : undefined;
+
+export class Sessions {
+  constructor(
+    private readonly config: Config,
+    private readonly temporal: TemporalGateway,
+    readonly kinds: AnySessionKind[],
+  ) {}
+
+  kind(name: string): AnySessionKind {
+    const kind = this.kinds.find((k) => k.name === name);
+    if (!kind) throw notFound('no-kind', `there is no session kind '${name}'`);
+    return kind;
+  }
+
+  handle(kind: AnySessionKind, key: string): WorkflowHandle {
+    return this.temporal.client.workflow.getHandle(sessionId(kind, key));
+  }
+
+  describe(kind: AnySessionKind, key: string) {
+    return this.temporal.call(() => this.handle(kind, key).describe());
+  }
+
+  fetchHistory(handle: WorkflowHandle) {
+    return this.temporal.call(() => handle.fetchHistory());
+  }
+
+  private missing(kind: AnySessionKind, key: string, opts?: Missing): HttpError {
+    return opts?.missing?.() ?? notFound('no-session', `there is no ${kind.name} session '${key}'`);
+  }
+
+  /** Checks who may act, reading the session's owner only when a rule needs it. */
+  authorize(
+    p: Principal,
+    kind: AnySessionKind,
+    key: string,
+    roles: AnySessionKind['viewers'],
+    opts?: Missing,
+  ) {
+    return authorize(p, kind, key, roles, async () => {
+      const d = await this.temporal
+        .call(() => this.handle(kind, key).describe())
+        .catch((err: unknown) => {
+          throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
+        });
+      return { customerId: d.typedSearchAttributes.get(CustomerId) };
+    });
+  }
+
+  /**
+   * Starts a session with its input, once per key (a second start with the same key is refused with
+   * WorkflowExecutionAlreadyStartedError), for kinds whose sessions a route opens rather than an event.
+   */
+  async start(
+    kind: AnySessionKind,
+    key: string,
+    input: unknown,
+    owner: { customerId?: string } = {},
+  ): Promise<void> {
+    await this.temporal.call((client) =>
+      client.workflow.start(kind.workflowType, {
+        workflowId: sessionId(kind, key),
+        taskQueue: this.temporal.taskQueue,
+        args: [input],
+        typedSearchAttributes: startSearchAttributes(kind, key, owner),
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+  }
+
+  /**
+   * Sends an event; an opening event starts the session when none runs. Answers once it is durably
+   * accepted, with the state as a courtesy peek (a slow or absent worker costs at most a second).
+   */
+  async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
+    const sent = await this.temporal
+      .call((client) => sendSessionEvent(client, this.config, kind, key, name, body))
+      .catch((err: unknown) => {
+        throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
+      });
+    const state = await this.temporal
+      .call(() => sent.handle.query(kind.statusQuery), STATE_PEEK_TIMEOUT_MS)
+      .then((s) => s.state)
+      .catch(() => 'starting');
+    return { sessionId: sessionId(kind, key), runId: sent.runId ?? null, state };
+  }
+
+  /**
+   * Runs a request: its answer, or its refusal as an HTTP error (409 unless the kind maps the code). A
+   * request to a closed session is refused with the kind's `closed` code; one the workflow lifts within a
+   * moment (`retryWhile`) is asked again.
+   */
+  async request(
+    kind: AnySessionKind,
+    key: string,
+    name: string,
+    body: unknown,
+    caller: Caller,
+    opts?: Missing,
+  ) {
+    const decl = kind.requests[name];
+    const arg = decl.args ? decl.args(body, caller) : { ...(body as object), by: caller.name };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.temporal.call(() =>
+          this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
+        );
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (refusal && decl.retryWhile?.includes(refusal) && attempt < RETRY_WHILE_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, RETRY_WHILE_PAUSE_MS));
+          continue;
+        }
+        const mapped = fromTemporal(err, this.missing(kind, key, opts));
+        if (!mapped) throw err;
+        if (mapped.status === 404) {
+          // Updates cannot reach a closed session; its result says how it ended.
+          const closed = await this.finalStatus(kind, key);
+          if (closed) {
+            const { code, message } = kind.closed?.(closed) ?? {
+              code: 'session-closed',
+              message: `the session is ${closed.state} and closed`,
+            };
+            throw conflict(code, message);
+          }
+          throw mapped;
+        }
+        const status = refusal ? decl.refusals?.[refusal] : undefined;
+        throw status ? new HttpError(status, mapped.code, mapped.message) : mapped;
+      }
+    }
+  }
+
+  /**
+   * The one way to read a session: a running one answers its status query; a closed one answers from its
+   * result, read from history (nothing is replayed, no worker is needed).
+   */
+  async status(kind: AnySessionKind, key: string, opts?: Missing): Promise<{ state: string }> {
+    return this.temporal
+      .call(async () => {
+        const handle = this.handle(kind, key);
+        const { status } = await handle.describe();
+        if (status.name === 'RUNNING') return handle.query(kind.statusQuery);
+        if (status.name === 'COMPLETED') return (await handle.result()) as { state: string };
+        throw new HttpError(
+          410,
+          'session-gone',
+          `the session ended ${status.name.toLowerCase()}, without a result`,
+        );
+      })
+      .catch((err: unknown) => {
+        throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
+      });
+  }
+
+  /** A closed session's final status, or undefined when there is none (never existed, or no result). */
+  private async finalStatus(kind: AnySessionKind, key: string): Promise<{ state: string } | undefined> {
+    const handle = this.handle(kind, key);
+    return this.temporal
+      .call(async () => {
+        if ((await handle.describe()).status.name !== 'COMPLETED') return undefined;
+        return (await handle.result()) as { state: string };
+      })
+      .catch(() => undefined);
+  }
+
+  /** Sessions the principal may see, newest first, through Temporal visibility. */
+  async list(
+    p: Principal,
+    filter: { kind?: string; state?: string; open?: boolean; limit: number },
+  ): Promise<SessionRow[]> {
+    const scope = visibilityScope(p, this.kinds);
+    if (!scope) throw forbidden('this token cannot view sessions');
+    // Values are registered kind names and validated states: safe to quote.
+    const clauses = [scope];
+    if (filter.kind) clauses.push(`${SessionKind.name} = '${this.kind(filter.kind).name}'`);
+    if (filter.state) clauses.push(`${SessionState.name} = '${filter.state}'`);
+    if (filter.open !== undefined) clauses.push(`ExecutionStatus ${filter.open ? '=' : '!='} 'Running'`);
+    return this.temporal.list(clauses.join(' AND '), filter.limit, (wf) => {
+      const sa = wf.typedSearchAttributes;
+      return {
+        workflowId: wf.workflowId,
+        kind: sa.get(SessionKind) ?? null,
+        key: sa.get(SessionKey) ?? null,
+        state: sa.get(SessionState) ?? null,
+        status: wf.status.name,
+        startedAt: wf.startTime.toISOString(),
+        closedAt: wf.closeTime?.toISOString() ?? null,
+        homeId: sa.get(HomeId) ?? null,
+        customerId: sa.get(CustomerId) ?? null,
+      };
+    });
+  }
+}

@@ -1,0 +1,104 @@
+// Plumbing every session workflow shares, named for what it does, so a kind's workflow file reads like
+// its use case: search attributes and moves through the declared model, per-kind activity names, the
+// same-task guard, when to continue as new, and closing only once handlers and side effects are done.
+import {
+  allHandlersFinished,
+  condition,
+  patched,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
+import type { SessionModel, TransitionTaken } from '../shared/session-model';
+import { refuse } from './requests';
+import type { StepRunner } from './step-runner';
+import { iso } from './step-runner';
+
+/** Who a session belongs to, as visibility (and so the API's access rules and /ui) sees it. */
+export interface SessionScope {
+  key: string;
+  homeId?: string;
+  customerId?: string;
+}
+
+/** A session's state in its declared model: every move is checked, recorded and made searchable. */
+export class SessionTrack<S extends string> {
+  constructor(
+    private readonly kind: string,
+    private readonly model: SessionModel<S>,
+    private readonly status: { state: S; path: TransitionTaken[] },
+  ) {}
+
+  /** Makes the session findable by kind, key, state and owner (Temporal visibility, its Web UI, /ui). */
+  publish(scope: SessionScope): void {
+    upsertSearchAttributes([
+      { key: SessionKind, value: this.kind },
+      { key: SessionKey, value: scope.key },
+      { key: SessionState, value: this.status.state },
+      ...(scope.homeId ? [{ key: HomeId, value: scope.homeId }] : []),
+      ...(scope.customerId ? [{ key: CustomerId, value: scope.customerId }] : []),
+    ]);
+  }
+
+  /** Moves along a declared transition (throws on an undeclared one) and records it on the path. */
+  move(to: S, on: string): TransitionTaken {
+    const from = this.status.state;
+    this.status.state = this.model.move(from, to, on);
+    const taken = { from, to, on, at: iso(Date.now()) };
+    this.status.path.push(taken);
+    upsertSearchAttributes([{ key: SessionState, value: to }]);
+    return taken;
+  }
+
+  get ended(): boolean {
+    return this.model.isFinal(this.status.state);
+  }
+}
+
+/**
+ * Activities of one kind, registered by the worker as `<kind>.<name>` so two kinds' activities can never
+ * overwrite each other. Sessions started before the names were namespaced keep the plain names on replay.
+ */
+export function kindActivities<A extends object>(kind: string, options: ActivityOptions): A {
+  const raw = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>(options);
+  return new Proxy({} as A, {
+    get: (_target, name) => {
+      if (typeof name !== 'string') return undefined;
+      return (...args: unknown[]) =>
+        (patched('kind-namespaced-activities') ? raw[`${kind}.${name}`] : raw[name])(...args);
+    },
+  });
+}
+
+/**
+ * Refuses an update accepted in the very workflow task that made a timer-driven move: such histories
+ * replay in the other order, update first (an SDK replay-ordering bug, test/workflows/replay), so the
+ * update is refused until that task is committed and the API asks again a moment later (`retryWhile`).
+ * Validators do not run on replay, so the refusal leaves no trace.
+ */
+export class TransitionTaskGuard {
+  private markedAt: number | undefined;
+
+  mark(): void {
+    this.markedAt = workflowInfo().historyLength;
+  }
+
+  check(code: string, message: string): void {
+    if (this.markedAt === workflowInfo().historyLength) throw refuse(code, message);
+  }
+}
+
+/** History has grown past the limit (or the server suggests it) and nothing is in flight to carry over. */
+export function dueToContinueAsNew(historyLimit: number, steps: StepRunner): boolean {
+  const { continueAsNewSuggested, historyLength } = workflowInfo();
+  return (
+    (continueAsNewSuggested || historyLength > historyLimit) && steps.pending === 0 && allHandlersFinished()
+  );
+}
+
+/** Side effects still retrying and handlers still running belong to the session: close after them. */
+export function allWorkFinished(steps: StepRunner): Promise<void> {
+  return condition(() => steps.pending === 0 && allHandlersFinished());
+}
