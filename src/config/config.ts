@@ -228,9 +228,10 @@ const configSchema = z.object({
       if (used.has('webhook'))
         need(Boolean(n.webhook.url), 'webhook channel needs notifications.webhook.url');
       if (used.has('twilio'))
+        // The auth token is checked where it is used (the worker): the API must not need the secret.
         need(
-          Boolean(n.twilio.accountSid && n.twilio.authToken && n.twilio.from),
-          'twilio channel needs notifications.twilio.accountSid, authToken (TWILIO_AUTH_TOKEN) and from',
+          Boolean(n.twilio.accountSid && n.twilio.from),
+          'twilio channel needs notifications.twilio.accountSid and from',
         );
       if (used.has('email'))
         need(Boolean(n.email.host && n.email.from), 'email channel needs notifications.email.host and from');

@@ -1,5 +1,5 @@
 // Builds the activities' dependencies from configuration: the embedded gateway's boards and the notification channels.
-import type { Config } from '../config/config';
+import { ConfigError, type Config } from '../config/config';
 import type { Logger } from '../config/logger';
 import { resolve } from 'node:path';
 import { DedupingNotifier, LogNotifier, WebhookNotifier, type Notifier } from '../activities/notifier';
@@ -64,7 +64,10 @@ export function buildNotifier(config: Config, logger: Logger): Notifier {
   const used = new Set(Object.values(route));
   if (used.size === 1 && used.has('log')) return new DedupingNotifier(new LogNotifier(log), log);
 
-  // The schema made sure each used channel is configured; the `!`s below rest on that.
+  // The schema made sure each used channel is configured (the `!`s below rest on that), except for the
+  // secret, which only this process needs.
+  if (used.has('twilio') && !n.twilio.authToken)
+    throw new ConfigError('the twilio channel needs its auth token: set TWILIO_AUTH_TOKEN');
   const channels: Partial<Record<(typeof route)['sms'], Channel>> = {};
   const channel = (name: (typeof route)['sms']): Channel => {
     const made = (channels[name] ??=

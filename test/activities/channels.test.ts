@@ -193,8 +193,16 @@ describe('buildNotifier routes', () => {
 
   test('When a route names a channel that is not configured, then the config is refused', () => {
     expect(() => parseConfig({ notifications: { routes: { call: 'twilio' } } })).toThrow(
-      /twilio channel needs notifications.twilio.accountSid/,
+      /twilio channel needs notifications.twilio.accountSid and from/,
     );
+    // The secret is the worker's business: the config (the API's too) passes without it, the notifier not.
+    const noToken = parseConfig({
+      notifications: {
+        routes: { call: 'twilio' },
+        twilio: { accountSid: testTwilio.accountSid, from: '+1555' },
+      },
+    });
+    expect(() => buildNotifier(noToken, testLogger)).toThrow(/TWILIO_AUTH_TOKEN/);
     expect(() => parseConfig({ notifications: { routes: { notify: 'email' } } })).toThrow(
       /email channel needs notifications.email.host and from/,
     );
