@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Channel, SendReceipt } from './durable-notifier';
-import type { Notification, NotificationChannel } from './notifier';
+import { maskContact, type Notification, type NotificationChannel } from './notifier';
 
 export interface EmailOptions {
   host: string;
@@ -68,15 +68,20 @@ export class EmailChannel implements Channel {
       })) as { messageId?: string };
       return { providerId: info.messageId ?? messageId };
     } catch (err) {
-      throw asActivityError(kind, err);
+      throw asActivityError(kind, err, to);
     }
   }
 }
 
-/** SMTP 5xx is a permanent refusal (bad recipient, auth); 4xx and connection errors are worth a retry. */
-function asActivityError(kind: NotificationChannel, err: unknown): Error {
+/**
+ * SMTP 5xx is a permanent refusal (bad recipient, auth); 4xx and connection errors are worth a retry.
+ * The message goes into workflow history, where payload encryption does not reach: the address is masked.
+ */
+function asActivityError(kind: NotificationChannel, err: unknown, to: string): Error {
   const e = err as { responseCode?: number; message?: string; code?: string };
-  const message = `email ${kind}: ${e.responseCode ?? e.code ?? ''} ${e.message ?? String(err)}`;
+  const message = `email ${kind}: ${e.responseCode ?? e.code ?? ''} ${e.message ?? String(err)}`
+    .split(to)
+    .join(maskContact(to));
   if (e.code === 'EAUTH' || (e.responseCode !== undefined && e.responseCode >= 500))
     return ApplicationFailure.nonRetryable(message, 'NotificationRejected');
   return new Error(message);

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type { Channel, SendReceipt } from './durable-notifier';
-import type { Notification, NotificationChannel } from './notifier';
+import { maskContact, type Notification, type NotificationChannel } from './notifier';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -72,21 +72,23 @@ export class TwilioChannel implements Channel {
       const message = await this.client.messages.create({ to: n.to, from: this.opts.from, body: n.text });
       return { providerId: message.sid };
     } catch (err) {
-      throw asActivityError(kind, err);
+      throw asActivityError(kind, err, n.to);
     }
   }
 }
 
 /**
  * Twilio answered 4xx (bad number, bad credentials, unverified sender): the same request would only
- * fail again, so it is final. 429, 5xx and network errors are retryable.
+ * fail again, so it is final. 429, 5xx and network errors are retryable. The message goes into workflow
+ * history, where payload encryption does not reach: the phone number in it is masked.
  */
-function asActivityError(kind: NotificationChannel, err: unknown): Error {
+function asActivityError(kind: NotificationChannel, err: unknown, to: string): Error {
+  const clean = (text: string) => text.split(to).join(maskContact(to)).replace(/\s+/g, ' ').trim();
   if (err instanceof twilio.RestException) {
-    const message = `twilio ${kind}: ${err.status} ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' ');
+    const message = clean(`twilio ${kind}: ${err.status} ${err.code ?? ''} ${err.message}`);
     if (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429)
       return ApplicationFailure.nonRetryable(message, 'NotificationRejected');
     return new Error(message);
   }
-  return new Error(`twilio ${kind}: ${(err as Error).message}`);
+  return new Error(clean(`twilio ${kind}: ${(err as Error).message}`));
 }

@@ -87,6 +87,14 @@ describe('TwilioChannel', () => {
     expect(twilio.accepted).toHaveLength(0);
   });
 
+  test('When Twilio refuses the number, then the failure is final and the number is masked in it (it lands in history)', async () => {
+    const err = await failure(twilioChannel().send('sms', { ...note(), to: '0049301234567' }));
+    expect(err).toMatchObject({ type: 'NotificationRejected', nonRetryable: true });
+    expect((err as Error).message).toContain('21211');
+    expect((err as Error).message).not.toContain('0049301234567');
+    expect((err as Error).message).toContain('004***67');
+  });
+
   test.each([500, 503, 429])('When Twilio answers %i, then the failure is retryable', async (code) => {
     twilio.failNext = [code];
     const err = await failure(twilioChannel().send('sms', note()));

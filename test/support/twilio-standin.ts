@@ -83,6 +83,8 @@ export class TwilioStandIn {
     const from = form.get('From');
     if (!to) return error(res, 400, 21604, "A 'To' phone number is required.");
     if (!from) return error(res, 400, 21603, "A 'From' phone number is required.");
+    if (!/^\+[1-9]\d{6,14}$/.test(to))
+      return error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     const now = new Date();
     const common = {
       account_sid: sid,
