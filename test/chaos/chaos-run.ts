@@ -22,7 +22,8 @@ import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-co
 import Database from 'better-sqlite3';
 import { SentLog, type SentLogTotals } from '../../src/activities/sent-log';
 import { SmtpSink, testSmtpAuth } from '../support/smtp-sink';
-import { TwilioStandIn, testTwilio } from '../support/twilio-standin';
+import { FreezableProxy } from '../support/tcp-proxy';
+import { TwilioStandIn, testTwilio, type Accepted } from '../support/twilio-standin';
 
 export interface ChaosProfile {
   name: string;
@@ -102,6 +103,8 @@ export interface ChaosReport {
   sessions: number;
   byScenario: Record<Scenario, number>;
   workerKills: number;
+  /** Kills that landed after the provider accepted a send and before Temporal heard of its completion. */
+  targetedKills: number;
   workerRestarts: number;
   /** Worker exits nobody asked for (restarted by the supervisor loop). */
   workerCrashes: number;
@@ -217,7 +220,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   const temporal = createTemporalGateway(config);
   const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
 
-  // --- the worker, as its own process ---
+  // --- the worker, as its own process, reaching Temporal through a relay a targeted kill can freeze ---
+  const proxy = await new FreezableProxy({ host: '127.0.0.1', port }).start();
   let worker: ChildProcess | undefined;
   let workerStarts = 0;
   let workerCrashes = 0;
@@ -229,7 +233,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       env: {
         ...process.env,
         SESSIONFLOW_CONFIG_FILE: configFile,
-        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_ADDRESS: proxy.address,
         TWILIO_AUTH_TOKEN: testTwilio.authToken,
         SMTP_PASS: testSmtpAuth.pass,
         LOG_LEVEL: 'warn',
@@ -251,6 +255,34 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     const exited = new Promise((r) => w.once('exit', r));
     w.kill('SIGKILL');
     await exited;
+  };
+  /**
+   * The kill exactly-once is about: the next SMS or call Twilio accepts freezes the worker's link to
+   * Temporal before the answer leaves, so its completion cannot be reported; once the worker has
+   * recorded the send, SIGKILL. True when it landed there (false: no send came within 15 s, plain kill).
+   */
+  const killAfterAccept = async (): Promise<boolean> => {
+    const accepted = await new Promise<Accepted | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        twilio.onAccept = undefined;
+        resolve(undefined);
+      }, 15_000);
+      twilio.onAccept = (a) => {
+        proxy.freeze();
+        twilio.onAccept = undefined;
+        clearTimeout(timer);
+        resolve(a);
+      };
+    });
+    let recorded = false;
+    if (accepted) {
+      const prefix = `${accepted.kind}:smoke-alarm:${homeOfPhone.get(accepted.to)}/`;
+      const until = Date.now() + 5000;
+      while (!(recorded = sentStateIs(sentLogPath, prefix, 'sent')) && Date.now() < until) await sleep(20);
+    }
+    await killWorker();
+    proxy.thaw();
+    return recorded;
   };
 
   // --- client side: a device/phone that retries while the service says "try again" ---
@@ -307,6 +339,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   startWorker();
   let chaosOn = true;
   let kills = 0;
+  let targetedKills = 0;
   let serverRestarts = 0;
   const chaosSpan = (profile.openOverSeconds + profile.windowSeconds[1]) * 1000;
   const serverRestartAt = Array.from(
@@ -326,8 +359,14 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         serverRestarts++;
         continue;
       }
-      log(`chaos: SIGKILL worker (${kills + 1})`);
-      await killWorker();
+      // Every other kill lands between "Twilio accepted" and "Temporal heard of it".
+      if (kills % 2 === 1) {
+        log(`chaos: SIGKILL worker right after a send (${kills + 1})`);
+        if (await killAfterAccept()) targetedKills++;
+      } else {
+        log(`chaos: SIGKILL worker (${kills + 1})`);
+        await killWorker();
+      }
       kills++;
       await sleep(profile.killPauseMs);
       startWorker();
@@ -373,7 +412,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     await killWorker();
     await stopWebServer(api);
     await temporal.close();
-    await Promise.all([twilio.stop(), smtp.stop()]);
+    await Promise.all([twilio.stop(), smtp.stop(), proxy.stop()]);
     await server.stop();
   }
 
@@ -439,6 +478,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       scenarios.map((k) => [k, sessions.filter((s) => s.scenario === k).length]),
     ) as Record<Scenario, number>,
     workerKills: kills,
+    targetedKills,
     workerRestarts: workerStarts - 1,
     workerCrashes,
     serverRestarts,
@@ -500,5 +540,19 @@ function sentLogTotals(path: string): SentLogTotals {
     return log.totals();
   } finally {
     log.close();
+  }
+}
+
+/** Whether the sent log has a key starting with `prefix` in `state` (read as another process would). */
+function sentStateIs(path: string, prefix: string, state: string): boolean {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return Boolean(
+      db
+        .prepare('SELECT 1 FROM sends WHERE substr(key, 1, ?) = ? AND state = ?')
+        .get(prefix.length, prefix, state),
+    );
+  } finally {
+    db.close();
   }
 }

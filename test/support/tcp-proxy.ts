@@ -41,6 +41,19 @@ export class FreezableProxy {
     this.frozen = true;
   }
 
+  /**
+   * Relays again, for connections made from now on: the ones open during the freeze lost bytes and are
+   * cut (their process is gone by then anyway).
+   */
+  thaw(): void {
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+    this.frozen = false;
+  }
+
   async stop(): Promise<void> {
     for (const [a, b] of this.pairs) {
       a.destroy();
