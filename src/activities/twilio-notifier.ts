@@ -1,9 +1,9 @@
 // SMS and voice calls through Twilio's REST API with the official client. A call reads its text
 // aloud through inline TwiML <Say>, so no TwiML URL has to be reachable from Twilio.
 //
-// Twilio's Messages and Calls create endpoints take no client idempotency key (the idempotency token
-// Twilio documents is one it sends on its own webhooks), so a retried create is a second message: what
-// keeps a retry from sending again is the SentLog in front of this channel (see DurableNotifier).
+// Twilio's Messages and Calls create endpoints take no client idempotency key or header, so a retried
+// create is a second message: what keeps a retry from sending again is the SentLog in front of this
+// channel (see DurableNotifier).
 import { ApplicationFailure } from '@temporalio/activity';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
