@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { SentLog, type SentLogTotals } from '../../src/activities/sent-log';
 import { SmtpSink, testSmtpAuth } from '../support/smtp-sink';
 import { FreezableProxy } from '../support/tcp-proxy';
-import { TwilioStandIn, testTwilio, type Accepted } from '../support/twilio-standin';
+import { TwilioStandIn, testTwilio } from '../support/twilio-standin';
 
 export interface ChaosProfile {
   name: string;
@@ -212,7 +212,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     })),
     ...smtp.received.map((m) => ({
       channel: 'notify' as const,
-      homeId: /^smoke-alarm:([^/]+)\//.exec(m.idempotencyKey ?? '')?.[1],
+      homeId: homeOfKey(m.idempotencyKey),
       id: m.messageId ?? '?',
       receivedAt: m.receivedAt,
     })),
@@ -257,28 +257,31 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     await exited;
   };
   /**
-   * The kill exactly-once is about: the next SMS or call Twilio accepts freezes the worker's link to
-   * Temporal before the answer leaves, so its completion cannot be reported; once the worker has
+   * The kill exactly-once is about: the next SMS, call or e-mail a provider accepts freezes the worker's
+   * link to Temporal before the answer leaves, so its completion cannot be reported; once the worker has
    * recorded the send, SIGKILL. True when it landed there (false: no send came within 15 s, plain kill).
    */
+  let aimedKills = 0;
   const killAfterAccept = async (): Promise<boolean> => {
-    const accepted = await new Promise<Accepted | undefined>((resolve) => {
-      const timer = setTimeout(() => {
+    aimedKills++;
+    // The sent-log key (a LIKE pattern) of the accepted send.
+    const hit = await new Promise<string | undefined>((resolve) => {
+      const done = (h?: string) => {
+        if (h) proxy.freeze();
         twilio.onAccept = undefined;
-        resolve(undefined);
-      }, 15_000);
-      twilio.onAccept = (a) => {
-        proxy.freeze();
-        twilio.onAccept = undefined;
+        smtp.onAccept = undefined;
         clearTimeout(timer);
-        resolve(a);
+        resolve(h);
       };
+      const timer = setTimeout(() => done(), 15_000);
+      // A home's session sends one SMS and one call at most; its e-mails carry their key.
+      twilio.onAccept = (a) => done(`${a.kind}:%:${homeOfPhone.get(a.to)}/%`);
+      smtp.onAccept = (m) => done(`notify:${m.idempotencyKey}`);
     });
     let recorded = false;
-    if (accepted) {
-      const prefix = `${accepted.kind}:smoke-alarm:${homeOfPhone.get(accepted.to)}/`;
+    if (hit) {
       const until = Date.now() + 5000;
-      while (!(recorded = sentStateIs(sentLogPath, prefix, 'sent')) && Date.now() < until) await sleep(20);
+      while (!(recorded = sentStateIs(sentLogPath, hit, 'sent')) && Date.now() < until) await sleep(20);
     }
     await killWorker();
     proxy.thaw();
@@ -359,8 +362,9 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         serverRestarts++;
         continue;
       }
-      // Every other kill lands between "Twilio accepted" and "Temporal heard of it".
-      if (kills % 2 === 1) {
+      // Every other kill, the first included (sessions are opening then, so sends are sure to come),
+      // lands between "the provider accepted" and "Temporal heard of it".
+      if (kills % 2 === 0) {
         log(`chaos: SIGKILL worker right after a send (${kills + 1})`);
         if (await killAfterAccept()) targetedKills++;
       } else {
@@ -381,7 +385,14 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       .map((s) => started + s.openAtMs + s.windowSeconds * 1000);
     const lastDue = Math.max(0, ...timerDue);
     // ...and until the profile's crashes have all happened.
-    while (Date.now() < lastDue || kills < 2 || serverRestarts < profile.serverRestarts) await sleep(500);
+    // ...and at least one kill has landed between a send and its completion (a few tries at most).
+    while (
+      Date.now() < lastDue ||
+      kills < 2 ||
+      serverRestarts < profile.serverRestarts ||
+      (targetedKills < 1 && aimedKills < 6)
+    )
+      await sleep(500);
     chaosOn = false;
     await chaos;
     if (!worker || worker.exitCode !== null) startWorker();
@@ -405,6 +416,11 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         await sleep(500);
       }
     }
+    // A send cut off by an aimed kill is at the provider already; its retry comes only after the
+    // activity's start-to-close timeout. Wait for those retries, which must be answered from the log.
+    const retriesUntil = Date.now() + 60_000;
+    while (sentLogTotals(sentLogPath).suppressed < targetedKills && Date.now() < retriesUntil)
+      await sleep(500);
     await sleep(5000); // room for any duplicate to show up
   } finally {
     chaosOn = false;
@@ -515,7 +531,7 @@ interface Delivery {
 const ownerPhone = (i: number) => `+1555${String(i).padStart(7, '0')}`;
 const emergencyPhone = (i: number) => `+1556${String(i).padStart(7, '0')}`;
 
-/** The sent log's totals, and the blind resends per `<kind>:<homeId>` (keys are `<kind>:smoke-alarm:<homeId>/…`). */
+/** The sent log's totals, and the blind resends per `<kind>:<homeId>` (keys are `<kind>:<session kind>:<homeId>/…`). */
 function readSentLog(path: string): { totals: SentLogTotals; blindResends: Map<string, number> } {
   const db = new Database(path, { readonly: true });
   try {
@@ -525,7 +541,7 @@ function readSentLog(path: string): { totals: SentLogTotals; blindResends: Map<s
     }[];
     const blindResends = new Map<string, number>();
     for (const { key, ambiguous } of rows) {
-      const m = /^(\w+):smoke-alarm:([^/]+)\//.exec(key);
+      const m = /^(\w+):[\w-]+:([^/]+)\//.exec(key);
       if (m) blindResends.set(`${m[1]}:${m[2]}`, (blindResends.get(`${m[1]}:${m[2]}`) ?? 0) + ambiguous);
     }
     return { totals: sentLogTotals(path), blindResends };
@@ -543,16 +559,15 @@ function sentLogTotals(path: string): SentLogTotals {
   }
 }
 
-/** Whether the sent log has a key starting with `prefix` in `state` (read as another process would). */
-function sentStateIs(path: string, prefix: string, state: string): boolean {
+/** Whether the sent log has a key matching the LIKE `pattern` in `state` (read as another process would). */
+function sentStateIs(path: string, pattern: string, state: string): boolean {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return Boolean(
-      db
-        .prepare('SELECT 1 FROM sends WHERE substr(key, 1, ?) = ? AND state = ?')
-        .get(prefix.length, prefix, state),
-    );
+    return Boolean(db.prepare('SELECT 1 FROM sends WHERE key LIKE ? AND state = ?').get(pattern, state));
   } finally {
     db.close();
   }
 }
+
+/** Idempotency keys start with the workflow id, `<session kind>:<session key>` (the home here). */
+const homeOfKey = (key: string | undefined) => /^[\w-]+:([^/]+)\//.exec(key ?? '')?.[1];

@@ -20,7 +20,10 @@ export class SmtpSink {
   readonly received: ReceivedMail[] = [];
   /** SMTP reply codes to answer the next DATA with (e.g. 451, 550), then accept. */
   failNext: number[] = [];
+  /** Called after a message is accepted and before the 250 reply goes out (crash tests freeze here). */
+  onAccept?: (m: ReceivedMail) => void;
   port = 0;
+  connectionErrors = 0;
   private server?: SMTPServer;
 
   async start(): Promise<this> {
@@ -44,7 +47,7 @@ export class SmtpSink {
               return cb(err);
             }
             const key = mail.headers.get('x-idempotency-key');
-            this.received.push({
+            const received: ReceivedMail = {
               messageId: mail.messageId,
               from: mail.from?.text ?? '',
               to: session.envelope.rcptTo.map((r) => r.address),
@@ -52,12 +55,17 @@ export class SmtpSink {
               text: (mail.text ?? '').trim(),
               idempotencyKey: typeof key === 'string' ? key : undefined,
               receivedAt: Date.now(),
-            });
+            };
+            this.received.push(received);
+            this.onAccept?.(received);
             cb();
           })
           .catch((err: Error) => cb(err));
       },
     });
+    // A client killed mid-session (crash tests) resets its connection: smtp-server reports that as an
+    // 'error' event, which must not bring the test process down.
+    this.server.on('error', () => this.connectionErrors++);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
