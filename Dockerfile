@@ -15,9 +15,12 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # serialport (optional, via johnny-five) may fail to compile here without build tools: the
-# simulated board does not need it, and npm drops a failed optional dependency.
+# simulated board does not need it, and npm drops a failed optional dependency. better-sqlite3 (the
+# sent log) is not optional: its install fetches the prebuilt binary for this Node and platform.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The notifications' sent log (SQLite) lives here; compose mounts a volume, which takes this ownership.
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 # No HEALTHCHECK: the worker serves no port; the api's check lives in docker-compose.yml.
 # A heap cap: with thousands of open sessions V8 otherwise lets garbage grow towards ~1 GB (npm run bench).

@@ -183,6 +183,8 @@ function homeSchema() {
   });
 }
 
+const notifyChannel = z.enum(['log', 'webhook', 'twilio', 'email']);
+
 const configSchema = z.object({
   temporal: z
     .object({
@@ -212,19 +214,71 @@ const configSchema = z.object({
     .prefault({}),
   notifications: z
     .object({
-      channel: z.enum(['log', 'webhook']).default('log'),
+      /** The channel of every kind that `routes` does not name. */
+      channel: notifyChannel.default('log'),
+      /** Channel per kind: owner SMS, emergency call, notices (e.g. sms/call twilio, notify email). */
+      routes: z
+        .object({
+          sms: notifyChannel.optional(),
+          call: notifyChannel.optional(),
+          notify: notifyChannel.optional(),
+        })
+        .prefault({}),
       webhook: z
         .object({
           url: z.url().optional(),
           timeoutMs: z.number().int().positive().default(5000),
         })
         .prefault({}),
+      twilio: z
+        .object({
+          accountSid: z
+            .string()
+            .regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID is AC and 32 hex digits')
+            .optional(),
+          /** Secret: give it through TWILIO_AUTH_TOKEN, not the config file. */
+          authToken: z.string().min(1).optional(),
+          /** The sending number (E.164) the account owns. */
+          from: z.string().min(3).optional(),
+          /** Replaces https://api.twilio.com (a regional host, or a stand-in in tests). */
+          baseUrl: z.url().optional(),
+          edge: z.string().optional(),
+          region: z.string().optional(),
+          timeoutMs: z.number().int().positive().default(10_000),
+        })
+        .prefault({}),
+      email: z
+        .object({
+          host: z.string().min(1).optional(),
+          port: z.number().int().min(1).max(65535).default(587),
+          secure: z.boolean().default(false),
+          user: z.string().optional(),
+          /** Secret: give it through SMTP_PASS, not the config file. */
+          pass: z.string().optional(),
+          from: z.string().min(3).optional(),
+          /** Recipient when a contact is a phone number (alarm contacts are), e.g. a monitoring desk. */
+          to: z.string().min(3).optional(),
+          timeoutMs: z.number().int().positive().default(10_000),
+        })
+        .prefault({}),
+      /** What this machine has sent (SQLite), so a restarted worker does not send it again. */
+      sentLog: z.object({ path: z.string().min(1).default('.data/notifications-sent.db') }).prefault({}),
     })
     .prefault({})
-    .refine(
-      (n) => n.channel !== 'webhook' || Boolean(n.webhook.url),
-      'webhook channel needs notifications.webhook.url',
-    ),
+    .superRefine((n, ctx) => {
+      const used = new Set([n.channel, n.routes.sms, n.routes.call, n.routes.notify]);
+      const need = (ok: boolean, message: string) => ok || ctx.addIssue({ code: 'custom', message });
+      if (used.has('webhook'))
+        need(Boolean(n.webhook.url), 'webhook channel needs notifications.webhook.url');
+      if (used.has('twilio'))
+        // The auth token is checked where it is used (the worker): the API must not need the secret.
+        need(
+          Boolean(n.twilio.accountSid && n.twilio.from),
+          'twilio channel needs notifications.twilio.accountSid and from',
+        );
+      if (used.has('email'))
+        need(Boolean(n.email.host && n.email.from), 'email channel needs notifications.email.host and from');
+    }),
   board: z
     .object({
       type: z.literal('simulated').default('simulated'),
@@ -354,9 +408,24 @@ export const configEnvVars = {
   TEMPORAL_CALL_TIMEOUT_MS: 'temporal.callTimeoutMs',
   API_HOST: 'api.host',
   API_PORT: 'api.port',
-  NOTIFY_CHANNEL: 'notifications.channel (log | webhook)',
+  NOTIFY_CHANNEL: 'notifications.channel (log | webhook | twilio | email)',
+  NOTIFY_ROUTE_SMS: 'notifications.routes.sms (channel of the owner SMS)',
+  NOTIFY_ROUTE_CALL: 'notifications.routes.call (channel of the emergency call)',
+  NOTIFY_ROUTE_NOTIFY: 'notifications.routes.notify (channel of notices)',
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
+  TWILIO_ACCOUNT_SID: 'notifications.twilio.accountSid',
+  TWILIO_AUTH_TOKEN: 'notifications.twilio.authToken (secret)',
+  TWILIO_FROM: 'notifications.twilio.from',
+  TWILIO_BASE_URL: 'notifications.twilio.baseUrl',
+  SMTP_HOST: 'notifications.email.host',
+  SMTP_PORT: 'notifications.email.port',
+  SMTP_SECURE: 'notifications.email.secure (true/false)',
+  SMTP_USER: 'notifications.email.user',
+  SMTP_PASS: 'notifications.email.pass (secret)',
+  SMTP_FROM: 'notifications.email.from',
+  NOTIFY_EMAIL_TO: 'notifications.email.to',
+  NOTIFY_SENT_LOG: 'notifications.sentLog.path (SQLite file, on a local disk)',
   BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
   GATEWAY_ID: 'gateway.id (npm run gateway: serves the homes whose gateway is this id)',
   GATEWAY_HTTP_HOST: 'gateway.http.host',
@@ -408,7 +477,28 @@ function envOverrides(env: Env): Record<string, unknown> {
     api: { host: str(env.API_HOST), port: num(env.API_PORT) },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),
+      routes: {
+        sms: str(env.NOTIFY_ROUTE_SMS),
+        call: str(env.NOTIFY_ROUTE_CALL),
+        notify: str(env.NOTIFY_ROUTE_NOTIFY),
+      },
       webhook: { url: str(env.NOTIFY_WEBHOOK_URL), timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
+      twilio: {
+        accountSid: str(env.TWILIO_ACCOUNT_SID),
+        authToken: str(env.TWILIO_AUTH_TOKEN),
+        from: str(env.TWILIO_FROM),
+        baseUrl: str(env.TWILIO_BASE_URL),
+      },
+      email: {
+        host: str(env.SMTP_HOST),
+        port: num(env.SMTP_PORT),
+        secure: bool(env.SMTP_SECURE),
+        user: str(env.SMTP_USER),
+        pass: str(env.SMTP_PASS),
+        from: str(env.SMTP_FROM),
+        to: str(env.NOTIFY_EMAIL_TO),
+      },
+      sentLog: { path: str(env.NOTIFY_SENT_LOG) },
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
     gateway: {

@@ -2,8 +2,11 @@
 // through the friendly routes and half through the generic /sessions routes, while the worker (its own process,
 // the built dist/worker/main.js) is SIGKILLed and restarted again and again, and the dev server is
 // stopped and restarted on its SQLite file. Afterwards every session is checked against its expected
-// outcome, and every SMS/call/notice is counted at a real webhook sink: exactly once, none extra,
-// escalations within a stated bound of their deadline. Used by test/e2e/chaos.test.ts (small, in
+// outcome, and every SMS and call is counted where the provider would see it (the loopback Twilio
+// stand-in, by phone number) and every notice at a real SMTP server (by Message-ID): exactly once, none
+// extra, escalations within a stated bound of their deadline. The worker's sent log says how many
+// retries it answered from its record and how many sends it had to repeat blind (a worker killed
+// while the request was in flight). Used by test/e2e/chaos.test.ts (small, in
 // `npm test`) and `npm run chaos` (full).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
@@ -17,7 +20,11 @@ import { freePort, startTemporalDevServer, type RunningDevServer } from '../../s
 import { http } from '../support/local-stack';
 import { testLogger } from '../support/silent-logger';
 import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-config';
-import { WebhookSink } from '../support/webhook-sink';
+import Database from 'better-sqlite3';
+import { SentLog, type SentLogTotals } from '../../src/activities/sent-log';
+import { SmtpSink, testSmtpAuth } from '../support/smtp-sink';
+import { FreezableProxy } from '../support/tcp-proxy';
+import { TwilioStandIn, testTwilio } from '../support/twilio-standin';
 
 export interface ChaosProfile {
   name: string;
@@ -114,6 +121,8 @@ export interface ChaosReport {
   sessions: number;
   byScenario: Record<Scenario, number>;
   workerKills: number;
+  /** Kills that landed after the provider accepted a send and before Temporal heard of its completion. */
+  targetedKills: number;
   workerRestarts: number;
   /** Worker exits nobody asked for (restarted by the supervisor loop). */
   workerCrashes: number;
@@ -122,8 +131,12 @@ export interface ChaosReport {
   delivered: number;
   lost: number;
   duplicated: number;
-  /** Same idempotency key at the sink more than once (a send retried after a crash; receivers dedupe). */
+  /** The same e-mail (same Message-ID) at the SMTP server more than once; receivers can dedupe these. */
   wireRedeliveries: number;
+  /** The worker's sent log: sends, retries answered from the record (suppressed), blind resends (ambiguous). */
+  sentLog: SentLogTotals;
+  /** Duplicates that no blind resend explains: must be 0 (a blind resend is the documented window). */
+  duplicatedOutsideWindow: number;
   wrongOutcome: number;
   latenessBoundMs: number;
   late: number;
@@ -146,7 +159,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   const dbFile = join(dir, 'temporal.db');
   const port = await freePort();
   let server: RunningDevServer = await startTemporalDevServer({ dbFile, port, uiPort: false });
-  const sink = await new WebhookSink().start();
+  const [twilio, smtp] = await Promise.all([new TwilioStandIn().start(), new SmtpSink().start()]);
+  const sentLogPath = join(dir, 'notifications-sent.db');
   const taskQueue = `chaos-${randomUUID()}`;
 
   const sessions: Session[] = Array.from({ length: profile.sessions }, (_, i) => {
@@ -169,20 +183,68 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       remindAfterSeconds: profile.windowSeconds[0],
       escalateAfterSeconds: profile.windowSeconds[0] + 6,
     },
-    notifications: { channel: 'webhook', webhook: { url: sink.url, timeoutMs: 5000 } },
+    notifications: {
+      routes: { sms: 'twilio', call: 'twilio', notify: 'email' },
+      // The auth token and SMTP password reach the worker through its environment (below).
+      twilio: {
+        accountSid: testTwilio.accountSid,
+        from: testTwilio.from,
+        baseUrl: twilio.url,
+        timeoutMs: 5000,
+      },
+      email: {
+        host: '127.0.0.1',
+        port: smtp.port,
+        user: testSmtpAuth.user,
+        from: 'alarms@sessionflow.test',
+        to: 'desk@monitoring.test',
+        timeoutMs: 5000,
+      },
+      sentLog: { path: sentLogPath },
+    },
     homes: Object.fromEntries(
-      sessions.map((s) => [s.homeId, testHome(s.homeId, { cancelWindowSeconds: s.windowSeconds })]),
+      sessions.map((s, i) => [
+        s.homeId,
+        testHome(s.homeId, {
+          cancelWindowSeconds: s.windowSeconds,
+          owner: { name: `Owner ${i}`, phone: ownerPhone(i) },
+          emergency: { phone: emergencyPhone(i), address: `${i} Chaos Street` },
+        }),
+      ]),
     ),
     codec: testCodec,
     rateLimit: { perTokenPerMinute: 100_000 },
   };
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(raw));
+  // The API sends nothing: it needs no secret.
   const config = parseConfig(raw);
+  const homeOfPhone = new Map(
+    sessions.flatMap((s, i) => [
+      [ownerPhone(i), s.homeId],
+      [emergencyPhone(i), s.homeId],
+    ]),
+  );
+  /** What reached the providers, per session: SMS and calls by phone number, notices by their key. */
+  const deliveries = (): Delivery[] => [
+    ...twilio.accepted.map((a) => ({
+      channel: a.kind,
+      homeId: homeOfPhone.get(a.to),
+      id: a.sid,
+      receivedAt: a.receivedAt,
+    })),
+    ...smtp.received.map((m) => ({
+      channel: 'notify' as const,
+      homeId: homeOfKey(m.idempotencyKey),
+      id: m.messageId ?? '?',
+      receivedAt: m.receivedAt,
+    })),
+  ];
   const temporal = createTemporalGateway(config);
   const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
 
-  // --- the worker, as its own process ---
+  // --- the worker, as its own process, reaching Temporal through a relay a targeted kill can freeze ---
+  const proxy = await new FreezableProxy({ host: '127.0.0.1', port }).start();
   let worker: ChildProcess | undefined;
   let workerStarts = 0;
   let workerCrashes = 0;
@@ -194,7 +256,9 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       env: {
         ...process.env,
         SESSIONFLOW_CONFIG_FILE: configFile,
-        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_ADDRESS: proxy.address,
+        TWILIO_AUTH_TOKEN: testTwilio.authToken,
+        SMTP_PASS: testSmtpAuth.pass,
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'json',
       },
@@ -214,6 +278,37 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     const exited = new Promise((r) => w.once('exit', r));
     w.kill('SIGKILL');
     await exited;
+  };
+  /**
+   * The kill exactly-once is about: the next SMS, call or e-mail a provider accepts freezes the worker's
+   * link to Temporal before the answer leaves, so its completion cannot be reported; once the worker has
+   * recorded the send, SIGKILL. True when it landed there (false: no send came within 15 s, plain kill).
+   */
+  let aimedKills = 0;
+  const killAfterAccept = async (): Promise<boolean> => {
+    aimedKills++;
+    // The sent-log key (a LIKE pattern) of the accepted send.
+    const hit = await new Promise<string | undefined>((resolve) => {
+      const done = (h?: string) => {
+        if (h) proxy.freeze();
+        twilio.onAccept = undefined;
+        smtp.onAccept = undefined;
+        clearTimeout(timer);
+        resolve(h);
+      };
+      const timer = setTimeout(() => done(), 15_000);
+      // A home's session sends one SMS and one call at most; its e-mails carry their key.
+      twilio.onAccept = (a) => done(`${a.kind}:%:${homeOfPhone.get(a.to)}/%`);
+      smtp.onAccept = (m) => done(`notify:${m.idempotencyKey}`);
+    });
+    let recorded = false;
+    if (hit) {
+      const until = Date.now() + 5000;
+      while (!(recorded = sentStateIs(sentLogPath, hit, 'sent')) && Date.now() < until) await sleep(20);
+    }
+    await killWorker();
+    proxy.thaw();
+    return recorded;
   };
 
   // --- client side: a device/phone that retries while the service says "try again" ---
@@ -299,6 +394,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   startWorker();
   let chaosOn = true;
   let kills = 0;
+  let targetedKills = 0;
   let serverRestarts = 0;
   const chaosSpan = (profile.openOverSeconds + profile.windowSeconds[1]) * 1000;
   const serverRestartAt = Array.from(
@@ -318,8 +414,15 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         serverRestarts++;
         continue;
       }
-      log(`chaos: SIGKILL worker (${kills + 1})`);
-      await killWorker();
+      // Every other kill, the first included (sessions are opening then, so sends are sure to come),
+      // lands between "the provider accepted" and "Temporal heard of it".
+      if (kills % 2 === 0) {
+        log(`chaos: SIGKILL worker right after a send (${kills + 1})`);
+        if (await killAfterAccept()) targetedKills++;
+      } else {
+        log(`chaos: SIGKILL worker (${kills + 1})`);
+        await killWorker();
+      }
       kills++;
       await sleep(profile.killPauseMs);
       startWorker();
@@ -334,7 +437,14 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       .map((s) => started + s.openAtMs + s.windowSeconds * 1000);
     const lastDue = Math.max(0, ...timerDue);
     // ...and until the profile's crashes have all happened.
-    while (Date.now() < lastDue || kills < 2 || serverRestarts < profile.serverRestarts) await sleep(500);
+    // ...and at least one kill has landed between a send and its completion (a few tries at most).
+    while (
+      Date.now() < lastDue ||
+      kills < 2 ||
+      serverRestarts < profile.serverRestarts ||
+      (targetedKills < 1 && aimedKills < 6)
+    )
+      await sleep(500);
     chaosOn = false;
     await chaos;
     if (!worker || worker.exitCode !== null) startWorker();
@@ -346,9 +456,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       const want = expected[s.scenario];
       for (;;) {
         const st = await status(s);
-        const mine = sink.received.filter((n) => n.homeId === s.homeId);
-        const uniq = (ch: string) =>
-          new Set(mine.filter((n) => n.channel === ch).map((n) => n.idempotencyKey)).size;
+        const mine = deliveries().filter((n) => n.homeId === s.homeId);
+        const uniq = (ch: string) => new Set(mine.filter((n) => n.channel === ch).map((n) => n.id)).size;
         s.status = st.body;
         const done =
           st.body?.state === finalState[s.scenario] &&
@@ -359,6 +468,11 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         await sleep(500);
       }
     }
+    // A send cut off by an aimed kill is at the provider already; its retry comes only after the
+    // activity's start-to-close timeout. Wait for those retries, which must be answered from the log.
+    const retriesUntil = Date.now() + 60_000;
+    while (sentLogTotals(sentLogPath).suppressed < targetedKills && Date.now() < retriesUntil)
+      await sleep(500);
     await sleep(5000); // room for any duplicate to show up
   } finally {
     chaosOn = false;
@@ -366,7 +480,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     await killWorker();
     await stopWebServer(api);
     await temporal.close();
-    await sink.stop();
+    await Promise.all([twilio.stop(), smtp.stop(), proxy.stop()]);
     await server.stop();
   }
 
@@ -376,6 +490,9 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   let lost = 0;
   let duplicated = 0;
   let wireRedeliveries = 0;
+  let duplicatedOutsideWindow = 0;
+  const { totals, blindResends } = readSentLog(sentLogPath);
+  const all = deliveries();
   let wrongOutcome = 0;
   const lateness: number[] = [];
   for (const s of sessions) {
@@ -393,12 +510,12 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     if (reason && st?.escalation?.reason !== reason)
       s.problems.push(`escalation ${st?.escalation?.reason} (want ${reason})`);
     if (s.problems.length) wrongOutcome++;
-    const mine = sink.received.filter((n) => n.homeId === s.homeId);
+    const mine = all.filter((n) => n.homeId === s.homeId);
     if (s.dueAt === undefined && st?.cancelDeadline && s.scenario !== 'cancelled')
       s.dueAt = Date.parse(st.cancelDeadline);
     for (const channel of ['sms', 'call', 'notify'] as const) {
       const got = mine.filter((n) => n.channel === channel);
-      const keys = new Set(got.map((n) => n.idempotencyKey));
+      const keys = new Set(got.map((n) => n.id));
       expectedDeliveries += want[channel];
       delivered += Math.min(keys.size, want[channel]);
       wireRedeliveries += got.length - keys.size;
@@ -407,8 +524,13 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         s.problems.push(`${channel}: ${keys.size} of ${want[channel]} delivered`);
       }
       if (keys.size > want[channel]) {
-        duplicated += keys.size - want[channel];
-        s.problems.push(`${channel}: ${keys.size} distinct deliveries, want ${want[channel]}`);
+        const extra = keys.size - want[channel];
+        const explained = Math.min(extra, blindResends.get(`${channel}:${s.homeId}`) ?? 0);
+        duplicated += extra;
+        duplicatedOutsideWindow += extra - explained;
+        if (extra > explained)
+          s.problems.push(`${channel}: ${keys.size} distinct deliveries, want ${want[channel]}`);
+        else s.notes.push(`${channel}: ${extra} blind resend(s) after a kill mid-request`);
       }
       if ((channel === 'sms' || channel === 'call') && got.length && s.dueAt !== undefined)
         lateness.push(Math.min(...got.map((n) => n.receivedAt)) - s.dueAt);
@@ -426,6 +548,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       scenarios.map((k) => [k, sessions.filter((s) => s.scenario === k).length]),
     ) as Record<Scenario, number>,
     workerKills: kills,
+    targetedKills,
     workerRestarts: workerStarts - 1,
     workerCrashes,
     serverRestarts,
@@ -434,6 +557,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     lost,
     duplicated,
     wireRedeliveries,
+    sentLog: totals,
+    duplicatedOutsideWindow,
     wrongOutcome,
     latenessBoundMs: profile.latenessBoundMs,
     late: lateness.filter((l) => l > profile.latenessBoundMs).length,
@@ -448,3 +573,55 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   };
   return report;
 }
+
+interface Delivery {
+  channel: 'sms' | 'call' | 'notify';
+  homeId: string | undefined;
+  /** Twilio SID (every create is a new one) or the e-mail's Message-ID (the same on a resend). */
+  id: string;
+  receivedAt: number;
+}
+
+const ownerPhone = (i: number) => `+1555${String(i).padStart(7, '0')}`;
+const emergencyPhone = (i: number) => `+1556${String(i).padStart(7, '0')}`;
+
+/** The sent log's totals, and the blind resends per `<kind>:<homeId>` (keys are `<kind>:<session kind>:<homeId>/…`). */
+function readSentLog(path: string): { totals: SentLogTotals; blindResends: Map<string, number> } {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT key, ambiguous FROM sends WHERE ambiguous > 0').all() as {
+      key: string;
+      ambiguous: number;
+    }[];
+    const blindResends = new Map<string, number>();
+    for (const { key, ambiguous } of rows) {
+      const m = /^(\w+):[\w-]+:([^/]+)\//.exec(key);
+      if (m) blindResends.set(`${m[1]}:${m[2]}`, (blindResends.get(`${m[1]}:${m[2]}`) ?? 0) + ambiguous);
+    }
+    return { totals: sentLogTotals(path), blindResends };
+  } finally {
+    db.close();
+  }
+}
+
+function sentLogTotals(path: string): SentLogTotals {
+  const log = new SentLog(path);
+  try {
+    return log.totals();
+  } finally {
+    log.close();
+  }
+}
+
+/** Whether the sent log has a key matching the LIKE `pattern` in `state` (read as another process would). */
+function sentStateIs(path: string, pattern: string, state: string): boolean {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return Boolean(db.prepare('SELECT 1 FROM sends WHERE key LIKE ? AND state = ?').get(pattern, state));
+  } finally {
+    db.close();
+  }
+}
+
+/** Idempotency keys start with the workflow id, `<session kind>:<session key>` (the home here). */
+const homeOfKey = (key: string | undefined) => /^[\w-]+:([^/]+)\//.exec(key ?? '')?.[1];

@@ -45,6 +45,7 @@ function startWorker(name: string): ChildProcess {
       TEMPORAL_TASK_QUEUE: taskQueue,
       NOTIFY_CHANNEL: 'webhook',
       NOTIFY_WEBHOOK_URL: sink.url,
+      NOTIFY_SENT_LOG: join(dir, 'notifications-sent.db'),
     },
     workers,
   );

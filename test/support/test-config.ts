@@ -1,5 +1,11 @@
 // Builds real configurations for tests: homes with owner/device tokens and the webhook channel.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig, type Config } from '../../src/config/config';
+
+/** A sent-log file of its own, in a new temporary directory. */
+export const freshSentLogPath = () => join(mkdtempSync(join(tmpdir(), 'sessionflow-sent-')), 'sent.db');
 
 export const ownerToken = (homeId: string) => `owner-token-of-${homeId}-0123456789`;
 export const deviceToken = (homeId: string) => `device-token-of-${homeId}-0123456789`;
@@ -53,8 +59,10 @@ export function testConfig(opts: {
   return parseConfig({
     temporal: { address: opts.address ?? '127.0.0.1:7233', taskQueue: opts.taskQueue, callTimeoutMs: 3000 },
     alarm: { cancelWindowSeconds: opts.cancelWindowSeconds ?? 60, wrapUpTimeoutSeconds: 30 },
+    // A fresh sent log per config: tests reuse idempotency keys, and a record left by an earlier run would
+    // (rightly) stop the send.
     notifications: opts.webhookUrl
-      ? { channel: 'webhook', webhook: { url: opts.webhookUrl } }
+      ? { channel: 'webhook', webhook: { url: opts.webhookUrl }, sentLog: { path: freshSentLogPath() } }
       : { channel: 'log' },
     board: { readyTimeoutMs: 300 },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
