@@ -18,6 +18,7 @@ import {
   startAppProcesses,
   stopAppProcesses,
   waitForHttp,
+  channelVariables,
 } from './prod-topology';
 import { assertPortFree } from './temporal-dev-server';
 
@@ -96,6 +97,8 @@ async function main() {
       gatewayHttpPort,
       notifyChannel: 'log',
       notifyWebhookUrl: '',
+      channels: Object.fromEntries(channelVariables.map((k) => [k, env[k] ?? ''])),
+      sentLog: resolve(dataDir, 'notifications-sent.db'),
       logLevel: env.LOG_LEVEL ?? 'info',
     }),
     {

@@ -45,6 +45,10 @@ export interface AppEnvContext {
   gatewayHttpPort: number;
   notifyChannel: 'log' | 'webhook';
   notifyWebhookUrl: string;
+  /** The notification channels' settings and secrets, passed on as they are (empty: not set). */
+  channels: Partial<Record<ChannelVariable, string>>;
+  /** Where the workers record what they sent (one file per machine, shared by its workers). */
+  sentLog: string;
   logLevel: string;
 }
 
@@ -54,6 +58,23 @@ export interface AppProcessSpec {
   main: string;
   env: Record<string, string>;
 }
+
+/** The channel variables a worker takes from whoever starts it (compose from its `.env`). */
+export const channelVariables = [
+  'NOTIFY_ROUTE_SMS',
+  'NOTIFY_ROUTE_CALL',
+  'NOTIFY_ROUTE_NOTIFY',
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_FROM',
+  'SMTP_HOST',
+  'SMTP_PORT',
+  'SMTP_USER',
+  'SMTP_PASS',
+  'SMTP_FROM',
+  'NOTIFY_EMAIL_TO',
+] as const;
+export type ChannelVariable = (typeof channelVariables)[number];
 
 /** Environment of each process; every key is one the config reads (or LOG_LEVEL, read by the logger). */
 export function appProcessSpecs(ctx: AppEnvContext): AppProcessSpec[] {
@@ -69,6 +90,8 @@ export function appProcessSpecs(ctx: AppEnvContext): AppProcessSpec[] {
     ...common,
     NOTIFY_CHANNEL: ctx.notifyChannel,
     NOTIFY_WEBHOOK_URL: ctx.notifyWebhookUrl,
+    ...Object.fromEntries(channelVariables.map((k) => [k, ctx.channels[k] ?? ''])),
+    NOTIFY_SENT_LOG: ctx.sentLog,
   };
   const apiEnv = (port: number) => ({
     ...common,

@@ -45,6 +45,8 @@ const launcherSpecs = appProcessSpecs({
   gatewayHttpPort: 1,
   notifyChannel: 'log',
   notifyWebhookUrl: 'x',
+  channels: {},
+  sentLog: 'x',
   logLevel: 'x',
 });
 const setupService = 'temporal-create-namespace-and-search-attributes';

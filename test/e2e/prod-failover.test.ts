@@ -106,6 +106,9 @@ beforeAll(async () => {
       gatewayHttpPort,
       notifyChannel: 'webhook',
       notifyWebhookUrl: sink.url,
+      channels: {},
+      // Each run its own: the sent log remembers idempotency keys across runs.
+      sentLog: join(dir, 'notifications-sent.db'),
       logLevel: 'info',
     }),
     { root, logDir: join(artifacts, 'prod-failover-logs') },
