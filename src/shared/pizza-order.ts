@@ -267,7 +267,7 @@ const seconds = (def: number) =>
     .default(def);
 
 export const pizzaSettingsSchema = z
-  .object({
+  .strictObject({
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
@@ -275,7 +275,7 @@ export const pizzaSettingsSchema = z
     menu: z
       .record(
         z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
-        z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }),
+        z.strictObject({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }),
       )
       .default({
         margherita: { name: 'Margherita', priceCents: 900 },
@@ -286,7 +286,7 @@ export const pizzaSettingsSchema = z
     paymentTimeoutSeconds: seconds(15 * 60),
     deliveryPromiseSeconds: seconds(45 * 60),
     estimates: z
-      .object({
+      .strictObject({
         kitchenSeconds: seconds(10 * 60),
         bakingSeconds: seconds(12 * 60),
         deliverySeconds: seconds(20 * 60),

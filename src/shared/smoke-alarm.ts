@@ -127,7 +127,7 @@ export interface SmokeAlarmActivities {
 export const nonRetryableErrorTypes = ['BadConfiguration', 'NotificationRejected'];
 
 export const alarmSettingsSchema = z
-  .object({
+  .strictObject({
     cancelWindowSeconds: z.number().positive().max(3600).default(60),
     wrapUpTimeoutSeconds: z.number().positive().default(300),
   })
@@ -135,10 +135,10 @@ export const alarmSettingsSchema = z
 export type AlarmSettings = z.output<typeof alarmSettingsSchema>;
 
 /** What the alarm needs in each home's configuration, besides the platform's owner, board and tokens. */
-export const alarmHomeSchema = z.object({
+export const alarmHomeSchema = z.strictObject({
   /** Overrides the deployment's cancel window for this home. */
   cancelWindowSeconds: z.number().positive().max(3600).optional(),
-  emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
+  emergency: z.strictObject({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
 });
 export type AlarmHome = z.output<typeof alarmHomeSchema>;
 

@@ -17,7 +17,7 @@ const PER_MINUTE = 3;
 beforeAll(async () => {
   stack = await startLocalStack({ homes: ['home-h', 'home-flood'] });
   // The same stack behind an API with a tiny per-token limit.
-  const config = { ...stack.config, rateLimit: { perTokenPerMinute: PER_MINUTE } };
+  const config = { ...stack.config, rateLimit: { ...stack.config.rateLimit, perTokenPerMinute: PER_MINUTE } };
   limitedTemporal = createTemporalGateway(config);
   limited = await startWebServer({ config, temporal: limitedTemporal, logger: testLogger }, 0);
 });
