@@ -42,6 +42,14 @@ export type AlarmStep =
 
 const outcomeSchema = z.enum(['cancelled', 'resolved']).nullable();
 
+/**
+ * Detectors one session keeps (and smoke events kept for the next session while one ends): an Uno has 18
+ * input pins, so a configured home stays far below it. The API refuses unconfigured ids; the cap bounds
+ * the state (carried through continue-as-new) whatever a compromised sender signals. Past it, a new id
+ * still counts as another detector (it escalates) but is not recorded.
+ */
+export const MAX_DETECTORS = 32;
+
 export const alarmStatusSchema = z.strictObject({
   sessionId: z.string(),
   /** Run that opened the session; with the id it keys idempotent side effects across continue-as-new. */
@@ -52,9 +60,9 @@ export const alarmStatusSchema = z.strictObject({
   startedAt: isoTime,
   cancelWindowSeconds: z.number(),
   cancelDeadline: isoTime,
-  detectors: z.array(
-    z.strictObject({ detectorId: z.string(), firstAt: isoTime, lastAt: isoTime, events: z.int() }),
-  ),
+  detectors: z
+    .array(z.strictObject({ detectorId: z.string(), firstAt: isoTime, lastAt: isoTime, events: z.int() }))
+    .max(MAX_DETECTORS),
   escalation: z
     .strictObject({ reason: z.enum(['window-expired', 'second-detector']), at: isoTime })
     .nullable(),
@@ -161,6 +169,11 @@ export const sessionKind = defineSessionKind<AlarmStatus, AlarmSettings>({
       roles: ['device'],
       opens: true,
       summary: 'A detector reports smoke: opens the home’s alarm session or joins the running one',
+      // A made-up id would sound the siren, or escalate at once as a "second detector".
+      check: ({ detectorId }, { inputs }) =>
+        inputs.some((i) => i.event === 'smokeDetected' && (i.body as SmokeEvent).detectorId === detectorId)
+          ? undefined
+          : `detector '${detectorId}' is not configured for this home`,
     }),
   },
   requests: {

@@ -82,7 +82,7 @@ describe('access hardening', () => {
       additionalProperties: false,
     });
     expect(Object.keys(smoke.responses).sort()).toEqual(
-      ['202', '400', '401', '403', '404', '413', '415', '429', '503'].sort(),
+      ['202', '400', '401', '403', '404', '413', '415', '422', '429', '503'].sort(),
     );
     expect(smoke.parameters[0].schema.pattern).toBe('^[A-Za-z0-9._-]{1,64}$');
     expect(Object.keys(body.paths)).toEqual(

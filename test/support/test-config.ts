@@ -29,11 +29,16 @@ export function testPizza(extra: Record<string, unknown> = {}) {
   return { ...extra };
 }
 
+/** Detector ids every test home has configured. */
+export const testDetectors = ['kitchen', 'hall', 'bedroom', 'attic', 'garage'];
+
 export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
   return {
     owner: { name: `Owner of ${homeId}`, phone: '+15550000001' },
     emergency: { phone: '+15550000911', address: `1 Test Street, ${homeId}` },
     siren: { pin: 13, component: 'relay' },
+    // The detectors tests name: the API refuses smoke from any other id.
+    detectors: Object.fromEntries(testDetectors.map((id, i) => [id, { pin: 2 + i }])),
     tokens: [
       { name: `${homeId}-owner`, role: 'owner', token: ownerToken(homeId) },
       { name: `${homeId}-detector`, role: 'device', token: deviceToken(homeId) },
