@@ -174,7 +174,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       sessions.map((s) => [s.homeId, testHome(s.homeId, { cancelWindowSeconds: s.windowSeconds })]),
     ),
     codec: testCodec,
-    rateLimit: { perTokenPerMinute: 100_000 },
+    rateLimit: { perTokenPerMinute: 100_000, unauthenticatedPerMinute: 100_000 },
   };
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(raw));

@@ -68,6 +68,8 @@ export function testConfig(opts: {
     tokens: testTokens,
     tokenSecret: 'test-session-token-secret-0123456789abcdef',
     operators: [{ name: 'test-operator', role: 'operator', token: operatorToken }],
+    // Every test calls from 127.0.0.1: only the tests of the per-address limit run with a small one.
+    rateLimit: { unauthenticatedPerMinute: 100_000 },
     ...opts.overrides,
   });
 }
