@@ -292,8 +292,18 @@ export const pizzaSettingsSchema = z
         deliverySeconds: seconds(20 * 60),
       })
       .prefault({}),
-    /** Orders without a customer token; they get a session token for their order instead. */
-    guestOrders: z.boolean().default(true),
+    /**
+     * Orders without a customer token (they get a session token for their order instead). Off unless the
+     * shop wants them: each one is a workflow and an SMS to a number the caller chose.
+     */
+    guestOrders: z.boolean().default(false),
+    /** Guest orders per client address and per phone number (each one an SMS to it), per hour. */
+    guestLimits: z
+      .strictObject({
+        perAddressPerHour: z.number().int().positive().default(10),
+        perPhonePerHour: z.number().int().positive().default(3),
+      })
+      .prefault({}),
   })
   .prefault({});
 export type PizzaSettings = z.output<typeof pizzaSettingsSchema>;
@@ -385,6 +395,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
     section: 'pizza',
     schema: pizzaSettingsSchema,
     env: {
+      PIZZA_GUEST_ORDERS: 'guestOrders',
       PIZZA_PAYMENT_TIMEOUT_SECONDS: 'paymentTimeoutSeconds',
       PIZZA_DELIVERY_PROMISE_SECONDS: 'deliveryPromiseSeconds',
     },

@@ -24,9 +24,14 @@ export const testTokens = [
   ...testCustomers.map((name) => ({ name, role: 'customer', token: customerToken(name) })),
 ];
 
-/** The pizza kind's settings for tests (its defaults, plus what a test sets). */
+/** The pizza kind's settings for tests (its defaults, guests welcome, plus what a test sets). */
 export function testPizza(extra: Record<string, unknown> = {}) {
-  return { ...extra };
+  // Guests on (off by default) and limits no test story reaches: the guest-limit tests set their own.
+  return {
+    guestOrders: true,
+    guestLimits: { perAddressPerHour: 100_000, perPhonePerHour: 100_000 },
+    ...extra,
+  };
 }
 
 /** Detector ids every test home has configured. */
