@@ -182,7 +182,12 @@ export const OrderRefusal = {
   tooLate: 'too-late',
   outOfOrder: 'out-of-order',
   badRequest: 'bad-request',
+  /** A deadline (payment window, delivery promise) is being handled in this very task; the API retries. */
+  deadlinePassing: 'deadline-in-progress',
 } as const;
+
+/** Every request waits out a deadline being handled (see `TransitionTaskGuard`). */
+const retryWhile = [OrderRefusal.deadlinePassing];
 
 /**
  * ETA at the moment the order entered its current state: what is left of the kitchen, baking and
@@ -343,6 +348,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['customer', 'session', 'staff'],
       summary: 'Pay the order total with a payment-method reference',
       answer: orderStatusSchema,
+      retryWhile,
       args: (body, caller) => ({ ...by(caller), ...body }),
       refusals: {
         'wrong-amount': 422,
@@ -364,6 +370,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['customer', 'session', 'staff'],
       summary: 'Cancel until the driver has it; a paid order is refunded once',
       answer: orderStatusSchema,
+      retryWhile,
       // The shop cancels as staff; the one who ordered, as the customer.
       args: (_body, caller) => ({
         ...by(caller),
@@ -377,6 +384,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['staff'],
       summary: 'The kitchen reports accepted, in-oven or baked, each only from the state before it',
       answer: orderStatusSchema,
+      retryWhile,
       args: (body, caller) => ({ ...by(caller), ...body }),
       action: staffDesk('kitchen'),
     }),
@@ -386,6 +394,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['staff'],
       summary: 'The driver reports picked-up or delivered, each only from the state before it',
       answer: orderStatusSchema,
+      retryWhile,
       args: (body, caller) => ({ ...by(caller), ...body }),
       action: staffDesk('delivery'),
     }),
