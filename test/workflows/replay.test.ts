@@ -6,7 +6,9 @@
 // This is an SDK job-ordering bug (cf. temporalio/sdk-python#673), not workflow nondeterminism; no
 // handler code can satisfy both orders, so the workflows refuse updates in such a task instead
 // (`TransitionTaskGuard`: the alarm's escalation, the order's deadlines) and the API asks again.
-// This test pins the failure exactly: it turns red if the history goes missing, if replay fails in any
+// The order's counterpart (a delivery promise and "delivered" in one task) was recorded on purpose by
+// test/e2e/deadline-race and must replay.
+// The alarm test pins the failure exactly: it turns red if the history goes missing, if replay fails in any
 // other way, or if an SDK upgrade fixes the ordering (then assert that the history replays).
 import '../support/quiet-runtime';
 import { readFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 const history = (name: string) =>
   temporal.api.history.v1.History.decode(readFileSync(resolve(__dirname, 'histories', name)));
 
-const replay = (file: string, workflowId: string) =>
+const replay = (file: string, workflowId?: string) =>
   Worker.runReplayHistory(
     {
       workflowBundle: testWorkflowBundle(),
@@ -42,6 +44,15 @@ test('When an all-clear was accepted in the same task as the window timer, then 
   expect((outcome as ReplayError).message).toMatch(
     /UndeclaredTransitionError: smoke-alarm: transition waiting-for-cancel -> resolved on 'allClear' is not declared in the session model/,
   );
+});
+
+test('When an order’s delivery promise fired in the same task as "delivered" (recorded by test/e2e/deadline-race), then its history replays', async () => {
+  const recorded = history('order-delivered-in-same-task-as-promise.binpb');
+  const events = recorded.events ?? [];
+  const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+  const accepted = events.findIndex((e, i) => i > fired && e.workflowExecutionUpdateAcceptedEventAttributes);
+  expect(events.slice(fired, accepted).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+  await expect(replay('order-delivered-in-same-task-as-promise.binpb')).resolves.toBeUndefined();
 });
 
 test('When the recorded history is missing, then reading it fails (the replay test above cannot pass vacuously)', () => {
