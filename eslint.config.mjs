@@ -89,6 +89,12 @@ export default tseslint.config(
     languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
   },
   {
+    // The Node-RED nodes are plain CommonJS for Node (Node-RED loads them as they are); a node keeps `this`.
+    files: ['packages/node-red-contrib-sessionflow/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-this-alias': 'off' },
+  },
+  {
     // The /ui page runs in the browser, as plain modules without a build step.
     files: ['src/ui/static/**/*.js'],
     languageOptions: { sourceType: 'module', globals: globals.browser },

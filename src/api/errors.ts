@@ -61,6 +61,12 @@ export function fromTemporal(err: unknown, whenMissing: HttpError): HttpError | 
   return undefined;
 }
 
+/**
+ * A request path fit for a log line: the Web UI's codec URL carries its viewer token in the path
+ * (/codec/ui/<token>/...), which no log may print. Every log of a path goes through this.
+ */
+export const loggablePath = (path: string) => path.replace(/^\/codec\/ui\/[^/]+/, '/codec/ui/[redacted]');
+
 export const notFoundRoute: RequestHandler = (req, _res, next) => {
   next(notFound('route-not-found', `no route for ${req.method} ${req.path}`));
 };
@@ -88,7 +94,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         fromTemporal(err, notFound('not-found', 'not found')) ??
         new HttpError(500, 'internal', 'internal error');
       if (httpError.status >= 500) {
-        logger.error({ err, method: req.method, path: req.path }, 'request failed');
+        logger.error({ err, method: req.method, path: loggablePath(req.path) }, 'request failed');
       }
     }
     if (httpError.headers) res.set(httpError.headers);

@@ -8,17 +8,33 @@ import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/config';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
+/**
+ * What a strict codec turns an unencrypted payload into. No payload converter knows this encoding, so the
+ * value never reaches workflow or activity code: an update carrying it is rejected before its validator,
+ * a signal or start carrying it fails the workflow task (visible, nothing acted on) until an operator
+ * resets the workflow past it. Its name is what the failure shows.
+ */
+export const REFUSED_ENCODING = 'binary/refused-unencrypted-payload';
 export const KEY_ID_METADATA = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
+/** The codec part of the config; `strict` defaults to on, as in the config schema. */
+type CodecSettings = Omit<Config['codec'], 'strict'> & { strict?: boolean };
+
 export class AesGcmCodec implements PayloadCodec {
   private readonly keys: Map<string, Buffer>;
 
+  /**
+   * `strict`: refuse payloads that are not ours (unencrypted), so a plaintext signal or update forged with
+   * a plain client by anyone who can reach the Temporal frontend cannot act. Off only to read sessions
+   * written before encryption was switched on.
+   */
   constructor(
     keys: { id: string; key: Buffer }[],
     private readonly activeKeyId = keys[0]?.id,
+    private readonly strict = true,
   ) {
     if (keys.length === 0 || activeKeyId === undefined) throw new Error('AesGcmCodec needs at least one key');
     for (const k of keys)
@@ -28,12 +44,17 @@ export class AesGcmCodec implements PayloadCodec {
       throw new Error(`codec active key '${activeKeyId}' is not among the keys`);
   }
 
-  static fromConfig(config: Pick<Config, 'codec'>): AesGcmCodec {
-    const { keys, activeKeyId } = config.codec;
+  static fromConfig(config: { codec: CodecSettings }): AesGcmCodec {
+    const { keys, activeKeyId, strict } = config.codec;
     return new AesGcmCodec(
       keys.map((k) => ({ id: k.id, key: Buffer.from(k.key, 'base64') })),
       activeKeyId ?? keys[0]?.id,
+      strict ?? true,
     );
+  }
+
+  get isStrict(): boolean {
+    return this.strict;
   }
 
   // A bad payload must reject the promise, never throw synchronously at the caller: hence new Promise.
@@ -61,8 +82,11 @@ export class AesGcmCodec implements PayloadCodec {
 
   private decodeOne(payload: Payload): Payload {
     const encoding = payload.metadata?.encoding;
-    // Payloads written before encryption was switched on (older sessions in the SQLite file) stay readable.
-    if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
+    if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) {
+      // Not strict: payloads written before encryption was switched on (older sessions) stay readable.
+      if (!this.strict) return payload;
+      return { metadata: { encoding: utf8(REFUSED_ENCODING) }, data: new Uint8Array() };
+    }
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
     const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';
     const key = this.keys.get(keyId);
@@ -81,8 +105,8 @@ export class AesGcmCodec implements PayloadCodec {
 }
 
 /** The data converter of every client and worker of ours; undefined when no key is configured (unit tests). */
-export function dataConverterFor(
-  config: Pick<Config, 'codec'>,
-): { payloadCodecs: PayloadCodec[] } | undefined {
+export function dataConverterFor(config: {
+  codec: CodecSettings;
+}): { payloadCodecs: PayloadCodec[] } | undefined {
   return config.codec.keys.length > 0 ? { payloadCodecs: [AesGcmCodec.fromConfig(config)] } : undefined;
 }

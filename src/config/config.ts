@@ -302,6 +302,7 @@ const configSchema = z
         /** Key that encrypts new payloads; default the first key. The others only decrypt (rotation). */
         activeKeyId: id.optional(),
         keys: z.array(codecKeySchema).default([]),
+        strict: z.boolean().default(true), // see src/codec/aes-gcm-codec.ts: refuse unencrypted payloads
         /** Remote codec endpoint (/codec/decode) for the Temporal Web UI / CLI. */
         endpoint: z
           .strictObject({

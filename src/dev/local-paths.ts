@@ -1,4 +1,5 @@
 // Where `npm start` keeps its data and its generated config; the demo scripts read the same places.
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const projectRoot = resolve(__dirname, '../..');
@@ -10,4 +11,26 @@ export function localDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function localConfigFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.SESSIONFLOW_CONFIG_FILE || resolve(localDataDir(env), 'sessionflow.local.json');
+}
+
+/** The running dev server's pid (and db file), so a launcher that was killed can be cleaned up after. */
+export function localServerPidFile(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(localDataDir(env), 'temporal-server.pid');
+}
+
+/**
+ * The data dir holds tokens, the codec key and every session: ours only (0700). `mkdir`'s mode is
+ * filtered by the umask and ignored for an existing dir, hence the explicit chmod. Returns what it tightened.
+ */
+export function ensurePrivateDir(dir: string): { tightenedFrom?: number } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return tighten(dir, 0o700);
+}
+
+/** An existing file or dir readable by others is made owner-only; returns the old mode when it changed. */
+export function tighten(path: string, mode: number): { tightenedFrom?: number } {
+  const old = statSync(path).mode & 0o777;
+  if ((old & ~mode) === 0) return {};
+  chmodSync(path, old & mode);
+  return { tightenedFrom: old };
 }

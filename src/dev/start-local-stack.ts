@@ -1,7 +1,7 @@
 // `npm start`: the whole system on one machine in one process tree — Temporal dev server (SQLite under .data/,
 // Web UI), the worker with its embedded gateway (simulated siren board and detectors), and the HTTP API. Ctrl-C stops it all in order.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { startWebServer, stopWebServer } from '../api/server';
@@ -15,9 +15,14 @@ import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
 import { settingsOf } from '../config/kinds';
 import { sessionKind as smokeAlarm, type AlarmHome } from '../shared/smoke-alarm';
-import { localConfigFile, localDataDir } from './local-paths';
+import { ensurePrivateDir, localConfigFile, localDataDir, localServerPidFile, tighten } from './local-paths';
 import { newCodecKey, newToken } from './new-secret';
-import { assertPortFree, startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
+import {
+  assertPortFree,
+  startTemporalDevServer,
+  stopOrphanedDevServer,
+  type RunningDevServer,
+} from './temporal-dev-server';
 
 const dataDir = localDataDir();
 const DEMO_HOME = 'home-42';
@@ -89,14 +94,20 @@ function ensureLocalConfig(file: string): void {
  * Payload encryption in dev: a key and a Web UI codec token are generated into the local config when it
  * has none (also for configs from before encryption). Returns the UI's codec token.
  */
-function ensureLocalCodec(file: string, keysFromEnv: boolean): string | undefined {
+function ensureLocalCodec(file: string, keysFromEnv: boolean, hasSessions: boolean): string | undefined {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as {
-    codec?: { keys?: unknown[]; endpoint?: { tokens?: { name: string; role: string; token?: string }[] } };
+    codec?: {
+      keys?: unknown[];
+      strict?: boolean;
+      endpoint?: { tokens?: { name: string; role: string; token?: string }[] };
+    };
   };
   const codec = (raw.codec ??= {});
   let changed = false;
   if (!keysFromEnv && !codec.keys?.length) {
     codec.keys = [{ id: 'local-1', key: newCodecKey() }];
+    // Sessions from before encryption hold plaintext payloads: a strict codec would refuse them.
+    if (hasSessions) codec.strict ??= false;
     changed = true;
   }
   codec.endpoint ??= {};
@@ -119,14 +130,25 @@ async function main() {
     logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL ?? 'WARN') as LogLevel),
     shutdownSignals: [],
   });
-  mkdirSync(dataDir, { recursive: true });
+  const octal = (mode: number) => `0${mode.toString(8)}`;
+  const dirWas = ensurePrivateDir(dataDir).tightenedFrom;
+  if (dirWas !== undefined)
+    logger.warn({ dataDir, was: octal(dirWas), now: '0700' }, 'data dir was readable by others: tightened');
   const env = { ...process.env };
   // Only our own local config is ever written to; a config the user points us at is theirs.
   let uiCodecToken: string | undefined;
   if (!env.SESSIONFLOW_CONFIG_FILE) {
-    env.SESSIONFLOW_CONFIG_FILE = localConfigFile(env);
-    ensureLocalConfig(env.SESSIONFLOW_CONFIG_FILE);
-    uiCodecToken = ensureLocalCodec(env.SESSIONFLOW_CONFIG_FILE, Boolean(env.SESSIONFLOW_CODEC_KEYS));
+    const file = (env.SESSIONFLOW_CONFIG_FILE = localConfigFile(env));
+    ensureLocalConfig(file);
+    const hasSessions = existsSync(resolve(dataDir, 'temporal.db'));
+    uiCodecToken = ensureLocalCodec(file, Boolean(env.SESSIONFLOW_CODEC_KEYS), hasSessions);
+    // It holds plain tokens and the codec key; a file from an older version may be world-readable.
+    const fileWas = tighten(file, 0o600).tightenedFrom;
+    if (fileWas !== undefined)
+      logger.warn(
+        { file, was: octal(fileWas), now: '0600' },
+        'local config was readable by others: tightened',
+      );
   }
 
   // An explicit TEMPORAL_ADDRESS means "attach to that server"; otherwise run our own dev server.
@@ -138,7 +160,13 @@ async function main() {
   // The /ui page presses the embedded gateway's simulated detectors through the API.
   env.SESSIONFLOW_SIMULATOR_URL ??= `http://${env.GATEWAY_HTTP_HOST ?? '127.0.0.1'}:${env.GATEWAY_HTTP_PORT}`;
   await assertPortFree(Number(env.GATEWAY_HTTP_PORT), 'set GATEWAY_HTTP_PORT to a free port');
+  const dbFile = resolve(dataDir, 'temporal.db');
+  const pidFile = localServerPidFile(env);
   if (!env.TEMPORAL_ADDRESS) {
+    // A launcher killed with SIGKILL leaves its detached server running on our db file and ports.
+    const orphan = await stopOrphanedDevServer({ pidFile, dbFile });
+    if (orphan !== undefined)
+      logger.warn({ pid: orphan }, 'stopped the Temporal dev server a previous run left behind');
     const port = Number(env.TEMPORAL_PORT ?? 7233);
     const hint = `another Temporal server? Set TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS=127.0.0.1:${port} to use that server`;
     await assertPortFree(port, hint);
@@ -148,7 +176,8 @@ async function main() {
     const apiHost = env.API_HOST && env.API_HOST !== '0.0.0.0' ? env.API_HOST : '127.0.0.1';
     logger.info({ port, dataDir }, 'starting Temporal dev server (SQLite: temporal.db in the data dir)');
     devServer = await startTemporalDevServer({
-      dbFile: resolve(dataDir, 'temporal.db'),
+      dbFile,
+      pidFile,
       port,
       uiPort: port + 1000,
       logFile: resolve(dataDir, 'temporal-server.log'),

@@ -2,8 +2,20 @@
 // Used by `npm start` and by the tests that need a real server. With no local binary it falls back to the
 // SDK's download of the same dev server (needs internet).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { UserFacingError } from '../config/run-main';
@@ -26,6 +38,11 @@ export interface DevServerOptions {
   sqlitePragmas?: string[];
   /** Remote codec endpoint the Web UI calls to show payloads decoded. */
   uiCodecEndpoint?: string;
+  /**
+   * Where to record the server's pid (with the db file): the next start finds a server our crashed
+   * launcher left behind by it ({@link stopOrphanedDevServer}). Removed again on a clean stop.
+   */
+  pidFile?: string;
 }
 
 export interface RunningDevServer {
@@ -53,8 +70,15 @@ export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
 /**
  * Eager activity dispatch: the worker that completes a workflow task gets the siren activity in the reply,
  * one matching round trip less between smoke and siren (issue 7). Clusters set this in their own config.
+ *
+ * Buffered queries: while a session has a workflow task pending (one left from before a restart, a timer
+ * that just fired), the server holds its status queries until the task is done, but by default only one
+ * per workflow; the next gets RESOURCE_EXHAUSTED "consistent query buffer is full", and the SDK retries
+ * that after 1 s, 1.7 s, 2.9 s... After a restart the gateway's siren resync takes the one slot, so the
+ * user's first status query slept past the API's 5 s deadline: the intermittent 503 of issue 16.
+ * A session has a handful of readers (owner, gateway, /ui, operators); 20 leaves room for all of them.
  */
-const dynamicConfig = ['system.enableActivityEagerExecution=true'];
+const dynamicConfig = ['system.enableActivityEagerExecution=true', 'history.MaxBufferedQueryCount=20'];
 
 export function findTemporalBinary(explicit?: string): string | undefined {
   if (explicit) return explicit;
@@ -111,8 +135,14 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   args.push(...tuningArgs);
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
-  if (uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  if (uiPort !== undefined && opts.uiCodecEndpoint) {
+    // The endpoint URL carries the codec viewer's token: never on argv (any local user's `ps` shows it).
+    // The CLI reads flag values from its environment file, so the URL goes there, readable by us only.
+    const envFile = writeCliEnvFile(opts.dbFile, { 'ui-codec-endpoint': opts.uiCodecEndpoint });
+    args.push('--env-file', envFile, '--env', CLI_ENV_NAME);
+  }
   for (const key of searchAttributeKeys()) args.push('--search-attribute', `${key.name}=${key.type}`);
+  if (opts.pidFile) await stopOrphanedDevServer({ pidFile: opts.pidFile, dbFile: opts.dbFile });
 
   let out: number | 'ignore' = 'ignore';
   if (opts.logFile) {
@@ -131,6 +161,12 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
       r(code);
     }),
   );
+  const pidFile = opts.pidFile;
+  if (pidFile && child.pid !== undefined) writePidFile(pidFile, child.pid, binary, opts.dbFile);
+  const forgetPid = () => {
+    if (pidFile && readPidFile(pidFile)?.pid === child.pid) rmSync(pidFile, { force: true });
+  };
+  void exited.then(forgetPid);
   const address = `${ip}:${port}`;
   try {
     await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited);
@@ -149,6 +185,140 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
       child.kill('SIGKILL');
     },
   };
+}
+
+const CLI_ENV_NAME = 'sessionflow';
+
+/** Writes the CLI's environment-settings file (flag values it reads at start), 0600, beside the db file. */
+function writeCliEnvFile(dbFile: string | undefined, flags: Record<string, string>): string {
+  const dir = dbFile ? dirname(dbFile) : mkdtempSync(resolve(tmpdir(), 'sessionflow-temporal-'));
+  const file = resolve(dir, 'temporal-cli-env.yaml');
+  // JSON strings are valid YAML double-quoted scalars: no YAML library needed at run time.
+  const lines = Object.entries(flags).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
+  writeFileSync(file, `env:\n  ${CLI_ENV_NAME}:\n${lines.join('\n')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // writeFileSync's mode applies only when it creates the file
+  return file;
+}
+
+interface PidRecord {
+  pid: number;
+  binary: string;
+  dbFile?: string;
+  /** The process that started it: while the server is still its child, that stack is alive. */
+  parent?: number;
+}
+
+function writePidFile(file: string, pid: number, binary: string, dbFile: string | undefined): void {
+  const record: PidRecord = { pid, binary, dbFile, parent: process.pid };
+  writeFileSync(file, JSON.stringify(record) + '\n', { mode: 0o600 });
+}
+
+function readPidFile(file: string): PidRecord | undefined {
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<PidRecord>;
+    return typeof raw.pid === 'number' && typeof raw.binary === 'string' ? (raw as PidRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and not a zombie (a zombie keeps its pid until reaped, but holds no port). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is the first.
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `pid` is still the server we recorded: the same binary running `server start-dev` on the same
+ * db file. A pid the kernel has since given to another process never matches, so it is left alone.
+ */
+function isOurServer(record: PidRecord): boolean {
+  let argv: string[];
+  let exe: string;
+  try {
+    argv = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0');
+    exe = realpathSync(`/proc/${record.pid}/exe`);
+  } catch {
+    return false;
+  }
+  const sameBinary = exe === safeRealpath(record.binary) || argv[0] === record.binary;
+  const dbAt = argv.indexOf('--db-filename');
+  const sameDb = record.dbFile === undefined || (dbAt > 0 && argv[dbAt + 1] === record.dbFile);
+  return sameBinary && argv[1] === 'server' && argv[2] === 'start-dev' && sameDb;
+}
+
+function safeRealpath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent pid of a running process (1, or a subreaper, once its parent has died). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isRunning(pid);
+}
+
+/**
+ * After a launcher died without stopping its server (SIGKILL, power loss of a VM snapshot...) that server
+ * lives on, detached, holding the ports and the db file. If the pid file names a process that really is
+ * our server on this db file, and whoever started it is gone, stop it: SIGTERM, SIGKILL after `graceMs`.
+ * A server whose launcher still runs belongs to a live stack: refused, never killed.
+ * Returns the pid it stopped, if any.
+ */
+export async function stopOrphanedDevServer(opts: {
+  pidFile: string;
+  dbFile?: string;
+  graceMs?: number;
+}): Promise<number | undefined> {
+  const record = readPidFile(opts.pidFile);
+  if (!record) {
+    rmSync(opts.pidFile, { force: true });
+    return undefined;
+  }
+  if (
+    !isRunning(record.pid) ||
+    !isOurServer(record) ||
+    (opts.dbFile !== undefined && record.dbFile !== opts.dbFile)
+  ) {
+    rmSync(opts.pidFile, { force: true }); // stale: the server is gone, or the pid is someone else's now
+    return undefined;
+  }
+  // Still the child of the process that started it (not reparented to init): a live stack, not ours to stop.
+  const parent = parentOf(record.pid);
+  if (parent !== undefined && parent === record.parent && parent !== process.pid) {
+    throw new UserFacingError(
+      `a Temporal dev server (pid ${record.pid}) started by another running process (pid ${parent}) ` +
+        `already uses ${record.dbFile ?? 'this data dir'}; stop that one first`,
+    );
+  }
+  process.kill(record.pid, 'SIGTERM');
+  if (!(await waitForExit(record.pid, opts.graceMs ?? 10_000))) {
+    process.kill(record.pid, 'SIGKILL');
+    await waitForExit(record.pid, 5_000);
+  }
+  rmSync(opts.pidFile, { force: true });
+  return record.pid;
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {

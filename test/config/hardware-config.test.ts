@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, hardwareTaskQueue, parseConfig } from '../../src/config/config';
+import { ConfigError, hardwareTaskQueue, homeInputs, parseConfig } from '../../src/config/config';
 import { homeHardware } from '../../src/hardware/board-io';
 import { testHome } from '../support/test-config';
 
@@ -27,6 +27,69 @@ describe('hardware configuration', () => {
     expect(hw.inputs.kitchen).toEqual({ pin: 2, debounceMs: 50, activeLow: false, pullUp: false });
     expect(c.homes.h.board).toEqual({ type: 'serial', path: '/dev/ttyACM0' });
     expect(hardwareTaskQueue(c, 'h')).toBe('gateway-edge-1');
+  });
+
+  test('When an input is mapped by hand to a kind’s events, then it resolves like a kind’s own input section', () => {
+    const c = parseConfig(
+      withHome({
+        detectors: { kitchen: { pin: 2 } },
+        inputs: {
+          cellar: {
+            pin: 6,
+            activeLow: true,
+            kind: 'smoke-alarm',
+            active: { event: 'smokeDetected', body: { detectorId: 'cellar' } },
+          },
+          porch: {
+            pin: 7,
+            kind: 'door-left-open',
+            key: 'h.porch',
+            active: { event: 'doorOpened' },
+            inactive: { event: 'doorClosed' },
+          },
+        },
+      }),
+    );
+    const byId = Object.fromEntries(homeInputs('h', c.homes.h).map((i) => [i.inputId, i]));
+    expect(byId.kitchen).toMatchObject({
+      kind: 'smoke-alarm',
+      key: 'h',
+      active: { event: 'smokeDetected', body: { detectorId: 'kitchen' } },
+    });
+    expect(byId.cellar).toEqual({
+      inputId: 'cellar',
+      wiring: { pin: 6, debounceMs: 50, activeLow: true, pullUp: false },
+      kind: 'smoke-alarm',
+      key: 'h',
+      active: { event: 'smokeDetected', body: { detectorId: 'cellar' } },
+      inactive: undefined,
+    });
+    expect(byId.porch).toMatchObject({
+      key: 'h.porch',
+      active: { event: 'doorOpened', body: {} },
+      inactive: { event: 'doorClosed' },
+    });
+    expect(Object.keys(homeHardware('h', c.homes.h).inputs).sort()).toEqual(['cellar', 'kitchen', 'porch']);
+  });
+
+  test.each([
+    [
+      'a kind that is not registered',
+      { kind: 'fire-door', active: { event: 'opened' } },
+      "homes.h.inputs.x.kind: no session kind 'fire-door'",
+    ],
+    [
+      'an event the kind does not have',
+      { kind: 'smoke-alarm', active: { event: 'smoke' } },
+      "smoke-alarm has no event 'smoke' (one of smokeDetected)",
+    ],
+    [
+      'a body the event refuses',
+      { kind: 'smoke-alarm', active: { event: 'smokeDetected', body: { detector: 'x' } } },
+      'homes.h.inputs.x.active.body: not a valid smokeDetected body',
+    ],
+  ])('When an input names %s, then loading fails naming it', (_what, mapping, message) => {
+    expect(() => parseConfig(withHome({ inputs: { x: { pin: 6, ...mapping } } }))).toThrow(message);
   });
 
   test('When a home names no gateway, then its siren runs on the central queue with one default siren', () => {

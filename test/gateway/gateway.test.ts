@@ -53,7 +53,19 @@ beforeAll(async () => {
     cancelWindowSeconds: 60,
     homeOverrides: {
       'gw-press': hardware(),
-      'gw-two': hardware(),
+      // The same hall detector written out as a generic input mapping: the gateway treats both alike.
+      'gw-two': hardware({
+        detectors: { kitchen: { pin: KITCHEN, debounceMs: 30 } },
+        inputs: {
+          hall: {
+            pin: HALL_DETECTOR,
+            debounceMs: 30,
+            pullUp: true,
+            kind: 'smoke-alarm',
+            active: { event: 'smokeDetected', body: { detectorId: 'hall' } },
+          },
+        },
+      }),
       'gw-dark': hardware({ cancelWindowSeconds: DARK_WINDOW_S }),
       'gw-bounce': hardware(),
     },

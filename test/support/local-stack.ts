@@ -67,7 +67,14 @@ export async function startLocalStack(opts: {
     config,
     testLogger,
     gatewayConnection
-      ? { client: new Client({ connection: gatewayConnection, identity: 'embedded-gateway@test' }) }
+      ? {
+          // With our codec, as the launcher's embedded gateway: a strict worker refuses plaintext input.
+          client: new Client({
+            connection: gatewayConnection,
+            identity: 'embedded-gateway@test',
+            dataConverter: dataConverterFor(config),
+          }),
+        }
       : {},
   );
   let gatewayHttp: RunningWebServer | undefined;

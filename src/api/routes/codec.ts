@@ -2,13 +2,16 @@
 // POST payloads here to see them decoded. Only holders of a codec viewer token may; the browser UI
 // cannot send headers, so it gets the token in its endpoint URL (/codec/ui/<token>), which the
 // request log never prints. CORS is open only to the configured UI origins.
+// Viewers only decode: /encode answers 403, or a viewer could have the production key encrypt any input
+// and signal it around the API's authorization. Decoding goes through the same codec as the worker, so
+// in strict mode (codec.strict) an unencrypted payload shows as refused, as the worker saw it.
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Config } from '../../config/config';
 import { bearerToken, type TokenAuthority } from '../auth';
-import { badRequest, unauthorized } from '../errors';
-import { describeRoute, errorResponse } from '../openapi';
+import { badRequest, forbidden, unauthorized } from '../errors';
+import { describeRoute, errorResponse, type RouteDoc } from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
 
 const base64 = z
@@ -44,9 +47,12 @@ const toJson = (p: Payload) => ({
 
 for (const [op, what] of [
   ['decode', 'Decrypt payloads (Temporal remote codec protocol)'],
-  ['encode', 'Encrypt payloads (Temporal remote codec protocol)'],
+  ['encode', 'Encrypt payloads: refused (403), codec viewers only decode'],
 ] as const) {
-  const responses = { 200: { description: 'the payloads, same order', schema: payloadsAnswer } };
+  const responses: RouteDoc['responses'] =
+    op === 'decode'
+      ? { 200: { description: 'the payloads, same order', schema: payloadsAnswer } }
+      : { 403: errorResponse('codec viewers only decode') };
   describeRoute({
     method: 'post',
     path: `/codec/${op}`,
@@ -115,6 +121,7 @@ export function codecRoutes({ config, authority, codec }: CodecRouteDeps): Route
         res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
         throw unauthorized('unknown token');
       }
+      if (op === 'encode') throw forbidden('codec viewers only decode; nothing is encrypted here');
       const { payloads } = parse(payloadsSchema, req.body, 'body');
       const out = await codec[op](payloads.map(fromJson)).catch(() => {
         throw badRequest('undecodable', 'a payload could not be decoded with the configured keys');
