@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for both roles: the worker by default; the api service overrides the command.
+# One image for every role: the worker by default; the api and gateway services override the command.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

@@ -50,7 +50,8 @@ export interface Results {
   scale?: ScaleResult;
 }
 
-export function rows(r: Results): Row[] {
+/** `serverRss` labels the Temporal server's memory row (the dev server, or the real one on PostgreSQL). */
+export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
   const out: Row[] = [];
   if (r.alarm) {
     const a = r.alarm;
@@ -131,7 +132,7 @@ export function rows(r: Results): Row[] {
     });
     out.push({
       scenario: '5',
-      figure: 'Temporal dev server RSS',
+      figure: serverRss,
       value: `${mib(s.memory.server)} with all open; run peak ${peak(s.peakAfterCancel.server)}`,
       target: '',
     });

@@ -3,6 +3,8 @@
 //   --quick            tiny version of every scenario (seconds; CI keeps the harness working with it)
 //   --check            exit 1 when a target is missed (timing is never checked without it)
 //   --attach [addr]    use a running Temporal server (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
+//   --store postgres   start the production shape's server on PostgreSQL instead of the SQLite dev server;
+//                      results go to latest-postgres.md beside latest.md (never into the README table)
 //   --only a,b         scenarios to run: alarm, throughput, scale
 //   --out DIR          where results go (default bench/results)
 //   --update-readme    put the table into README.md's Performance section (full runs only)
@@ -64,6 +66,7 @@ function parseArgs(argv: string[]) {
     quick: false,
     check: false,
     attach: undefined as string | undefined,
+    store: 'sqlite' as 'sqlite' | 'postgres',
     only: [...scenarioNames] as ScenarioName[],
     out: resolve(projectRoot, 'bench/results'),
     updateReadme: false,
@@ -79,7 +82,11 @@ function parseArgs(argv: string[]) {
     else if (arg === '--check') flags.check = true;
     else if (arg === '--update-readme') flags.updateReadme = true;
     else if (arg === '--out') flags.out = resolve(value());
-    else if (arg === '--attach') {
+    else if (arg === '--store') {
+      const store = value();
+      if (store !== 'sqlite' && store !== 'postgres') throw new Error('--store: sqlite or postgres');
+      flags.store = store;
+    } else if (arg === '--attach') {
       const next = argv[i + 1];
       flags.attach =
         next && !next.startsWith('--') ? value() : (process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233');
@@ -142,7 +149,7 @@ async function main() {
 
   const results: Results = {};
   const cpu: Record<string, CpuUse> = {};
-  const stacks: Record<string, { temporal: string; address: string; serverPid?: number }> = {};
+  const stacks: Record<string, { temporal: string; store: string; address: string; serverPid?: number }> = {};
   let machine: MachineFacts | undefined;
   let settings: Record<string, unknown> | undefined;
   // Each scenario gets a fresh stack holding only its own homes: one scenario's sessions, boards and garbage
@@ -150,6 +157,7 @@ async function main() {
   for (const name of scenarioNames.filter(run)) {
     const stack = await startBenchStack({
       attach: flags.attach,
+      store: flags.store,
       cancelWindowSeconds: 3600,
       homeGroups: { [name]: homesFor[name] },
       log,
@@ -160,14 +168,20 @@ async function main() {
       if (!machine) {
         const info = await stack.client.connection.workflowService.getSystemInfo({});
         machine = machineFacts({
-          temporalBinary: stack.mode === 'started' ? findTemporalBinary() : undefined,
+          temporalBinary:
+            stack.mode === 'started' && flags.store === 'sqlite' ? findTemporalBinary() : undefined,
           serverVersion: info.serverVersion ?? undefined,
         });
         settings = workerSettings(stack);
         log(`${machineLine(machine)}`);
       }
       log(`stack up (${stack.mode} server ${stack.temporalAddress}, api ${stack.apiUrl})`);
-      stacks[name] = { temporal: stack.mode, address: stack.temporalAddress, serverPid: stack.serverPid };
+      stacks[name] = {
+        temporal: stack.mode,
+        store: flags.attach ? 'attached' : flags.store,
+        address: stack.temporalAddress,
+        serverPid: stack.serverPid,
+      };
       const meter = cpuMeter({ worker: process.pid, api: stack.apiPid, server: stack.serverPid });
       if (name === 'alarm') {
         log(
@@ -199,7 +213,10 @@ async function main() {
   }
   if (!machine || !settings) throw new Error('no scenario ran');
 
-  const table = rows(results);
+  const table = rows(
+    results,
+    flags.store === 'postgres' ? 'Temporal server RSS (PostgreSQL not counted)' : undefined,
+  );
   const markdown = markdownTable(table);
   const failures = [results.alarm, results.throughput, results.scale].reduce(
     (n, r) => n + (r?.failures.total ?? 0),
@@ -226,10 +243,12 @@ async function main() {
   };
   mkdirSync(flags.out, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const jsonFile = join(flags.out, `${flags.quick ? 'quick-' : ''}${stamp}.json`);
+  const storeTag = flags.store === 'postgres' ? 'postgres-' : '';
+  const jsonFile = join(flags.out, `${flags.quick ? 'quick-' : ''}${storeTag}${stamp}.json`);
   writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
   const summary = [
-    `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` on ${machineLine(machine)}`,
+    `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` on ${machineLine(machine)}` +
+      (flags.store === 'postgres' ? '; Temporal server on PostgreSQL (the production shape)' : ''),
     `(1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after the run, its own load included).` +
       // Only the load before tells of other work: the figure after is mostly the bench's own processes.
       (loadBefore > machine.cpuCount
@@ -242,10 +261,12 @@ async function main() {
   ].join('\n');
   process.stdout.write(`\n${summary}\nresults: ${jsonFile}\n`);
   if (!flags.quick) {
-    const latest = join(flags.out, 'latest.md');
+    const latest = join(flags.out, flags.store === 'postgres' ? 'latest-postgres.md' : 'latest.md');
     writeFileSync(latest, await prettierMarkdown(summary, latest));
   }
-  if (flags.updateReadme && !flags.quick) await replaceReadmeSection(summary.trimEnd());
+  // The README's table is the dev-server one; PostgreSQL figures stand beside it in latest-postgres.md.
+  if (flags.updateReadme && !flags.quick && flags.store === 'sqlite')
+    await replaceReadmeSection(summary.trimEnd());
 
   if (failures > 0) log(`FAILED: ${failures} sessions lost or calls failed (see "failures" in ${jsonFile})`);
   if (missed.length > 0) log(`targets missed: ${report.targetsMissed.join('; ')}`);

@@ -1,10 +1,10 @@
-// The system under test, on loopback: a Temporal dev server (started here, or an existing one with
-// --attach), our worker in this process (so the bench reads the simulated siren pins directly), our API as
+// The system under test, on loopback: a Temporal dev server on SQLite (started here, or an existing one
+// with --attach; or, with --store postgres, the production shape's server on a private PostgreSQL), our worker in this process (so the bench reads the simulated siren pins directly), our API as
 // its own process (as deployed), and, for the raw-client baseline, a second worker with the same tuning
 // running a trivial workflow on its own task queue. Homes, tokens and the task queues are per run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +18,7 @@ import {
 } from '@temporalio/worker';
 import pino from 'pino';
 import { parseConfig, type Config } from '../src/config/config';
+import { startProdCluster } from '../src/dev/prod-cluster';
 import {
   findTemporalBinary,
   freePort,
@@ -105,8 +106,10 @@ export interface BenchStack {
 }
 
 export interface StackOptions {
-  /** Temporal address of an existing server; undefined starts a dev server on SQLite. */
+  /** Temporal address of an existing server; undefined starts a server of `store`. */
   attach?: string;
+  /** What a started server keeps sessions in: the dev server's SQLite file, or PostgreSQL. */
+  store?: 'sqlite' | 'postgres';
   /** Number of homes per group (alarm, throughput, scale...). */
   homeGroups: Record<string, number>;
   cancelWindowSeconds: number;
@@ -161,6 +164,17 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
     if (opts.attach) {
       temporalAddress = opts.attach;
       serverPid = findListeningPid(Number(temporalAddress.split(':').pop()));
+    } else if (opts.store === 'postgres') {
+      opts.log('starting PostgreSQL and the Temporal server on it (data dir in the work dir)');
+      // PostgreSQL's unprivileged user (when we are root) reaches its data dir through the work dir.
+      chmodSync(workDir, 0o755);
+      const cluster = await startProdCluster({
+        dataDir: workDir,
+        pgPassword: randomBytes(12).toString('base64url'),
+      });
+      cleanups.push(() => cluster.stop());
+      temporalAddress = cluster.address;
+      serverPid = cluster.server.pid;
     } else {
       const local = resolve(projectRoot, '.tools/bin/temporal');
       opts.log('starting Temporal dev server (SQLite file in the work dir)');

@@ -6,7 +6,7 @@ import type { Config } from '../config/config';
 import { kindFile, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
 import { SessionTokens, TokenAuthority } from './auth';
-import { errorHandler, notFoundRoute } from './errors';
+import { errorHandler, loggablePath, notFoundRoute } from './errors';
 import { methodNotAllowedRoute, openApiDocument } from './openapi';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
@@ -49,7 +49,7 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
         {
           method: req.method,
           // The Web UI's codec URL carries its token: log the route, not the secret.
-          path: req.path.replace(/^\/codec\/ui\/[^/]+/, '/codec/ui/[redacted]'),
+          path: loggablePath(req.path),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           by: req.principal?.name,

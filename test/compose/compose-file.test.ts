@@ -1,17 +1,52 @@
 // No Docker engine runs here: these checks read docker-compose.yml and the Dockerfile statically
-// and hold them to the code they deploy (config env vars, search attributes, entrypoints).
+// and hold them to the code they deploy (config env vars, search attributes, entrypoints) and to the
+// production shape `npm run stack:prod` runs and `npm run test:prod` tests (processes, environment keys,
+// Temporal server config).
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { configEnvVars, kindEnvVars, loadConfig, parseConfig } from '../../src/config/config';
-import { allSearchAttributeKeys } from '../../src/shared/search-attributes';
+import { searchAttributeKeys } from '../../src/config/kinds';
+import {
+  appProcessSpecs,
+  entrypoints,
+  PROD_GATEWAY_ID,
+  prodConfigTemplate,
+  prodTopology,
+  type AppRole,
+} from '../../src/dev/prod-topology';
+import {
+  defaultServerPorts,
+  namespaceRetentionHours,
+  serverConfigEnvName,
+  temporalDatabases,
+  temporalServerArgs,
+  temporalServerEnv,
+} from '../../src/dev/temporal-server';
 
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
 const compose: any = parse(read('docker-compose.yml'));
 const services: Record<string, any> = compose.services;
-const appServices = ['worker', 'api'] as const;
+const appServices = Object.values(prodTopology).flat();
+const servicesOf = (role: AppRole): readonly string[] => prodTopology[role];
+/** The launcher's processes, with placeholder values: only names and keys are compared. */
+const launcherSpecs = appProcessSpecs({
+  temporalAddress: 'x',
+  namespace: 'x',
+  taskQueue: 'x',
+  configFile: 'x',
+  codecKeys: 'x',
+  tokenSecret: 'x',
+  apiHost: 'x',
+  apiPorts: servicesOf('api').map((_, i) => 3000 + i),
+  gatewayHttpHost: 'x',
+  gatewayHttpPort: 1,
+  notifyChannel: 'log',
+  notifyWebhookUrl: 'x',
+  logLevel: 'x',
+});
 const setupService = 'temporal-create-namespace-and-search-attributes';
 
 /** Environment of a service, in either of compose's forms; `null` is a pass-through without value. */
@@ -67,22 +102,26 @@ describe('docker-compose.yml and Dockerfile', () => {
         'temporal',
         setupService,
         'temporal-ui',
-        'worker',
-        'api',
+        ...appServices,
       ]),
     );
   });
 
-  test('When ports are published, then Temporal is on 7233, the UI on 8080 and the api on its API_PORT', () => {
+  test('When ports are published, then Temporal is on 7233, the UI on 8080, each api on its API_PORT and the gateway on its status port', () => {
     expect(portsOf('temporal')).toContainEqual({ published: 7233, target: 7233 });
     expect(portsOf('temporal-ui')).toContainEqual({ published: 8080, target: 8080 });
-    const apiPort = Number(envOf('api').API_PORT);
-    expect(portsOf('api')).toEqual([{ published: apiPort, target: apiPort }]);
-    // On loopback (the config default) the published port would lead nowhere.
-    expect(envOf('api').API_HOST).toBe('0.0.0.0');
+    for (const api of servicesOf('api')) {
+      const apiPort = Number(envOf(api).API_PORT);
+      expect(portsOf(api)).toEqual([{ published: apiPort, target: apiPort }]);
+      // On loopback (the config default) the published port would lead nowhere.
+      expect(envOf(api).API_HOST).toBe('0.0.0.0');
+    }
+    const gatewayPort = Number(envOf('gateway').GATEWAY_HTTP_PORT);
+    expect(portsOf('gateway')).toEqual([{ published: gatewayPort, target: gatewayPort }]);
+    expect(envOf('gateway').GATEWAY_HTTP_HOST).toBe('0.0.0.0');
   });
 
-  test('When worker and api get environment variables, then each is one the config reads (or LOG_LEVEL)', () => {
+  test('When workers, apis and the gateway get environment variables, then each is one the config reads (or LOG_LEVEL)', () => {
     // LOG_LEVEL is the one variable outside the config: the logger reads it directly.
     expect(read('src/config/logger.ts')).toContain('process.env.LOG_LEVEL');
     const allowed = new Set([...Object.keys(configEnvVars), ...Object.keys(kindEnvVars()), 'LOG_LEVEL']);
@@ -92,14 +131,80 @@ describe('docker-compose.yml and Dockerfile', () => {
     }
   });
 
-  test('When worker and api connect to Temporal, then both use the temporal service, one namespace and one task queue', () => {
-    const [worker, api] = appServices.map(envOf);
+  test('When the app services connect to Temporal, then all use the temporal service, one namespace, one task queue and one codec key set', () => {
+    const envs = appServices.map(envOf);
     expect(services.temporal).toBeDefined();
-    for (const env of [worker, api]) expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(portsOf('temporal').map((p) => p.target)).toContain(7233);
-    expect(worker.TEMPORAL_TASK_QUEUE).toBeTruthy();
-    expect(api.TEMPORAL_TASK_QUEUE).toBe(worker.TEMPORAL_TASK_QUEUE);
-    expect(api.TEMPORAL_NAMESPACE).toBe(worker.TEMPORAL_NAMESPACE);
+    expect(envs[0].TEMPORAL_TASK_QUEUE).toBeTruthy();
+    for (const env of envs) {
+      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(env.TEMPORAL_TASK_QUEUE).toBe(envs[0].TEMPORAL_TASK_QUEUE);
+      expect(env.TEMPORAL_NAMESPACE).toBe(envs[0].TEMPORAL_NAMESPACE);
+      expect(env.SESSIONFLOW_CODEC_KEYS).toBe(envs[0].SESSIONFLOW_CODEC_KEYS);
+    }
+    // An order link signed by one api must open on the other.
+    const secrets = servicesOf('api').map((api) => envOf(api).SESSIONFLOW_TOKEN_SECRET);
+    expect(new Set(secrets).size).toBe(1);
+  });
+
+  test("When compose is set beside the launcher's topology, then it runs the same processes with the same environment keys", () => {
+    for (const spec of launcherSpecs) {
+      expect(services[spec.name]).toBeDefined();
+      expect({ service: spec.name, keys: Object.keys(envOf(spec.name)).sort() }).toEqual({
+        service: spec.name,
+        keys: Object.keys(spec.env).sort(),
+      });
+    }
+    // Nothing of ours runs in compose that the launcher does not run.
+    const ours = Object.keys(services).filter((name) => services[name].build !== undefined);
+    expect(ours.sort()).toEqual(launcherSpecs.map((s) => s.name).sort());
+    expect(envOf('gateway').GATEWAY_ID).toBe(PROD_GATEWAY_ID);
+  });
+
+  test("When the Temporal server starts, then compose runs the launcher's server config with the same environment keys", () => {
+    const mount = (services.temporal.volumes as string[])
+      .map((v) => v.split(':'))
+      .find(([host]) => resolve(root, host) === resolve(root, 'deploy/temporal'));
+    expect(mount).toBeDefined();
+    const configDir = mount![1];
+    // The launcher's arguments with compose's config path: the same file, the same env name.
+    const args = temporalServerArgs('/', configDir);
+    expect(commandText('temporal')).toContain(`temporal-server ${args.join(' ')}`);
+    expect(existsSync(resolve(root, 'deploy/temporal', `${serverConfigEnvName}.yaml`))).toBe(true);
+
+    const launcherKeys = Object.keys(
+      temporalServerEnv({
+        db: { host: 'x', port: 1, user: 'x', password: 'x' },
+        ports: defaultServerPorts,
+        bindIp: 'x',
+        broadcastAddress: 'x',
+        dynamicConfigFile: 'x',
+      }),
+    ).sort();
+    // The broadcast address is the container's own, known only when it runs: its command exports it.
+    const exported = [...commandText('temporal').matchAll(/export (\w+)=/g)].map(([, k]) => k);
+    expect([...Object.keys(envOf('temporal')), ...exported].sort()).toEqual(launcherKeys);
+    // Every key the template reads is one the launcher sets.
+    const readKeys = [...read('deploy/temporal/sessionflow.yaml').matchAll(/env "(\w+)"/g)].map(([, k]) => k);
+    expect([...new Set(readKeys)].sort()).toEqual(launcherKeys);
+
+    const env = envOf('temporal');
+    expect(env.TEMPORAL_DB_HOST).toBe('postgresql');
+    expect(env.TEMPORAL_DB_USER).toBe(envOf('postgresql').POSTGRES_USER);
+    expect(env.TEMPORAL_DYNAMIC_CONFIG_FILE).toBe(`${configDir}/dynamicconfig.yaml`);
+    expect(Number(env.TEMPORAL_FRONTEND_PORT)).toBe(defaultServerPorts.frontend);
+  });
+
+  test('When the schema is set up, then compose creates and migrates the same databases as the launcher', () => {
+    const setup = commandText('temporal-admin-tools');
+    for (const db of temporalDatabases) {
+      expect(setup).toContain(`--db ${db.name} create-database`);
+      expect(setup).toContain(`--db ${db.name} setup-schema -v 0.0`);
+      expect(setup).toContain(
+        `--db ${db.name} update-schema -d /etc/temporal/schema/postgresql/v12/${db.schema}/versioned`,
+      );
+    }
+    expect(envOf('temporal-admin-tools').SQL_PLUGIN).toBe('postgres12');
   });
 
   test("When search attributes are created, then they are exactly the project's keys, all Keyword, in the app's namespace", () => {
@@ -111,25 +216,30 @@ describe('docker-compose.yml and Dockerfile', () => {
       }),
     );
     const names = created.map((c) => c.name).sort();
-    expect(names).toEqual(allSearchAttributeKeys.map((k) => k.name).sort());
-    expect(allSearchAttributeKeys.every((k) => k.type === 'KEYWORD')).toBe(true);
+    expect(names).toEqual(
+      searchAttributeKeys()
+        .map((k) => k.name)
+        .sort(),
+    );
+    expect(searchAttributeKeys().every((k) => k.type === 'KEYWORD')).toBe(true);
     for (const c of created) {
       expect(c.type).toBe('Keyword');
-      expect(c.namespace).toBe(envOf('worker').TEMPORAL_NAMESPACE);
+      expect(c.namespace).toBe(envOf('worker-1').TEMPORAL_NAMESPACE);
     }
     // The namespace itself must exist before attributes can be added to it.
     expect(commandText(setupService)).toContain(
-      `namespace create --namespace ${envOf('worker').TEMPORAL_NAMESPACE}`,
+      `namespace create --namespace ${envOf('worker-1').TEMPORAL_NAMESPACE} --retention ${namespaceRetentionHours}h`,
     );
   });
 
-  test('When the example config is mounted, then it exists, passes parseConfig and holds tokens only as sha256', () => {
+  test("When the example config is mounted, then it is the launcher's, passes parseConfig, holds tokens only as sha256 and its homes name the gateway", () => {
     const files = appServices.map(mountedConfigFile);
-    expect(files[1]).toBe(files[0]);
+    for (const file of files) expect(file).toBe(resolve(root, prodConfigTemplate));
     expect(existsSync(files[0])).toBe(true);
     const raw = JSON.parse(readFileSync(files[0], 'utf8'));
     const config = parseConfig(raw);
     expect(Object.keys(config.homes).length).toBeGreaterThan(0);
+    for (const home of Object.values(config.homes)) expect(home.gateway).toBe(PROD_GATEWAY_ID);
     for (const home of Object.values<any>(raw.homes)) {
       expect(home.tokens.length).toBeGreaterThan(0);
       for (const token of home.tokens) {
@@ -139,7 +249,7 @@ describe('docker-compose.yml and Dockerfile', () => {
     }
   });
 
-  test('When worker and api load their compose environment with its defaults, then loadConfig accepts it', () => {
+  test('When the app services load their compose environment with its defaults, then loadConfig accepts it', () => {
     for (const name of appServices) {
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(envOf(name))) {
@@ -152,22 +262,26 @@ describe('docker-compose.yml and Dockerfile', () => {
     }
   });
 
-  test('When the image starts, then the worker runs by default and the api overrides it, both from existing sources', () => {
+  test('When the image starts, then the workers run its default command and the apis and the gateway their entrypoints, all from existing sources', () => {
     const cmds = [...read('Dockerfile').matchAll(/^CMD\s+(\[.*\])\s*$/gm)];
     const cmd: string[] = JSON.parse(cmds[cmds.length - 1][1]);
-    expect(cmd).toEqual(['node', '--max-old-space-size=512', 'dist/worker/main.js']);
-    expect(services.worker.command).toBeUndefined();
-    const apiCommand = services.api.command;
-    expect(Array.isArray(apiCommand) ? apiCommand : String(apiCommand).split(/\s+/)).toEqual([
-      'node',
-      'dist/api/main.js',
-    ]);
+    expect(cmd).toEqual(['node', '--max-old-space-size=512', entrypoints.worker]);
+    for (const worker of servicesOf('worker')) expect(services[worker].command).toBeUndefined();
+    for (const role of ['api', 'gateway'] as const) {
+      for (const name of servicesOf(role)) {
+        const command = services[name].command;
+        expect(Array.isArray(command) ? command : String(command).split(/\s+/)).toEqual([
+          'node',
+          entrypoints[role],
+        ]);
+      }
+    }
     for (const service of appServices) expect(services[service].build).toBe('.');
 
     // dist/ mirrors src/ only because the build config says so.
     const build = JSON.parse(read('tsconfig.build.json'));
     expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
-    for (const entry of [cmd[cmd.length - 1], 'dist/api/main.js']) {
+    for (const entry of Object.values(entrypoints)) {
       const source = entry.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
       expect(existsSync(resolve(root, source))).toBe(true);
     }

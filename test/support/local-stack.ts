@@ -1,7 +1,9 @@
-// A real stack for HTTP tests: Temporal dev server (child process), an in-process worker with the real
-// activities, and the API on port 0. Torn down in afterAll.
+// A real stack for HTTP tests: Temporal dev server (child process; or the production shape's server on
+// PostgreSQL with SESSIONFLOW_TEST_SERVER=postgres), an in-process worker with the real activities, and
+// the API on port 0. Torn down in afterAll.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
@@ -9,14 +11,12 @@ import { listen, startWebServer, stopWebServer, type RunningWebServer } from '..
 import { createGatewayApp } from '../../src/gateway/http';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
-import {
-  startTemporalDevServer,
-  type DevServerOptions,
-  type RunningDevServer,
-} from '../../src/dev/temporal-dev-server';
+import type { DevServerOptions, RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
 import { testLogger } from './silent-logger';
+import { eventually } from './eventually';
 import { testConfig } from './test-config';
+import { startTestTemporalServer } from './test-server';
 import { WebhookSink } from './webhook-sink';
 import { testWorkflowBundle } from './workflow-bundle';
 
@@ -46,7 +46,7 @@ export async function startLocalStack(opts: {
    */
   simulator?: boolean;
 }): Promise<LocalStack> {
-  const server = await startTemporalDevServer({ uiPort: false, ...opts.server });
+  const server = await startTestTemporalServer({ uiPort: false, ...opts.server });
   const sink = await new WebhookSink().start();
   const base = testConfig({
     address: server.address,
@@ -97,6 +97,9 @@ export async function startLocalStack(opts: {
       dataConverter: dataConverterFor(config),
     });
     workerRun = worker.run();
+    // A real server loads a new task queue's partitions lazily; the first session of a test must not
+    // race that (the dev server is ready at once, so this returns on its first look there).
+    await untilPolled(server.address, config.temporal.namespace, config.temporal.taskQueue);
   }
   const temporal = createTemporalGateway(config);
   const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
@@ -126,6 +129,25 @@ export async function startLocalStack(opts: {
       await server.stop();
     },
   };
+}
+
+/** Waits until the server reports a poller on the queue's workflow tasks. */
+async function untilPolled(address: string, namespace: string, taskQueue: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await eventually(
+      () =>
+        connection.workflowService.describeTaskQueue({
+          namespace,
+          taskQueue: { name: taskQueue },
+          taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      (r) => (r.pollers?.length ?? 0) > 0,
+      30_000,
+    );
+  } finally {
+    await connection.close();
+  }
 }
 
 /** fetch with a bearer token and a JSON body. */
