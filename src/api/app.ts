@@ -38,7 +38,8 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
   const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
   const sessions = new Sessions(config, temporal, sessionKinds());
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // The client address (per-address limits, logs) from X-Forwarded-For only behind proxies the config trusts.
+  app.set('trust proxy', config.api.trustProxy);
   // Standard security headers (CSP, nosniff, frame-ancestors, HSTS, no referrer leaks); a JSON API needs them all.
   app.use(helmet());
   app.use((req, res, next) => {

@@ -2,10 +2,10 @@
 // and compared in constant time; session tokens are HMACs), and `authorize` decides whether that principal
 // may act on a session in the roles its kind declares. Requests carry the token's *name*, never the token.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { sha256Hex, type Config } from '../config/config';
 import { homeRoles, sessionId, type AnySessionKind, type Caller, type Role } from '../shared/session-kind';
-import { forbidden, notFound, unauthorized } from './errors';
+import { HttpError, forbidden, notFound, unauthorized } from './errors';
 import { RateLimiter } from './rate-limit';
 
 export interface Principal {
@@ -66,12 +66,15 @@ export class TokenAuthority {
 
   private readonly viewersByDigest = new Map<string, { name: string; digest: Buffer }>();
   private readonly limiter: RateLimiter;
+  /** Requests without a valid token, per client address: guesses and guest calls cost the caller too. */
+  private readonly strangers: RateLimiter;
 
   constructor(
     config: Pick<Config, 'homes' | 'tokens' | 'operators' | 'codec' | 'rateLimit'>,
     readonly sessionTokens: SessionTokens,
   ) {
     this.limiter = new RateLimiter(config.rateLimit.perTokenPerMinute);
+    this.strangers = new RateLimiter(config.rateLimit.unauthenticatedPerMinute);
     for (const t of config.codec.endpoint.tokens)
       this.viewersByDigest.set(t.sha256, { name: t.name, digest: Buffer.from(t.sha256, 'hex') });
     const add = (p: Principal, sha256: string) =>
@@ -101,6 +104,26 @@ export class TokenAuthority {
       name: found.name,
       ...(found.homeId === undefined ? {} : { homeId: found.homeId }),
     };
+  }
+
+  /**
+   * Counts a request that carries no valid token (none, malformed, unknown, or a guest's) against its
+   * client address, as `trust proxy` (api.trustProxy) resolves it: throws 429 with Retry-After beyond
+   * the limit, so a flood is refused before it costs a lookup, a workflow or an SMS.
+   */
+  countStranger(req: Request): void {
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    try {
+      this.strangers.take(`address/${address}`);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      throw new HttpError(
+        err.status,
+        err.code,
+        `too many requests without a valid token from this address; retry in ${err.headers?.['Retry-After']} s`,
+        err.headers,
+      );
+    }
   }
 
   /** A codec-endpoint viewer (the Web UI, an operator's CLI) by token, counted like the others. */
@@ -133,13 +156,18 @@ export function bearerToken(header: string | undefined): string | undefined | nu
 export function authenticate(authority: TokenAuthority, opts: { guests?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
     const token = bearerToken(req.get('authorization'));
-    if (token === undefined && opts.guests) return next();
+    if (token === undefined && opts.guests) {
+      authority.countStranger(req);
+      return next();
+    }
     if (!token) {
+      authority.countStranger(req);
       res.set('WWW-Authenticate', 'Bearer');
       return next(unauthorized('missing or malformed Authorization: Bearer <token>'));
     }
     const principal = authority.identify(token);
     if (!principal) {
+      authority.countStranger(req);
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       return next(unauthorized('unknown token'));
     }

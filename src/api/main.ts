@@ -1,5 +1,5 @@
 // API entrypoint: `npm run api` (or `node dist/api/main.js`).
-import { loadConfig, requireCodecKeys } from '../config/config';
+import { configSummary, loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { startWebServer, stopWebServer } from './server';
@@ -9,6 +9,7 @@ async function main() {
   const logger = createLogger('api');
   const config = loadConfig();
   requireCodecKeys(config);
+  logger.info(`configuration: ${configSummary(config)}`);
   const temporal = createTemporalGateway(config);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
   logger.info({ url: web.url, temporal: config.temporal.address }, 'api listening');

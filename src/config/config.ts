@@ -6,14 +6,24 @@ import { z } from 'zod';
 import { inputWiringSchema, pinSchema, type InputWiring } from '../shared/session-kind';
 import { findKind, sessionKinds } from './kinds';
 
+/**
+ * Names the platform or a kind gives callers without a token (a guest's order is `guest`'s): no token may
+ * take one, or it would see what those callers own. Session principals are `session:<id>`, which no token
+ * name can spell (no colon in `id`).
+ */
+export const reservedNames: readonly string[] = ['guest'];
+
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64 chars)');
 
 /** A bearer token entry: kept as its sha256 (or given plain in dev configs and hashed on load). */
 const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
   z
-    .object({
+    .strictObject({
       /** Recorded in sessions and logs instead of the token, e.g. "alice-phone". */
-      name: id,
+      name: id.refine((n) => !reservedNames.includes(n), {
+        error: (i) =>
+          `'${String(i.input)}' is reserved (${reservedNames.join(', ')} name callers without a token)`,
+      }),
       role: z.enum(roles),
       token: z.string().min(16, 'tokens need at least 16 characters').optional(),
       sha256: z
@@ -24,7 +34,7 @@ const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
     .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
 /** AES-256 key for the payload codec: an id (stored with every payload, for rotation) and 32 bytes, base64. */
-const codecKeySchema = z.object({
+const codecKeySchema = z.strictObject({
   id,
   key: z
     .string()
@@ -34,7 +44,7 @@ const codecKeySchema = z.object({
     ),
 });
 
-const sirenSchema = z.object({
+const sirenSchema = z.strictObject({
   pin: pinSchema.default(13),
   component: z.enum(['relay', 'led']).default('relay'),
   relayType: z.enum(['NO', 'NC']).optional(),
@@ -64,8 +74,8 @@ const inputSchema = inputWiringSchema.extend({
 });
 
 /** What every home has, whatever kinds run there; kinds add their own fields and input sections. */
-const platformHomeSchema = z.object({
-  owner: z.object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
+const platformHomeSchema = z.strictObject({
+  owner: z.strictObject({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) }),
   siren: sirenSchema.default({ pin: 13, component: 'relay' }),
   tokens: z.array(tokenSchema(['device', 'owner'])).default([]),
   /** Several sirens by id (e.g. hall, bedroom); when given, they replace `siren`. */
@@ -185,179 +195,216 @@ function homeSchema() {
 
 const notifyChannel = z.enum(['log', 'webhook', 'twilio', 'email']);
 
-const configSchema = z.object({
-  temporal: z
-    .object({
-      address: z.string().default('127.0.0.1:7233'),
-      namespace: z.string().default('default'),
-      taskQueue: z.string().default('sessionflow'),
-      /** Temporal Cloud API key; implies TLS. */
-      apiKey: z.string().optional(),
-      tls: z
-        .object({
-          enabled: z.boolean().default(false),
-          serverName: z.string().optional(),
-          caPath: z.string().optional(),
-          certPath: z.string().optional(),
-          keyPath: z.string().optional(),
-        })
-        .default({ enabled: false }),
-      /** Deadline of one API call to Temporal; past it the API answers 503 instead of hanging. */
-      callTimeoutMs: z.number().int().positive().default(5000),
-    })
-    .prefault({}),
-  api: z
-    .object({
-      host: z.string().default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(3000),
-    })
-    .prefault({}),
-  notifications: z
-    .object({
-      /** The channel of every kind that `routes` does not name. */
-      channel: notifyChannel.default('log'),
-      /** Channel per kind: owner SMS, emergency call, notices (e.g. sms/call twilio, notify email). */
-      routes: z
-        .object({
-          sms: notifyChannel.optional(),
-          call: notifyChannel.optional(),
-          notify: notifyChannel.optional(),
-        })
-        .prefault({}),
-      webhook: z
-        .object({
-          url: z.url().optional(),
-          timeoutMs: z.number().int().positive().default(5000),
-        })
-        .prefault({}),
-      twilio: z
-        .object({
-          accountSid: z
-            .string()
-            .regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID is AC and 32 hex digits')
-            .optional(),
-          /** Secret: give it through TWILIO_AUTH_TOKEN, not the config file. */
-          authToken: z.string().min(1).optional(),
-          /** The sending number (E.164) the account owns. */
-          from: z.string().min(3).optional(),
-          /** Replaces https://api.twilio.com (a regional host, or a stand-in in tests). */
-          baseUrl: z.url().optional(),
-          edge: z.string().optional(),
-          region: z.string().optional(),
-          timeoutMs: z.number().int().positive().default(10_000),
-        })
-        .prefault({}),
-      email: z
-        .object({
-          host: z.string().min(1).optional(),
-          port: z.number().int().min(1).max(65535).default(587),
-          secure: z.boolean().default(false),
-          user: z.string().optional(),
-          /** Secret: give it through SMTP_PASS, not the config file. */
-          pass: z.string().optional(),
-          from: z.string().min(3).optional(),
-          /** Recipient when a contact is a phone number (alarm contacts are), e.g. a monitoring desk. */
-          to: z.string().min(3).optional(),
-          timeoutMs: z.number().int().positive().default(10_000),
-        })
-        .prefault({}),
-      /** What this machine has sent (SQLite), so a restarted worker does not send it again. */
-      sentLog: z.object({ path: z.string().min(1).default('.data/notifications-sent.db') }).prefault({}),
-    })
-    .prefault({})
-    .superRefine((n, ctx) => {
-      const used = new Set([n.channel, n.routes.sms, n.routes.call, n.routes.notify]);
-      const need = (ok: boolean, message: string) => ok || ctx.addIssue({ code: 'custom', message });
-      if (used.has('webhook'))
-        need(Boolean(n.webhook.url), 'webhook channel needs notifications.webhook.url');
-      if (used.has('twilio'))
-        // The auth token is checked where it is used (the worker): the API must not need the secret.
-        need(
-          Boolean(n.twilio.accountSid && n.twilio.from),
-          'twilio channel needs notifications.twilio.accountSid and from',
-        );
-      if (used.has('email'))
-        need(Boolean(n.email.host && n.email.from), 'email channel needs notifications.email.host and from');
-    }),
-  board: z
-    .object({
-      type: z.literal('simulated').default('simulated'),
-      readyTimeoutMs: z.number().int().positive().default(5000),
-      /** Pause before a lost board (USB pulled, port error) is opened again. */
-      reconnectDelayMs: z.number().int().positive().default(1000),
-    })
-    .prefault({}),
-  homes: z.record(id, z.unknown()).default({}),
-  /** The gateway process (`npm run gateway`): which homes' boards it owns and where it reports. */
-  gateway: z
-    .object({
-      id: id.optional(),
-      /** GET /status (and, for simulated boards, press/unplug controls); off unless a port is set. */
-      http: z
-        .object({
-          host: z.string().default('127.0.0.1'),
-          port: z.number().int().min(0).max(65535).optional(),
-        })
-        .prefault({}),
-      /** Board state as a log line this often (and on every connect/disconnect). */
-      statusLogSeconds: z.number().positive().default(60),
-      /** How often the desired siren state is re-read from the sessions (besides start and reconnect). */
-      resyncSeconds: z.number().positive().default(60),
-    })
-    .prefault({}),
-  /** Shop staff (every session of kinds that let staff in) and customers (sessions carrying their name). */
-  tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
-  /**
-   * Signs session tokens (one session's access, e.g. a guest's order) and keyed digests; without it they
-   * change at every API restart.
-   */
-  tokenSecret: z.string().min(32, 'tokenSecret needs at least 32 characters').optional(),
-  /** Monitoring-centre operators: see every session in /ui and may act as an owner or staff would. */
-  operators: z.array(tokenSchema(['operator'])).default([]),
-  ui: z
-    .object({
-      /** Base URL of the Temporal Web UI, for links from a session page (npm start sets it). */
-      temporalWebUrl: z.url().optional(),
-      /**
-       * A gateway's status URL whose simulated detectors /ui may press (demo; `npm start` sets it to its
-       * embedded gateway). Unset in production: the page then offers no simulator.
-       */
-      simulatorUrl: z.url().optional(),
-    })
-    .prefault({}),
-  payments: z.object({ provider: z.literal('fake').default('fake') }).prefault({}),
-  /** Temporal payload encryption (every payload, so no contact or name is in history in clear). */
-  codec: z
-    .object({
-      /** Key that encrypts new payloads; default the first key. The others only decrypt (rotation). */
-      activeKeyId: id.optional(),
-      keys: z.array(codecKeySchema).default([]),
-      strict: z.boolean().default(true), // see src/codec/aes-gcm-codec.ts: refuse unencrypted payloads
-      /** Remote codec endpoint (/codec/decode) for the Temporal Web UI / CLI. */
-      endpoint: z
-        .object({
-          tokens: z.array(tokenSchema(['codec-viewer'])).default([]),
-          /** Browser origins (the Web UI) allowed to call it. */
-          corsOrigins: z.array(z.string()).default([]),
-        })
-        .prefault({}),
-    })
-    .prefault({})
-    .refine(
-      (c) => c.activeKeyId === undefined || c.keys.some((k) => k.id === c.activeKeyId),
-      'codec.activeKeyId must name one of codec.keys',
-    )
-    .refine(
-      (c) => new Set(c.keys.map((k) => k.id)).size === c.keys.length,
-      'codec.keys: key ids must be unique',
-    ),
-  /** Per token name; answers 429 with Retry-After beyond it. Generous: a person or detector never hits it. */
-  rateLimit: z
-    .object({
-      perTokenPerMinute: z.number().int().positive().default(600),
-    })
-    .prefault({}),
-});
+// Not strict at the top: the kinds' sections live there too. parseConfig refuses any other top-level key.
+const configSchema = z
+  .object({
+    /** `production` refuses settings that only make sense on a laptop (the log channel, unless allowed). */
+    profile: z.enum(['development', 'production']).default('development'),
+    temporal: z
+      .strictObject({
+        address: z.string().default('127.0.0.1:7233'),
+        namespace: z.string().default('default'),
+        taskQueue: z.string().default('sessionflow'),
+        /** Temporal Cloud API key; implies TLS. */
+        apiKey: z.string().optional(),
+        tls: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            serverName: z.string().optional(),
+            caPath: z.string().optional(),
+            certPath: z.string().optional(),
+            keyPath: z.string().optional(),
+          })
+          .default({ enabled: false }),
+        /** Deadline of one API call to Temporal; past it the API answers 503 instead of hanging. */
+        callTimeoutMs: z.number().int().positive().default(5000),
+      })
+      .prefault({}),
+    api: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(3000),
+        /**
+         * Which proxies' X-Forwarded-For to believe for the client address (Express's `trust proxy`: false,
+         * a hop count, or addresses/subnets such as `loopback` or `10.0.0.0/8`). Default: none, so a client
+         * cannot pick its own address; per-address limits then count the socket's peer.
+         */
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(0).max(10), z.array(z.string().min(1)).min(1)])
+          .default(false),
+      })
+      .prefault({}),
+    notifications: z
+      .strictObject({
+        /** The channel of every kind that `routes` does not name. */
+        channel: notifyChannel.default('log'),
+        /** The log channel in the production profile: notices become log lines, so it must be asked for. */
+        allowLog: z.boolean().default(false),
+        /** Channel per kind: owner SMS, emergency call, notices (e.g. sms/call twilio, notify email). */
+        routes: z
+          .strictObject({
+            sms: notifyChannel.optional(),
+            call: notifyChannel.optional(),
+            notify: notifyChannel.optional(),
+          })
+          .prefault({}),
+        webhook: z
+          .strictObject({
+            url: z.url().optional(),
+            timeoutMs: z.number().int().positive().default(5000),
+          })
+          .prefault({}),
+        twilio: z
+          .strictObject({
+            accountSid: z
+              .string()
+              .regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID is AC and 32 hex digits')
+              .optional(),
+            /** Secret: give it through TWILIO_AUTH_TOKEN, not the config file. */
+            authToken: z.string().min(1).optional(),
+            /** The sending number (E.164) the account owns. */
+            from: z.string().min(3).optional(),
+            /** Replaces https://api.twilio.com (a regional host, or a stand-in in tests). */
+            baseUrl: z.url().optional(),
+            edge: z.string().optional(),
+            region: z.string().optional(),
+            timeoutMs: z.number().int().positive().default(10_000),
+          })
+          .prefault({}),
+        email: z
+          .strictObject({
+            host: z.string().min(1).optional(),
+            port: z.number().int().min(1).max(65535).default(587),
+            secure: z.boolean().default(false),
+            user: z.string().optional(),
+            /** Secret: give it through SMTP_PASS, not the config file. */
+            pass: z.string().optional(),
+            from: z.string().min(3).optional(),
+            /** Recipient when a contact is a phone number (alarm contacts are), e.g. a monitoring desk. */
+            to: z.string().min(3).optional(),
+            timeoutMs: z.number().int().positive().default(10_000),
+          })
+          .prefault({}),
+        /** What this machine has sent (SQLite), so a restarted worker does not send it again. */
+        sentLog: z
+          .strictObject({ path: z.string().min(1).default('.data/notifications-sent.db') })
+          .prefault({}),
+      })
+      .prefault({})
+      .superRefine((n, ctx) => {
+        const used = new Set([n.channel, n.routes.sms, n.routes.call, n.routes.notify]);
+        const need = (ok: boolean, message: string) => ok || ctx.addIssue({ code: 'custom', message });
+        if (used.has('webhook'))
+          need(Boolean(n.webhook.url), 'webhook channel needs notifications.webhook.url');
+        if (used.has('twilio'))
+          // The auth token is checked where it is used (the worker): the API must not need the secret.
+          need(
+            Boolean(n.twilio.accountSid && n.twilio.from),
+            'twilio channel needs notifications.twilio.accountSid and from',
+          );
+        if (used.has('email'))
+          need(
+            Boolean(n.email.host && n.email.from),
+            'email channel needs notifications.email.host and from',
+          );
+      }),
+    board: z
+      .strictObject({
+        type: z.literal('simulated').default('simulated'),
+        readyTimeoutMs: z.number().int().positive().default(5000),
+        /** Pause before a lost board (USB pulled, port error) is opened again. */
+        reconnectDelayMs: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
+    homes: z.record(id, z.unknown()).default({}),
+    /** The gateway process (`npm run gateway`): which homes' boards it owns and where it reports. */
+    gateway: z
+      .strictObject({
+        id: id.optional(),
+        /** GET /status (and, for simulated boards, press/unplug controls); off unless a port is set. */
+        http: z
+          .strictObject({
+            host: z.string().default('127.0.0.1'),
+            port: z.number().int().min(0).max(65535).optional(),
+          })
+          .prefault({}),
+        /** Board state as a log line this often (and on every connect/disconnect). */
+        statusLogSeconds: z.number().positive().default(60),
+        /** How often the desired siren state is re-read from the sessions (besides start and reconnect). */
+        resyncSeconds: z.number().positive().default(60),
+      })
+      .prefault({}),
+    /** Shop staff (every session of kinds that let staff in) and customers (sessions carrying their name). */
+    tokens: z.array(tokenSchema(['staff', 'customer'])).default([]),
+    /**
+     * Signs session tokens (one session's access, e.g. a guest's order) and keyed digests; without it they
+     * change at every API restart.
+     */
+    tokenSecret: z.string().min(32, 'tokenSecret needs at least 32 characters').optional(),
+    /** Monitoring-centre operators: see every session in /ui and may act as an owner or staff would. */
+    operators: z.array(tokenSchema(['operator'])).default([]),
+    ui: z
+      .strictObject({
+        /** Base URL of the Temporal Web UI, for links from a session page (npm start sets it). */
+        temporalWebUrl: z.url().optional(),
+        /**
+         * A gateway's status URL whose simulated detectors /ui may press (demo; `npm start` sets it to its
+         * embedded gateway). Unset in production: the page then offers no simulator.
+         */
+        simulatorUrl: z.url().optional(),
+      })
+      .prefault({}),
+    payments: z.strictObject({ provider: z.literal('fake').default('fake') }).prefault({}),
+    /** Temporal payload encryption (every payload, so no contact or name is in history in clear). */
+    codec: z
+      .strictObject({
+        /** Key that encrypts new payloads; default the first key. The others only decrypt (rotation). */
+        activeKeyId: id.optional(),
+        keys: z.array(codecKeySchema).default([]),
+        strict: z.boolean().default(true), // see src/codec/aes-gcm-codec.ts: refuse unencrypted payloads
+        /** Remote codec endpoint (/codec/decode) for the Temporal Web UI / CLI. */
+        endpoint: z
+          .strictObject({
+            tokens: z.array(tokenSchema(['codec-viewer'])).default([]),
+            /** Browser origins (the Web UI) allowed to call it. */
+            corsOrigins: z.array(z.string()).default([]),
+          })
+          .prefault({}),
+      })
+      .prefault({})
+      .refine(
+        (c) => c.activeKeyId === undefined || c.keys.some((k) => k.id === c.activeKeyId),
+        'codec.activeKeyId must name one of codec.keys',
+      )
+      .refine(
+        (c) => new Set(c.keys.map((k) => k.id)).size === c.keys.length,
+        'codec.keys: key ids must be unique',
+      ),
+    /** Per token name; answers 429 with Retry-After beyond it. Generous: a person or detector never hits it. */
+    rateLimit: z
+      .strictObject({
+        perTokenPerMinute: z.number().int().positive().default(600),
+        /**
+         * Per client address, for requests without a valid token (none, unknown, malformed, and guests):
+         * a flood of guesses or guest calls is slowed before it reaches a token lookup or Temporal.
+         */
+        unauthenticatedPerMinute: z.number().int().positive().default(60),
+      })
+      .prefault({}),
+  })
+  .refine(
+    (c) => {
+      const { channel, routes, allowLog } = c.notifications;
+      const used = [routes.sms ?? channel, routes.call ?? channel, routes.notify ?? channel];
+      return c.profile !== 'production' || !used.includes('log') || allowLog;
+    },
+    {
+      path: ['notifications', 'channel'],
+      message:
+        'the log channel in the production profile turns SMS and emergency calls into log lines: ' +
+        'configure a real channel, or set NOTIFY_ALLOW_LOG=true (notifications.allowLog) to mean it',
+    },
+  );
 
 type RawConfig = z.output<typeof configSchema>;
 type RawHome = z.output<typeof platformHomeSchema>;
@@ -395,6 +442,7 @@ export const sha256Hex = (s: string) => createHash('sha256').update(s, 'utf8').d
 /** Every environment variable the config reads: docs and the compose-file test check against it. */
 export const configEnvVars = {
   SESSIONFLOW_CONFIG_FILE: 'path of a JSON config file (same shape as the config object)',
+  SESSIONFLOW_PROFILE: 'profile (development | production)',
   SESSIONFLOW_HOMES_JSON: 'homes as JSON (overrides the file’s homes), for container deployments',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
@@ -412,6 +460,7 @@ export const configEnvVars = {
   NOTIFY_ROUTE_SMS: 'notifications.routes.sms (channel of the owner SMS)',
   NOTIFY_ROUTE_CALL: 'notifications.routes.call (channel of the emergency call)',
   NOTIFY_ROUTE_NOTIFY: 'notifications.routes.notify (channel of notices)',
+  NOTIFY_ALLOW_LOG: 'notifications.allowLog (true/false: the log channel in production)',
   NOTIFY_WEBHOOK_URL: 'notifications.webhook.url',
   NOTIFY_WEBHOOK_TIMEOUT_MS: 'notifications.webhook.timeoutMs',
   TWILIO_ACCOUNT_SID: 'notifications.twilio.accountSid',
@@ -439,6 +488,8 @@ export const configEnvVars = {
   SESSIONFLOW_CODEC_ACTIVE_KEY: 'codec.activeKeyId',
   CODEC_ENDPOINT_CORS_ORIGINS: 'codec.endpoint.corsOrigins, comma-separated',
   API_RATE_LIMIT_PER_MINUTE: 'rateLimit.perTokenPerMinute',
+  API_UNAUTHENTICATED_PER_MINUTE: 'rateLimit.unauthenticatedPerMinute',
+  API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -446,8 +497,11 @@ type Env = Record<string, string | undefined>;
 function envOverrides(env: Env): Record<string, unknown> {
   // An empty variable (e.g. compose's `${X:-}`) means "not set", not "set to nothing".
   const str = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
-  const num = (v: string | undefined) => (str(v) === undefined ? undefined : Number(v));
-  const bool = (v: string | undefined) => (str(v) === undefined ? undefined : v === 'true' || v === '1');
+  // Anything but a number or true/false is passed on as given, so the schema refuses it ('yes' is not false).
+  const num = (v: string | undefined) =>
+    str(v) === undefined ? undefined : /^-?\d+(\.\d+)?$/.test(v!) ? Number(v) : v;
+  const bool = (v: string | undefined) =>
+    str(v) === undefined ? undefined : v === 'true' ? true : v === 'false' ? false : v;
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
   const shopTokensJson = str(env.SESSIONFLOW_SHOP_TOKENS_JSON);
   const operatorsJson = str(env.SESSIONFLOW_OPERATORS_JSON);
@@ -455,6 +509,11 @@ function envOverrides(env: Env): Record<string, unknown> {
     str(v)
       ?.split(',')
       .map((x) => x.trim());
+  const trustProxy = (v: string | undefined) => {
+    if (v === undefined || v === '') return undefined;
+    if (/^\d+$/.test(v)) return Number(v);
+    return v === 'true' || v === 'false' ? v === 'true' : list(v);
+  };
   const codecKeys = list(env.SESSIONFLOW_CODEC_KEYS)?.map((entry) => {
     const at = entry.indexOf(':');
     return { id: entry.slice(0, at), key: entry.slice(at + 1) };
@@ -474,7 +533,8 @@ function envOverrides(env: Env): Record<string, unknown> {
         keyPath: str(env.TEMPORAL_TLS_KEY),
       },
     },
-    api: { host: str(env.API_HOST), port: num(env.API_PORT) },
+    profile: str(env.SESSIONFLOW_PROFILE),
+    api: { host: str(env.API_HOST), port: num(env.API_PORT), trustProxy: trustProxy(env.API_TRUST_PROXY) },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),
       routes: {
@@ -482,6 +542,7 @@ function envOverrides(env: Env): Record<string, unknown> {
         call: str(env.NOTIFY_ROUTE_CALL),
         notify: str(env.NOTIFY_ROUTE_NOTIFY),
       },
+      allowLog: bool(env.NOTIFY_ALLOW_LOG),
       webhook: { url: str(env.NOTIFY_WEBHOOK_URL), timeoutMs: num(env.NOTIFY_WEBHOOK_TIMEOUT_MS) },
       twilio: {
         accountSid: str(env.TWILIO_ACCOUNT_SID),
@@ -515,7 +576,10 @@ function envOverrides(env: Env): Record<string, unknown> {
       activeKeyId: str(env.SESSIONFLOW_CODEC_ACTIVE_KEY),
       endpoint: { corsOrigins: list(env.CODEC_ENDPOINT_CORS_ORIGINS) },
     },
-    rateLimit: { perTokenPerMinute: num(env.API_RATE_LIMIT_PER_MINUTE) },
+    rateLimit: {
+      perTokenPerMinute: num(env.API_RATE_LIMIT_PER_MINUTE),
+      unauthenticatedPerMinute: num(env.API_UNAUTHENTICATED_PER_MINUTE),
+    },
     ...kindEnvOverrides(env),
   };
 }
@@ -567,16 +631,38 @@ function merge(base: unknown, over: unknown): unknown {
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Validates and normalises a config object (tests build configs with this). */
-export function parseConfig(raw: unknown): Config {
+/** The config path each set environment variable wrote, so an error can name the variable. */
+function envSources(env: Env): [path: string, variable: string][] {
+  const all: Record<string, string> = { ...configEnvVars, ...kindEnvVars() };
+  return Object.entries(all)
+    .filter(([name]) => name !== 'SESSIONFLOW_CONFIG_FILE' && env[name] !== undefined && env[name] !== '')
+    .map(([name, desc]) => [/^[A-Za-z.]+/.exec(desc)![0].replace(/\.$/, ''), name]);
+}
+
+/**
+ * Validates and normalises a config object (tests build configs with this). Unknown keys are errors
+ * everywhere (a typo must not fall back to a default); `fromEnv` names the variable behind a bad value.
+ */
+export function parseConfig(raw: unknown, fromEnv: [path: string, variable: string][] = []): Config {
   const problems: string[] = [];
-  const report = (prefix: string, issues: z.core.$ZodIssue[]) =>
-    problems.push(
-      ...issues.map(
-        (i) => `  ${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)'}: ${i.message}`,
-      ),
-    );
+  const line = (path: string, message: string) => {
+    const variable = fromEnv.find(([p]) => path === p || path.startsWith(`${p}.`))?.[1];
+    problems.push(`  ${path || '(root)'}: ${message}${variable ? ` (from ${variable})` : ''}`);
+  };
+  const report = (prefix: string, issues: z.core.$ZodIssue[]) => {
+    for (const i of issues) {
+      const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+      if (i.code === 'unrecognized_keys')
+        for (const key of i.keys) line([path, key].filter(Boolean).join('.'), 'unknown key (a typo?)');
+      else line(path, i.message);
+    }
+  };
   const input = (raw ?? {}) as Record<string, unknown>;
+  const known = new Set([
+    ...Object.keys(configSchema.shape),
+    ...sessionKinds().flatMap((k) => (k.settings ? [k.settings.section] : [])),
+  ]);
+  for (const key of Object.keys(input)) if (!known.has(key)) line(key, 'unknown key (a typo?)');
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) report('', parsed.error.issues);
   const homes: Record<string, HomeConfig> = {};
@@ -596,6 +682,24 @@ export function parseConfig(raw: unknown): Config {
     if (!result.success) report(kind.settings.section, result.error.issues);
     else kinds[kind.name] = result.data;
   }
+  if (parsed.success) {
+    // A name is an identity (audit fields, a customer's orders): two tokens must never share one.
+    const named = [
+      ...Object.entries(homes).flatMap(([h, home]) =>
+        home.tokens.map((t, i) => [t.name, `homes.${h}.tokens.${i}`]),
+      ),
+      ...parsed.data.tokens.map((t, i) => [t.name, `tokens.${i}`]),
+      ...parsed.data.operators.map((t, i) => [t.name, `operators.${i}`]),
+      ...parsed.data.codec.endpoint.tokens.map((t, i) => [t.name, `codec.endpoint.tokens.${i}`]),
+    ];
+    const seen = new Map<string, string>();
+    for (const [name, path] of named) {
+      const first = seen.get(name);
+      if (first)
+        line(`${path}.name`, `'${name}' is already the name of ${first}: token names must be unique`);
+      else seen.set(name, path);
+    }
+  }
   if (!parsed.success || problems.length > 0)
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   const { codec } = parsed.data;
@@ -614,6 +718,29 @@ const hashed = <R extends string>(t: { name: string; role: R; token?: string; sh
   role: t.role,
   sha256: t.sha256 ?? sha256Hex(t.token!),
 });
+
+/**
+ * One line of what a process runs with, logged at start so a fallback cannot go unnoticed: never a secret
+ * (key ids, not keys; the webhook's host, not its URL, which may carry a token).
+ */
+export function configSummary(config: Config): string {
+  const { temporal, codec, notifications: n } = config;
+  const active = codec.activeKeyId ?? codec.keys[0]?.id;
+  const channel =
+    n.channel === 'webhook' && n.webhook.url ? `webhook(${new URL(n.webhook.url).host})` : n.channel;
+  return [
+    `profile=${config.profile}`,
+    `temporal=${temporal.address}/${temporal.namespace}`,
+    `queue=${temporal.taskQueue}`,
+    `tls=${temporal.tls.enabled || temporal.apiKey ? 'on' : 'off'}`,
+    `channel=${channel}`,
+    `codecKeys=${codec.keys.map((k) => (k.id === active ? `${k.id}(active)` : k.id)).join(',') || 'none'}`,
+    `kinds=${sessionKinds()
+      .map((k) => k.name)
+      .join(',')}`,
+    `homes=${Object.keys(config.homes).length}`,
+  ].join(' ');
+}
 
 /** Processes that talk to Temporal (worker, API, gateway) refuse to run without a payload key: no PII in clear. */
 export function requireCodecKeys(config: Config): void {
@@ -636,7 +763,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     fromFile = parseJson(text, file);
   }
-  return parseConfig(merge(fromFile, envOverrides(env)));
+  return parseConfig(merge(fromFile, envOverrides(env)), envSources(env));
 }
 
 /** A pin as the board numbers it: A0-A5 are 14-19 on an Uno. */

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { stopWebServer } from '../api/server';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
-import { ConfigError, gatewayTaskQueue, loadConfig, requireCodecKeys } from '../config/config';
+import { ConfigError, configSummary, gatewayTaskQueue, loadConfig, requireCodecKeys } from '../config/config';
 import { createLogger } from '../config/logger';
 import { runMain, UserFacingError } from '../config/run-main';
 import { temporalConnectionSettings } from '../config/temporal-connection';
@@ -42,6 +42,7 @@ async function main() {
     );
   }
   requireCodecKeys(config);
+  logger.info(`configuration: ${configSummary(config)}`);
   if (homeIds.some((h) => config.homes[h].board.type === 'serial')) {
     try {
       loadFirmata();

@@ -97,7 +97,7 @@ export interface DoorActivities {
 }
 
 export const doorSettingsSchema = z
-  .object({
+  .strictObject({
     remindAfterSeconds: z.number().positive().max(86_400).default(600),
     escalateAfterSeconds: z
       .number()
@@ -119,9 +119,9 @@ export const doorSettingsSchema = z
 export type DoorSettings = z.output<typeof doorSettingsSchema>;
 
 /** Who hears of a door left open after the owner (a neighbour, a caretaker); default the owner again. */
-export const doorHomeSchema = z.object({
+export const doorHomeSchema = z.strictObject({
   secondContact: z
-    .object({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) })
+    .strictObject({ name: z.string().max(100).optional(), phone: z.string().min(3).max(32) })
     .optional(),
 });
 export type DoorHome = z.output<typeof doorHomeSchema>;

@@ -182,7 +182,12 @@ export const OrderRefusal = {
   tooLate: 'too-late',
   outOfOrder: 'out-of-order',
   badRequest: 'bad-request',
+  /** A deadline (payment window, delivery promise) is being handled in this very task; the API retries. */
+  deadlinePassing: 'deadline-in-progress',
 } as const;
+
+/** Every request waits out a deadline being handled (see `TransitionTaskGuard`). */
+const retryWhile = [OrderRefusal.deadlinePassing];
 
 /**
  * ETA at the moment the order entered its current state: what is left of the kitchen, baking and
@@ -267,7 +272,7 @@ const seconds = (def: number) =>
     .default(def);
 
 export const pizzaSettingsSchema = z
-  .object({
+  .strictObject({
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR')
@@ -275,7 +280,7 @@ export const pizzaSettingsSchema = z
     menu: z
       .record(
         z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
-        z.object({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }),
+        z.strictObject({ name: z.string().min(1).max(100), priceCents: z.number().int().positive() }),
       )
       .default({
         margherita: { name: 'Margherita', priceCents: 900 },
@@ -286,14 +291,24 @@ export const pizzaSettingsSchema = z
     paymentTimeoutSeconds: seconds(15 * 60),
     deliveryPromiseSeconds: seconds(45 * 60),
     estimates: z
-      .object({
+      .strictObject({
         kitchenSeconds: seconds(10 * 60),
         bakingSeconds: seconds(12 * 60),
         deliverySeconds: seconds(20 * 60),
       })
       .prefault({}),
-    /** Orders without a customer token; they get a session token for their order instead. */
-    guestOrders: z.boolean().default(true),
+    /**
+     * Orders without a customer token (they get a session token for their order instead). Off unless the
+     * shop wants them: each one is a workflow and an SMS to a number the caller chose.
+     */
+    guestOrders: z.boolean().default(false),
+    /** Guest orders per client address and per phone number (each one an SMS to it), per hour. */
+    guestLimits: z
+      .strictObject({
+        perAddressPerHour: z.number().int().positive().default(10),
+        perPhonePerHour: z.number().int().positive().default(3),
+      })
+      .prefault({}),
   })
   .prefault({});
 export type PizzaSettings = z.output<typeof pizzaSettingsSchema>;
@@ -333,6 +348,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['customer', 'session', 'staff'],
       summary: 'Pay the order total with a payment-method reference',
       answer: orderStatusSchema,
+      retryWhile,
       args: (body, caller) => ({ ...by(caller), ...body }),
       refusals: {
         'wrong-amount': 422,
@@ -354,6 +370,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['customer', 'session', 'staff'],
       summary: 'Cancel until the driver has it; a paid order is refunded once',
       answer: orderStatusSchema,
+      retryWhile,
       // The shop cancels as staff; the one who ordered, as the customer.
       args: (_body, caller) => ({
         ...by(caller),
@@ -367,6 +384,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['staff'],
       summary: 'The kitchen reports accepted, in-oven or baked, each only from the state before it',
       answer: orderStatusSchema,
+      retryWhile,
       args: (body, caller) => ({ ...by(caller), ...body }),
       action: staffDesk('kitchen'),
     }),
@@ -376,6 +394,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
       roles: ['staff'],
       summary: 'The driver reports picked-up or delivered, each only from the state before it',
       answer: orderStatusSchema,
+      retryWhile,
       args: (body, caller) => ({ ...by(caller), ...body }),
       action: staffDesk('delivery'),
     }),
@@ -385,6 +404,7 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
     section: 'pizza',
     schema: pizzaSettingsSchema,
     env: {
+      PIZZA_GUEST_ORDERS: 'guestOrders',
       PIZZA_PAYMENT_TIMEOUT_SECONDS: 'paymentTimeoutSeconds',
       PIZZA_DELIVERY_PROMISE_SECONDS: 'deliveryPromiseSeconds',
     },

@@ -30,6 +30,15 @@ export const idSchema = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore');
 
+/** What an event's `check` sees of the configuration, for the session its key names. */
+export interface EventContext<Settings = unknown> {
+  /** The session's home as configured (kinds with `homeOf`); undefined when there is none. */
+  home: unknown;
+  settings: Settings;
+  /** The home's board inputs of this kind, and the event and body each edge sends (see `InputSection`). */
+  inputs: readonly { inputId: string; event: string; body: unknown }[];
+}
+
 /** A signal a device or person sends; `opens` events start the session when none is running. */
 export interface EventDecl<Body = unknown> {
   signal: SignalDefinition<[Body]>;
@@ -37,6 +46,12 @@ export interface EventDecl<Body = unknown> {
   roles: readonly Role[];
   opens: boolean;
   summary: string;
+  /**
+   * Whether the body names only what the configuration has (a detector of this home, not any id a token
+   * holder makes up): a refusal message, or undefined. The API refuses with 422 before anything is started
+   * or signalled, on every route that sends the event; the gateway sends only configured inputs.
+   */
+  check?(body: Body, ctx: EventContext): string | undefined;
 }
 
 /** What the /ui offers for a model trigger: a label and the request body it sends. */

@@ -42,6 +42,14 @@ export type AlarmStep =
 
 const outcomeSchema = z.enum(['cancelled', 'resolved']).nullable();
 
+/**
+ * Detectors one session keeps (and smoke events kept for the next session while one ends): an Uno has 18
+ * input pins, so a configured home stays far below it. The API refuses unconfigured ids; the cap bounds
+ * the state (carried through continue-as-new) whatever a compromised sender signals. Past it, a new id
+ * still counts as another detector (it escalates) but is not recorded.
+ */
+export const MAX_DETECTORS = 32;
+
 export const alarmStatusSchema = z.strictObject({
   sessionId: z.string(),
   /** Run that opened the session; with the id it keys idempotent side effects across continue-as-new. */
@@ -52,9 +60,9 @@ export const alarmStatusSchema = z.strictObject({
   startedAt: isoTime,
   cancelWindowSeconds: z.number(),
   cancelDeadline: isoTime,
-  detectors: z.array(
-    z.strictObject({ detectorId: z.string(), firstAt: isoTime, lastAt: isoTime, events: z.int() }),
-  ),
+  detectors: z
+    .array(z.strictObject({ detectorId: z.string(), firstAt: isoTime, lastAt: isoTime, events: z.int() }))
+    .max(MAX_DETECTORS),
   escalation: z
     .strictObject({ reason: z.enum(['window-expired', 'second-detector']), at: isoTime })
     .nullable(),
@@ -127,7 +135,7 @@ export interface SmokeAlarmActivities {
 export const nonRetryableErrorTypes = ['BadConfiguration', 'NotificationRejected'];
 
 export const alarmSettingsSchema = z
-  .object({
+  .strictObject({
     cancelWindowSeconds: z.number().positive().max(3600).default(60),
     wrapUpTimeoutSeconds: z.number().positive().default(300),
   })
@@ -135,10 +143,10 @@ export const alarmSettingsSchema = z
 export type AlarmSettings = z.output<typeof alarmSettingsSchema>;
 
 /** What the alarm needs in each home's configuration, besides the platform's owner, board and tokens. */
-export const alarmHomeSchema = z.object({
+export const alarmHomeSchema = z.strictObject({
   /** Overrides the deployment's cancel window for this home. */
   cancelWindowSeconds: z.number().positive().max(3600).optional(),
-  emergency: z.object({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
+  emergency: z.strictObject({ phone: z.string().min(3).max(32), address: z.string().max(300) }),
 });
 export type AlarmHome = z.output<typeof alarmHomeSchema>;
 
@@ -161,6 +169,11 @@ export const sessionKind = defineSessionKind<AlarmStatus, AlarmSettings>({
       roles: ['device'],
       opens: true,
       summary: 'A detector reports smoke: opens the home’s alarm session or joins the running one',
+      // A made-up id would sound the siren, or escalate at once as a "second detector".
+      check: ({ detectorId }, { inputs }) =>
+        inputs.some((i) => i.event === 'smokeDetected' && (i.body as SmokeEvent).detectorId === detectorId)
+          ? undefined
+          : `detector '${detectorId}' is not configured for this home`,
     }),
   },
   requests: {

@@ -1,7 +1,7 @@
 // Worker entrypoint: `npm run worker` (or `node dist/worker/main.js`).
 import { hostname } from 'node:os';
 import { stopWebServer } from '../api/server';
-import { loadConfig, requireCodecKeys } from '../config/config';
+import { configSummary, loadConfig, requireCodecKeys } from '../config/config';
 import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
 import { startGatewayHttp } from '../gateway/http';
 import { runMain } from '../config/run-main';
@@ -14,6 +14,7 @@ async function main() {
   const logger = createLogger('worker');
   const config = loadConfig();
   requireCodecKeys(config);
+  logger.info(`configuration: ${configSummary(config)}`);
   // The embedded gateway: boards of the homes that name no gateway, with their detectors.
   const client = gatewayClient(config, `worker-${EMBEDDED_GATEWAY}-gateway@${hostname()}`);
   const deps = buildActivityDeps(config, logger, { client });

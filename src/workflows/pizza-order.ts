@@ -33,7 +33,7 @@ import {
   type StaffEvent,
 } from '../shared/pizza-order';
 import { checkActor, refuse } from './requests';
-import { SessionTrack, allWorkFinished, kindActivities } from './session';
+import { SessionTrack, TransitionTaskGuard, allWorkFinished, kindActivities } from './session';
 import { StepRunner, describeError, iso } from './step-runner';
 
 const nonRetryableErrorTypes = orderNonRetryableErrorTypes;
@@ -110,6 +110,11 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
       }),
     );
   const ended = () => track.ended;
+  // A deadline handled in the same task as an accepted update replays in the other order (update first)
+  // and fails the task for good; every update is refused in that task and asked again by the API.
+  const deadlineTask = new TransitionTaskGuard();
+  const checkDeadline = () =>
+    deadlineTask.check(OrderRefusal.deadlinePassing, 'a deadline of this order is passing right now; retry');
 
   setHandler(orderStatusQuery, () => s);
 
@@ -155,6 +160,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
       // Validators refuse without touching state or history.
       validator: (req: PayRequest) => {
         checkActor(req);
+        checkDeadline();
         if (s.state === 'cancelled') throw refuse(OrderRefusal.cancelled, 'the order is cancelled');
         if (charging) throw refuse(OrderRefusal.paymentInProgress, 'a payment is already being processed');
         if (s.state !== 'awaiting-payment')
@@ -187,6 +193,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
     {
       validator: (req: CancelRequest) => {
         checkActor(req);
+        checkDeadline();
         if (req.reason !== 'customer' && req.reason !== 'staff') {
           throw refuse(OrderRefusal.badRequest, "reason must be 'customer' or 'staff'");
         }
@@ -208,6 +215,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
     },
     validator: (req: { event: StaffEvent; by: string }) => {
       checkActor(req);
+      checkDeadline();
       const step = staffEventSteps[req.event];
       if (!step || !pizzaOrderModel.can(step.from, step.to, `${kind}:${req.event}`)) {
         throw refuse(OrderRefusal.badRequest, `'${String(req.event)}' is not a ${kind} event`);
@@ -235,6 +243,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
   // Payment window: a charge still running when it closes decides the outcome.
   const paidInTime = await condition(() => s.state !== 'awaiting-payment', timing.paymentTimeoutMs);
   if (!paidInTime) {
+    deadlineTask.mark();
     await condition(() => !charging);
     if (s.state === 'awaiting-payment') cancel('payment-timeout', 'timer', 'timer:payment-timeout');
   }
@@ -243,6 +252,7 @@ export async function pizzaOrderWorkflow(input: PizzaOrderInput): Promise<OrderS
   if (!ended() && s.promisedBy) {
     const deliveredInTime = await condition(ended, Date.parse(s.promisedBy) - Date.now());
     if (!deliveredInTime) {
+      deadlineTask.mark();
       s.late = true;
       s.voucher = `LATE-${uuid4().slice(0, 8).toUpperCase()}`;
       s.timeline.push({ at: iso(Date.now()), event: 'late', by: null });

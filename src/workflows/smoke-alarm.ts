@@ -11,6 +11,7 @@ import {
 import type { HardwareActivities } from '../shared/hardware';
 import {
   AlarmRefusal,
+  MAX_DETECTORS,
   alarmDefaults,
   alarmStatusQuery,
   allClearUpdate,
@@ -147,8 +148,9 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
 
   function onSmoke(e: SmokeEvent) {
     if (smokeAlarmModel.isFinal(s.state)) {
-      // The session is ending: a new fire must not be lost, it opens the next session.
-      lateEvents.push(e);
+      // The session is ending: a new fire must not be lost, it opens the next session (once per detector).
+      if (!lateEvents.some((l) => l.detectorId === e.detectorId) && lateEvents.length < MAX_DETECTORS)
+        lateEvents.push(e);
       return;
     }
     const at = iso(Date.now());
@@ -158,7 +160,12 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
       known.events += 1;
       return;
     }
-    s.detectors.push({ detectorId: e.detectorId, firstAt: at, lastAt: at, events: 1 });
+    if (s.detectors.length < MAX_DETECTORS)
+      s.detectors.push({ detectorId: e.detectorId, firstAt: at, lastAt: at, events: 1 });
+    else
+      log.warn('detector not recorded: the session keeps at most MAX_DETECTORS', {
+        detectorId: e.detectorId,
+      });
     if (s.state === 'waiting-for-cancel' && s.detectors.length > 1)
       escalate('second-detector', 'smokeDetected');
   }

@@ -13,17 +13,38 @@ let stack: LocalStack;
 let limited: RunningWebServer;
 let limitedTemporal: TemporalGateway;
 const PER_MINUTE = 3;
+/** APIs with a small per-address limit for requests without a valid token: direct, and behind a proxy. */
+const STRANGERS_PER_MINUTE = 5;
+let guarded: RunningWebServer;
+let proxied: RunningWebServer;
 
 beforeAll(async () => {
   stack = await startLocalStack({ homes: ['home-h', 'home-flood'] });
   // The same stack behind an API with a tiny per-token limit.
-  const config = { ...stack.config, rateLimit: { perTokenPerMinute: PER_MINUTE } };
+  const config = { ...stack.config, rateLimit: { ...stack.config.rateLimit, perTokenPerMinute: PER_MINUTE } };
   limitedTemporal = createTemporalGateway(config);
   limited = await startWebServer({ config, temporal: limitedTemporal, logger: testLogger }, 0);
+  const strangers = { ...stack.config.rateLimit, unauthenticatedPerMinute: STRANGERS_PER_MINUTE };
+  guarded = await startWebServer(
+    { config: { ...stack.config, rateLimit: strangers }, temporal: limitedTemporal, logger: testLogger },
+    0,
+  );
+  proxied = await startWebServer(
+    {
+      config: {
+        ...stack.config,
+        rateLimit: strangers,
+        api: { ...stack.config.api, trustProxy: ['loopback'] },
+      },
+      temporal: limitedTemporal,
+      logger: testLogger,
+    },
+    0,
+  );
 });
 
 afterAll(async () => {
-  if (limited) await stopWebServer(limited);
+  for (const api of [limited, guarded, proxied]) if (api) await stopWebServer(api);
   await limitedTemporal?.close();
   await stack?.stop();
 });
@@ -63,6 +84,44 @@ describe('access hardening', () => {
     ).toBe(404);
   });
 
+  test('When requests without a valid token exceed the per-address limit, then 429 with Retry-After whatever token or X-Forwarded-For they carry, and a valid token still passes', async () => {
+    const call = (path: string, headers: Record<string, string>, method = 'GET', body?: unknown) =>
+      fetch(`${guarded.url}${path}`, {
+        method,
+        headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const strangers = [
+      () => call('/homes/home-h/alarm', {}),
+      () => call('/homes/home-h/alarm', { authorization: 'Bearer not-a-known-token-0123456789' }),
+      () => call('/sessions', { authorization: 'Basic abc' }),
+      () =>
+        call('/codec/decode', { authorization: 'Bearer unknown-viewer-0123456789' }, 'POST', {
+          payloads: [],
+        }),
+      () => call('/homes/home-h/smoke', { authorization: 'Bearer guessed-device-0123456789' }, 'POST', {}),
+    ];
+    for (const stranger of strangers) expect((await stranger()).status).toBe(401);
+    for (const stranger of strangers) {
+      const refused = await stranger();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate-limited');
+    }
+    // X-Forwarded-For is not believed unless a proxy is trusted: a new "address" per request gets nowhere.
+    expect((await call('/homes/home-h/alarm', { 'x-forwarded-for': '198.51.100.7' })).status).toBe(429);
+    const owner = await call('/homes/home-h/alarm', { authorization: `Bearer ${ownerToken('home-h')}` });
+    expect(owner.status).toBe(404);
+  });
+
+  test('When a trusted proxy forwards for several clients, then each client address has its own budget', async () => {
+    const from = (client: string) =>
+      fetch(`${proxied.url}/homes/home-h/alarm`, { headers: { 'x-forwarded-for': client } });
+    for (let i = 0; i < STRANGERS_PER_MINUTE; i++) expect((await from('203.0.113.1')).status).toBe(401);
+    expect((await from('203.0.113.1')).status).toBe(429);
+    expect((await from('203.0.113.2')).status).toBe(401);
+  });
+
   test('When a known path is called with the wrong method, then 405 with Allow', async () => {
     const res = await http(stack.api.url, 'DELETE', '/homes/home-h/smoke');
     expect(res.status).toBe(405);
@@ -82,7 +141,7 @@ describe('access hardening', () => {
       additionalProperties: false,
     });
     expect(Object.keys(smoke.responses).sort()).toEqual(
-      ['202', '400', '401', '403', '404', '413', '415', '429', '503'].sort(),
+      ['202', '400', '401', '403', '404', '413', '415', '422', '429', '503'].sort(),
     );
     expect(smoke.parameters[0].schema.pattern).toBe('^[A-Za-z0-9._-]{1,64}$');
     expect(Object.keys(body.paths)).toEqual(

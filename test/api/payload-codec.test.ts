@@ -26,6 +26,7 @@ beforeAll(async () => {
       [HOME]: {
         owner: { name: pii.name, phone: pii.phone },
         emergency: { phone: pii.sos, address: pii.address },
+        detectors: { [DETECTOR]: { pin: 2 } },
       },
     },
   });

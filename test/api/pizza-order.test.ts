@@ -1,7 +1,17 @@
 // The pizza-order HTTP API against a real Temporal dev server, a real worker and real HTTP: the whole
 // story, idempotent placing, who may see what, and every refusal with nothing started or changed.
 import '../support/quiet-runtime';
-import { pizzaOrderWorkflowId } from '../../src/shared/pizza-order';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { SessionTokens } from '../../src/api/auth';
+import { startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
+import { parseConfig } from '../../src/config/config';
+import { settingsOf } from '../../src/config/kinds';
+import {
+  sessionKind as pizzaOrder,
+  pizzaOrderWorkflowId,
+  type PizzaSettings,
+} from '../../src/shared/pizza-order';
+import { testLogger } from '../support/silent-logger';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { customerToken, deviceToken, staffToken, testPizza } from '../support/test-config';
 
@@ -18,8 +28,39 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const api of extraApis) await stopWebServer(api);
   await stack?.stop();
 });
+
+const extraApis: RunningWebServer[] = [];
+/** Another API on the same stack with other pizza settings, behind a trusted proxy (X-Forwarded-For). */
+async function apiWith(pizza: Partial<PizzaSettings>): Promise<string> {
+  const settings = { ...settingsOf(pizzaOrder, stack.config), ...pizza };
+  const config = {
+    ...stack.config,
+    api: { ...stack.config.api, trustProxy: ['loopback'] },
+    kinds: { ...stack.config.kinds, [pizzaOrder.name]: settings },
+  };
+  const api = await startWebServer({ config, temporal: stack.temporal, logger: testLogger }, 0);
+  extraApis.push(api);
+  return api.url;
+}
+/** A guest's order from a client address, with an Idempotency-Key: its order id is known in advance. */
+async function guestOrder(base: string, from: string, phone: string, key: string) {
+  const res = await fetch(`${base}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'idempotency-key': key },
+    body: JSON.stringify(orderBody({ customer: { name: 'Guest', phone } })),
+  });
+  const orderId = new SessionTokens(stack.config.tokenSecret)
+    .digest('order-id', `guest\n${key}`)
+    .slice(0, 24);
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any, orderId };
+}
+const expectNoOrder = (orderId: string) =>
+  expect(stack.client.workflow.getHandle(pizzaOrderWorkflowId(orderId)).describe()).rejects.toBeInstanceOf(
+    WorkflowNotFoundError,
+  );
 
 const ADA = customerToken('ada');
 const BOB = customerToken('bob');
@@ -136,6 +177,36 @@ describe('pizza-order HTTP API', () => {
     expect(bobs.status).toBe(201);
     expect(bobs.body.orderId).not.toBe(first.body.orderId);
     expect(await historyLength(first.body.orderId)).toBeGreaterThan(0);
+  });
+
+  test('When the shop has not turned guest orders on, then an order without a token is refused and nothing starts', async () => {
+    expect(settingsOf(pizzaOrder, parseConfig({})).guestOrders).toBe(false);
+    const base = await apiWith({ guestOrders: false });
+    const refused = await guestOrder(base, '192.0.2.1', '+15550100100', 'guest-off-0001');
+    expect(refused.status).toBe(401);
+    await expectNoOrder(refused.orderId);
+  });
+
+  test('When guests order beyond the limit per phone number or per client address, then 429 with Retry-After and nothing starts', async () => {
+    const base = await apiWith({ guestLimits: { perAddressPerHour: 3, perPhonePerHour: 2 } });
+    const run = `${Date.now()}`;
+    // One phone number from two addresses: its third SMS is refused wherever it comes from.
+    expect((await guestOrder(base, '192.0.2.10', '+15550100200', `${run}-p1`)).status).toBe(201);
+    expect((await guestOrder(base, '192.0.2.11', '+1 555 0100 200', `${run}-p2`)).status).toBe(201);
+    const phoneRefused = await guestOrder(base, '192.0.2.12', '+15550100200', `${run}-p3`);
+    expect(phoneRefused.status).toBe(429);
+    expect(Number(phoneRefused.headers.get('retry-after'))).toBeGreaterThan(60);
+    expect(phoneRefused.body.error.message).toContain('to this phone number');
+    await expectNoOrder(phoneRefused.orderId);
+    // One address with new numbers each time: its fourth order in the hour is refused.
+    for (const n of [1, 2, 3])
+      expect((await guestOrder(base, '192.0.2.20', `+1555010030${n}`, `${run}-a${n}`)).status).toBe(201);
+    const addressRefused = await guestOrder(base, '192.0.2.20', '+15550100304', `${run}-a4`);
+    expect(addressRefused.status).toBe(429);
+    expect(addressRefused.body.error.message).toContain('from this address');
+    await expectNoOrder(addressRefused.orderId);
+    // Another address with another number still orders.
+    expect((await guestOrder(base, '192.0.2.21', '+15550100400', `${run}-b1`)).status).toBe(201);
   });
 
   test('When a guest orders, then the order token alone follows, pays and cancels that one order', async () => {

@@ -23,6 +23,7 @@ const homes = [
   'home-bad',
   'home-idle',
   'home-chatty',
+  'home-trust',
 ];
 let stack: LocalStack;
 let url: string;
@@ -70,6 +71,34 @@ const visible = async (query: string) => {
 };
 
 describe('smoke-alarm HTTP API', () => {
+  test('When a device posts a detector id its home does not have, then 422 on every event route and nothing is started or signalled', async () => {
+    const generic = (detectorId: string) =>
+      http(url, 'POST', '/sessions/smoke-alarm/home-trust/events/smokeDetected', {
+        token: deviceToken('home-trust'),
+        body: { detectorId },
+      });
+    for (const refused of [await smoke('home-trust', 'made-up-1'), await generic('made-up-2')]) {
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toEqual({
+        code: 'not-configured',
+        message: expect.stringContaining('is not configured for this home'),
+      });
+    }
+    await expectNoSession('home-trust');
+    // A configured detector opens the session; two made-up ids then neither escalate nor grow it.
+    expect((await smoke('home-trust', 'kitchen')).status).toBe(202);
+    await settled('home-trust');
+    const before = await historyLength('home-trust');
+    expect((await smoke('home-trust', 'made-up-3')).status).toBe(422);
+    expect((await generic('made-up-4')).status).toBe(422);
+    const s = await status('home-trust');
+    expect(s.body.state).toBe('waiting-for-cancel');
+    expect(s.body.detectors.map((d: { detectorId: string }) => d.detectorId)).toEqual(['kitchen']);
+    expect(await historyLength('home-trust')).toBe(before);
+    expect(stack.sink.of('sms', 'home-trust')).toHaveLength(0);
+    expect((await cancel('home-trust')).status).toBe(200);
+  });
+
   test('When a detector reports smoke and the owner cancels, then the session is opened, shown and cancelled', async () => {
     const started = await smoke('home-a', 'kitchen');
     expect(started.status).toBe(202);

@@ -213,7 +213,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       ]),
     ),
     codec: testCodec,
-    rateLimit: { perTokenPerMinute: 100_000 },
+    rateLimit: { perTokenPerMinute: 100_000, unauthenticatedPerMinute: 100_000 },
   };
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(raw));

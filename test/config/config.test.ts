@@ -30,7 +30,8 @@ describe('configuration', () => {
       namespace: 'default',
       taskQueue: 'sessionflow',
     });
-    expect(c.api).toEqual({ host: '127.0.0.1', port: 3000 });
+    // No proxy is trusted: a client cannot choose its own address with X-Forwarded-For.
+    expect(c.api).toEqual({ host: '127.0.0.1', port: 3000, trustProxy: false });
     expect(settingsOf(smokeAlarm, c).cancelWindowSeconds).toBe(60);
     expect(c.notifications.channel).toBe('log');
   });
@@ -131,5 +132,111 @@ describe('configuration', () => {
 
   test('When an environment number is not a number, then loading fails', () => {
     expect(() => loadConfig({ API_PORT: 'abc' })).toThrow('api.port');
+  });
+
+  test.each([
+    ['a misspelt top-level section', { notification: { channel: 'webhook' } }, 'notification: unknown key'],
+    [
+      'a misspelt platform field',
+      { temporal: { tls: { enable: true } } },
+      'temporal.tls.enable: unknown key',
+    ],
+    [
+      'a misspelt home field',
+      { homes: { h: testHome('h', { emergancy: {} }) } },
+      'homes.h.emergancy: unknown key',
+    ],
+    [
+      'a misspelt field of a kind’s home fields',
+      { homes: { h: testHome('h', { emergency: { phone: '+1555', adress: 'x' } }) } },
+      'homes.h.emergency.adress: unknown key',
+    ],
+    [
+      'a misspelt kind setting',
+      { alarm: { cancelWindowSecond: 5 } },
+      'alarm.cancelWindowSecond: unknown key',
+    ],
+    [
+      'a misspelt token field',
+      { tokens: [{ name: 'x', role: 'staff', tokn: 'a'.repeat(20) }] },
+      'tokens.0.tokn',
+    ],
+  ])('When the config has %s, then loading fails naming its path', (_what, raw, mention) => {
+    expect(() => parseConfig(raw)).toThrow(mention);
+  });
+
+  test.each([
+    [{ TEMPORAL_TLS: 'yes' }, 'temporal.tls.enabled', 'TEMPORAL_TLS'],
+    [{ TEMPORAL_TLS: '1' }, 'temporal.tls.enabled', 'TEMPORAL_TLS'],
+    [{ API_PORT: 'abc' }, 'api.port', 'API_PORT'],
+    [{ ALARM_CANCEL_WINDOW_SECONDS: 'soon' }, 'alarm.cancelWindowSeconds', 'ALARM_CANCEL_WINDOW_SECONDS'],
+    [{ SESSIONFLOW_HOMES_JSON: '{"h":{"owner":{}}}' }, 'homes.h.owner.phone', 'SESSIONFLOW_HOMES_JSON'],
+    [{ NOTIFY_CHANNEL: 'sms-please' }, 'notifications.channel', 'NOTIFY_CHANNEL'],
+  ])(
+    'When the environment sets %j badly, then the error names the path and the variable',
+    (env, path, variable) => {
+      expect(() => loadConfig(env)).toThrow(
+        new RegExp(`${path.replace(/\./g, '\\.')}: .*\\(from ${variable}\\)`),
+      );
+    },
+  );
+
+  test('When TEMPORAL_TLS is true or false, then that is what it means', () => {
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal.tls.enabled).toBe(true);
+    expect(loadConfig({ TEMPORAL_TLS: 'false' }).temporal.tls.enabled).toBe(false);
+  });
+
+  test('When the production profile keeps the log channel, then loading fails unless it is allowed explicitly', () => {
+    expect(() => loadConfig({ SESSIONFLOW_PROFILE: 'production' })).toThrow(
+      /notifications\.channel: .*NOTIFY_ALLOW_LOG=true/,
+    );
+    expect(loadConfig({ SESSIONFLOW_PROFILE: 'production', NOTIFY_ALLOW_LOG: 'true' }).profile).toBe(
+      'production',
+    );
+    const webhook = { NOTIFY_CHANNEL: 'webhook', NOTIFY_WEBHOOK_URL: 'https://hooks.example/n' };
+    expect(loadConfig({ SESSIONFLOW_PROFILE: 'production', ...webhook }).notifications.channel).toBe(
+      'webhook',
+    );
+    expect(loadConfig({}).profile).toBe('development');
+  });
+
+  test.each([
+    [
+      'a shop token named guest',
+      { tokens: [{ name: 'guest', role: 'customer', token: 'a'.repeat(20) }] },
+      'tokens.0.name',
+    ],
+    [
+      'a home token named guest',
+      { homes: { h: testHome('h', { tokens: [{ name: 'guest', role: 'owner', token: 'a'.repeat(20) }] }) } },
+      'homes.h.tokens.0.name',
+    ],
+    [
+      'a customer named like a session token’s principal',
+      {
+        tokens: [
+          { name: 'session:pizza-order:0123456789abcdef01234567', role: 'customer', token: 'a'.repeat(20) },
+        ],
+      },
+      'tokens.0.name',
+    ],
+    [
+      'a customer and an operator of the same name',
+      {
+        tokens: [{ name: 'ada', role: 'customer', token: 'a'.repeat(20) }],
+        operators: [{ name: 'ada', role: 'operator', token: 'b'.repeat(20) }],
+      },
+      "operators.0.name: 'ada' is already the name of tokens.0",
+    ],
+    [
+      'a home token named like a staff token',
+      {
+        homes: { h: testHome('h', { tokens: [{ name: 'kitchen', role: 'owner', token: 'a'.repeat(20) }] }) },
+        tokens: [{ name: 'kitchen', role: 'staff', token: 'b'.repeat(20) }],
+      },
+      "tokens.0.name: 'kitchen' is already the name of homes.h.tokens.0",
+    ],
+  ])('When the config has %s, then loading fails: identities cannot collide', (_what, raw, mention) => {
+    expect(() => parseConfig(raw)).toThrow(mention);
   });
 });

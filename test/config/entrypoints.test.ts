@@ -1,5 +1,5 @@
 // The built entrypoints refuse bad configuration with one clear line and exit code 1, before touching Temporal.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,5 +23,75 @@ test.each(['worker/main.js', 'api/main.js'])(
     expect(run.stderr).toMatch(/^(worker|api): invalid configuration/);
     expect(run.stderr).toContain('homes.h.siren.pin');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  },
+);
+
+const codecKey = Buffer.alloc(32, 9).toString('base64');
+const tokenSecret = 'entrypoint-token-secret-0123456789abcdef';
+const entryEnv = (extra: Record<string, string>) => ({
+  ...process.env,
+  SESSIONFLOW_CONFIG_FILE: '',
+  // Nothing listens there: each process logs its configuration before it first talks to Temporal.
+  TEMPORAL_ADDRESS: '127.0.0.1:1',
+  SESSIONFLOW_CODEC_KEYS: `entry-key-1:${codecKey}`,
+  SESSIONFLOW_TOKEN_SECRET: tokenSecret,
+  SESSIONFLOW_HOMES_JSON: JSON.stringify({ h: testHome('h', { gateway: 'gw-entry' }) }),
+  GATEWAY_ID: 'gw-entry',
+  API_PORT: '0',
+  LOG_LEVEL: 'info',
+  ...extra,
+});
+
+/** Runs an entrypoint until it exits or prints `until` (then stops it): its output and exit code. */
+function runUntil(entry: string, env: NodeJS.ProcessEnv, until: string) {
+  return new Promise<{ output: string; stderr: string; status: number | null }>((done) => {
+    const child = spawn(process.execPath, [join(dist, entry)], { env });
+    let output = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const seen = () => {
+      if (output.includes(until)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', (d: Buffer) => ((output += d.toString()), seen()));
+    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString()), seen()));
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      done({ output, stderr, status });
+    });
+  });
+}
+
+test.each(['worker/main.js', 'api/main.js', 'gateway/main.js'])(
+  'When %s starts, then it logs one line of its active configuration and no secret',
+  async (entry) => {
+    const { output } = await runUntil(entry, entryEnv({}), 'kinds=');
+    const lines = output.split('\n').filter((l) => l.includes('configuration: '));
+    expect(lines).toHaveLength(1);
+    for (const part of [
+      'profile=development',
+      'temporal=127.0.0.1:1/default',
+      'tls=off',
+      'channel=log',
+      'codecKeys=entry-key-1(active)',
+      'kinds=smoke-alarm,',
+    ])
+      expect(lines[0]).toContain(part);
+    expect(output).not.toContain(codecKey);
+    expect(output).not.toContain(tokenSecret);
+  },
+);
+
+test.each(['worker/main.js', 'api/main.js', 'gateway/main.js'])(
+  'When %s starts in the production profile with the log channel, then it refuses unless told NOTIFY_ALLOW_LOG=true',
+  async (entry) => {
+    const run = await runUntil(entry, entryEnv({ SESSIONFLOW_PROFILE: 'production' }), 'kinds=');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/invalid configuration:\n\s+notifications\.channel: .*NOTIFY_ALLOW_LOG=true/);
+    const allowed = await runUntil(
+      entry,
+      entryEnv({ SESSIONFLOW_PROFILE: 'production', NOTIFY_ALLOW_LOG: 'true' }),
+      'kinds=',
+    );
+    expect(allowed.output).toContain('configuration: profile=production');
   },
 );

@@ -93,7 +93,7 @@ describe('hardware configuration', () => {
   });
 
   test('When a home names no gateway, then its siren runs on the central queue with one default siren', () => {
-    const c = parseConfig({ temporal: { taskQueue: 'central' }, ...withHome({}) });
+    const c = parseConfig({ temporal: { taskQueue: 'central' }, ...withHome({ detectors: {} }) });
     expect(hardwareTaskQueue(c, 'h')).toBe('central');
     expect(homeHardware('h', c.homes.h)).toEqual({
       homeId: 'h',

@@ -30,16 +30,26 @@ export const testTokens = [
   ...testCustomers.map((name) => ({ name, role: 'customer', token: customerToken(name) })),
 ];
 
-/** The pizza kind's settings for tests (its defaults, plus what a test sets). */
+/** The pizza kind's settings for tests (its defaults, guests welcome, plus what a test sets). */
 export function testPizza(extra: Record<string, unknown> = {}) {
-  return { ...extra };
+  // Guests on (off by default) and limits no test story reaches: the guest-limit tests set their own.
+  return {
+    guestOrders: true,
+    guestLimits: { perAddressPerHour: 100_000, perPhonePerHour: 100_000 },
+    ...extra,
+  };
 }
+
+/** Detector ids every test home has configured. */
+export const testDetectors = ['kitchen', 'hall', 'bedroom', 'attic', 'garage'];
 
 export function testHome(homeId: string, extra: Record<string, unknown> = {}) {
   return {
     owner: { name: `Owner of ${homeId}`, phone: '+15550000001' },
     emergency: { phone: '+15550000911', address: `1 Test Street, ${homeId}` },
     siren: { pin: 13, component: 'relay' },
+    // The detectors tests name: the API refuses smoke from any other id.
+    detectors: Object.fromEntries(testDetectors.map((id, i) => [id, { pin: 2 + i }])),
     tokens: [
       { name: `${homeId}-owner`, role: 'owner', token: ownerToken(homeId) },
       { name: `${homeId}-detector`, role: 'device', token: deviceToken(homeId) },
@@ -71,6 +81,8 @@ export function testConfig(opts: {
     tokens: testTokens,
     tokenSecret: 'test-session-token-secret-0123456789abcdef',
     operators: [{ name: 'test-operator', role: 'operator', token: operatorToken }],
+    // Every test calls from 127.0.0.1: only the tests of the per-address limit run with a small one.
+    rateLimit: { unauthenticatedPerMinute: 100_000 },
     ...opts.overrides,
   });
 }

@@ -2,16 +2,19 @@
 // cancel window ran out, and the next worker took the timer *and* the owner's all-clear in one workflow
 // task. That first execution ran the timer first (escalate), then accepted the all-clear. A replay of
 // the same history hands the update to the workflow before the timer, so the handler finds the alarm
-// not yet escalated (and the update's acceptance lands before the escalation's commands): replay fails.
+// not yet escalated and the declared model refuses the move: replay fails, always the same way.
 // This is an SDK job-ordering bug (cf. temporalio/sdk-python#673), not workflow nondeterminism; no
-// handler code can satisfy both orders. `test.failing` keeps it tracked: it turns red when an SDK
-// upgrade fixes it, and then becomes a plain replay test. (The API avoids replaying ended sessions:
-// their status comes from the workflow result, see routes/smoke-alarm.ts.)
+// handler code can satisfy both orders, so the workflows refuse updates in such a task instead
+// (`TransitionTaskGuard`: the alarm's escalation, the order's deadlines) and the API asks again.
+// The order's counterpart (a delivery promise and "delivered" in one task) was recorded on purpose by
+// test/e2e/deadline-race and must replay.
+// The alarm test pins the failure exactly: it turns red if the history goes missing, if replay fails in any
+// other way, or if an SDK upgrade fixes the ordering (then assert that the history replays).
 import '../support/quiet-runtime';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { ReplayError, Worker } from '@temporalio/worker';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { testCodec } from '../support/test-config';
 import { testWorkflowBundle } from '../support/workflow-bundle';
@@ -20,18 +23,38 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 const history = (name: string) =>
   temporal.api.history.v1.History.decode(readFileSync(resolve(__dirname, 'histories', name)));
 
-test.failing(
-  'When an all-clear was accepted in the same task as the window timer, then the history replays (SDK bug: it does not yet)',
-  async () => {
-    await Worker.runReplayHistory(
-      {
-        workflowBundle: testWorkflowBundle(),
-        dataConverter: dataConverterFor({
-          codec: { ...testCodec, activeKeyId: undefined, endpoint: { tokens: [], corsOrigins: [] } },
-        }),
-      },
-      history('all-clear-in-same-task-as-timer.binpb'),
-      'smoke-alarm:chaos-0011',
-    );
-  },
-);
+const replay = (file: string, workflowId?: string) =>
+  Worker.runReplayHistory(
+    {
+      workflowBundle: testWorkflowBundle(),
+      dataConverter: dataConverterFor({
+        codec: { ...testCodec, activeKeyId: undefined, endpoint: { tokens: [], corsOrigins: [] } },
+      }),
+    },
+    history(file),
+    workflowId,
+  );
+
+test('When an all-clear was accepted in the same task as the window timer, then replay fails on exactly that reordering (SDK bug): the all-clear before the escalation', async () => {
+  const outcome = await replay('all-clear-in-same-task-as-timer.binpb', 'smoke-alarm:chaos-0011').then(
+    () => 'replayed',
+    (err: unknown) => err,
+  );
+  expect(outcome).toBeInstanceOf(ReplayError);
+  expect((outcome as ReplayError).message).toMatch(
+    /UndeclaredTransitionError: smoke-alarm: transition waiting-for-cancel -> resolved on 'allClear' is not declared in the session model/,
+  );
+});
+
+test('When an order’s delivery promise fired in the same task as "delivered" (recorded by test/e2e/deadline-race), then its history replays', async () => {
+  const recorded = history('order-delivered-in-same-task-as-promise.binpb');
+  const events = recorded.events ?? [];
+  const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+  const accepted = events.findIndex((e, i) => i > fired && e.workflowExecutionUpdateAcceptedEventAttributes);
+  expect(events.slice(fired, accepted).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+  await expect(replay('order-delivered-in-same-task-as-promise.binpb')).resolves.toBeUndefined();
+});
+
+test('When the recorded history is missing, then reading it fails (the replay test above cannot pass vacuously)', () => {
+  expect(() => history('no-such-history.binpb')).toThrow(/ENOENT/);
+});

@@ -4,6 +4,7 @@ import { type WorkflowHandle, type WorkflowHandleWithSignaledRunId } from '@temp
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import '../support/quiet-runtime';
 import {
+  MAX_DETECTORS,
   smokeAlarmModel,
   alarmStatusQuery,
   allClearUpdate,
@@ -28,7 +29,7 @@ import { SimulatedIO } from '../../src/hardware/simulated-io';
 const WINDOW_MS = 60_000;
 const SIREN_PIN = 13;
 
-const homes = Array.from({ length: 12 }, (_, i) => `wf-home-${i}`);
+const homes = Array.from({ length: 13 }, (_, i) => `wf-home-${i}`);
 let nextHome = 0;
 let world: TimeSkippingWorld;
 let env: TestWorkflowEnvironment;
@@ -172,6 +173,20 @@ describe('smoke-alarm workflow', () => {
     expect(after.detectors).toHaveLength(1);
     expect(sink.of('sms', homeId)).toHaveLength(0);
     await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    await handle.result();
+  });
+
+  test('When more distinct detector ids arrive than a session keeps, then it keeps MAX_DETECTORS and their events still count', async () => {
+    const { handle } = await openSession('d-0');
+    for (let i = 1; i < 40; i++) await handle.signal(smokeDetectedSignal, { detectorId: `d-${i}` });
+    await handle.signal(smokeDetectedSignal, { detectorId: 'd-0' });
+    await eventually(async () => (await status(handle)).detectors[0].events === 2);
+    const s = await status(handle);
+    expect(s.detectors).toHaveLength(32);
+    expect(MAX_DETECTORS).toBe(32);
+    expect(s.detectors.at(-1)?.detectorId).toBe('d-31');
+    expect(s.state).toBe('escalated');
+    await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
     await handle.result();
   });
 

@@ -112,10 +112,12 @@ export function codecRoutes({ config, authority, codec }: CodecRouteDeps): Route
     async (req, res) => {
       const token = tokenOf(req);
       if (!token) {
+        authority.countStranger(req);
         res.set('WWW-Authenticate', 'Bearer');
         throw unauthorized('missing or malformed Authorization: Bearer <token>');
       }
       if (!authority.identifyViewer(token)) {
+        authority.countStranger(req);
         res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
         throw unauthorized('unknown token');
       }

@@ -24,9 +24,31 @@ import { authenticate, type Principal } from '../auth';
 import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
 import { describeRoute, errorBodySchema, type Security } from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
+import { RateLimiter } from '../rate-limit';
 import { describeRequest, securityOf } from './sessions';
 
 const orderParams = z.object({ orderId: orderIdSchema });
+/** The customer id of orders placed without a token (config reserves the name for no token to take). */
+const GUEST = 'guest';
+
+/**
+ * `limit` per hour for a key, as the API's token bucket (its clock runs 60 times slower, so its minute is
+ * our hour); Retry-After is given back in real seconds.
+ */
+function hourly(limit: number, what: string): (key: string) => void {
+  const limiter = new RateLimiter(limit, () => Date.now() / 60);
+  return (key) => {
+    try {
+      limiter.take(key);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      const retryAfterS = String(Number(err.headers?.['Retry-After'] ?? 1) * 60);
+      throw new HttpError(429, err.code, `too many guest orders ${what}; retry in ${retryAfterS} s`, {
+        'Retry-After': retryAfterS,
+      });
+    }
+  };
+}
 const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{8,128}$/, 'Idempotency-Key must be 8-128 printable ASCII characters')
@@ -162,10 +184,12 @@ export function routes({ config, sessions, authority }: KindRouteDeps): Router {
     // Lets whoever holds it follow, pay or cancel this one order, e.g. from a link.
     orderToken: tokens.tokenFor(sessionId(pizzaOrder, order.orderId)),
   });
+  const guestsPerAddress = hourly(settings.guestLimits.perAddressPerHour, 'from this address');
+  const guestsPerPhone = hourly(settings.guestLimits.perPhonePerHour, 'to this phone number');
   const placer = (p: Principal | undefined): string => {
     if (!p) {
       if (!settings.guestOrders) throw unauthorized('sign in to order');
-      return 'guest';
+      return GUEST;
     }
     if (p.role === 'customer' || p.role === 'staff' || p.role === 'operator') return p.name;
     throw forbidden('this token cannot place orders');
@@ -175,6 +199,11 @@ export function routes({ config, sessions, authority }: KindRouteDeps): Router {
     const customerId = placer(req.principal);
     const idempotencyKey = parse(idempotencyKeySchema, req.get('idempotency-key'), 'header.Idempotency-Key');
     const body = parse(placeOrderBody, req.body, 'body');
+    if (customerId === GUEST) {
+      // Before anything starts: each guest order is a workflow and an SMS to the number given.
+      guestsPerAddress(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      guestsPerPhone(tokens.digest('guest-phone', body.customer.phone.replace(/[^0-9]/g, '')));
+    }
     const priced = priceOrder(settings.menu, body.items);
     // The same caller with the same key always lands on the same order id: a retry cannot order twice.
     const orderId = idempotencyKey

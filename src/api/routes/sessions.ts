@@ -140,6 +140,9 @@ function describeGenericRoutes(kinds: AnySessionKind[]) {
             schema: acceptedSchema(kind),
           },
           ...(e.opens ? {} : { 404: errorResponse('no-session running to join') }),
+          ...(e.check
+            ? { 422: errorResponse('not-configured: the body names what the home does not have') }
+            : {}),
         },
       });
     }

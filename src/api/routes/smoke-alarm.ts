@@ -34,6 +34,7 @@ describeRoute({
       schema: acceptedSchema(smokeAlarm),
       headers: { Location: 'status URL of the session' },
     },
+    422: { description: 'not-configured: the detector is not one of the home’s', schema: errorBodySchema },
   },
 });
 describeRoute({
