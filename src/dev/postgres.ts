@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
-import { freePort } from './temporal-dev-server';
+import { freePort, stopChild } from './temporal-dev-server';
 
 export interface PostgresOptions {
   dataDir: string;
@@ -139,13 +139,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
   };
 }
 
-async function stopPostgres(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
+/** PostgreSQL's fast shutdown (SIGINT), then its immediate one (SIGQUIT). */
+const stopPostgres = (child: ChildProcess, exited: Promise<number | null>) =>
+  stopChild(child, exited, { graceMs: 15_000, ask: 'SIGINT', force: 'SIGQUIT' });
 
 async function waitUntilAccepting(
   bin: string,

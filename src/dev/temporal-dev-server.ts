@@ -321,10 +321,22 @@ export async function stopOrphanedDevServer(opts: {
   return record.pid;
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+/**
+ * Asks a server process to stop (`ask`, SIGTERM by default) and forces it (`force`) if it is still there
+ * after `graceMs`; resolves once it is gone.
+ */
+export async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  {
+    graceMs = 10_000,
+    ask = 'SIGTERM',
+    force = 'SIGKILL',
+  }: { graceMs?: number; ask?: NodeJS.Signals; force?: NodeJS.Signals } = {},
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  child.kill(ask);
+  const timer = setTimeout(() => child.kill(force), graceMs);
   await exited;
   clearTimeout(timer);
 }

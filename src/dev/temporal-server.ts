@@ -2,7 +2,7 @@
 // the databases and schemas set up with Temporal's own SQL tool, the server built from source
 // (scripts/install-temporal-server.sh) started with deploy/temporal/sessionflow.yaml, then the namespace
 // and our search attributes registered. docker-compose.yml runs the same config file.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
 import { searchAttributeKeys } from '../config/kinds';
 import type { RunningPostgres } from './postgres';
+import { stopChild } from './temporal-dev-server';
 
 const run = promisify(execFile);
 
@@ -236,7 +237,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     namespace,
     ports,
     pid: child.pid,
-    stop: () => stopChild(child, exited),
+    stop: () => stopChild(child, exited, { graceMs: 20_000 }),
     kill: () => void child.kill('SIGKILL'),
   };
 }
@@ -247,14 +248,6 @@ function indexedValueType(type: string): temporal.api.enums.v1.IndexedValueType 
   ];
   if (typeof value !== 'number') throw new Error(`search attribute type ${type} has no indexed value type`);
   return value;
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

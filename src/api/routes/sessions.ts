@@ -1,6 +1,6 @@
 // The generic routes every registered kind has: events (open or join), requests (updates that answer),
 // status, the list, and the registry itself. Friendly routes of a kind are thin aliases over the same.
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { roles, type AnySessionKind, type Role } from '../../shared/session-kind';
 import { authenticate, type TokenAuthority } from '../auth';
@@ -188,6 +188,20 @@ export function describeRequest(
   });
 }
 
+/** The session list as the API and /ui answer it: the rows the caller may see, owners left out. */
+export const listSessions =
+  (sessions: Sessions): RequestHandler =>
+  async (req, res) => {
+    const { kind, state, open, limit } = parse(listQuery, req.query, 'query');
+    const rows = await sessions.list(req.principal!, {
+      kind,
+      state,
+      open: open === undefined ? undefined : open === 'true',
+      limit,
+    });
+    res.json({ sessions: rows.map(({ homeId: _h, customerId: _c, ...row }) => row) });
+  };
+
 export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Router {
   const router = Router();
   const { kinds } = sessions;
@@ -199,16 +213,7 @@ export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Ro
     res.json(registry);
   });
 
-  router.get('/sessions', signedIn, async (req, res) => {
-    const { kind, state, open, limit } = parse(listQuery, req.query, 'query');
-    const rows = await sessions.list(req.principal!, {
-      kind,
-      state,
-      open: open === undefined ? undefined : open === 'true',
-      limit,
-    });
-    res.json({ sessions: rows.map(({ homeId: _h, customerId: _c, ...row }) => row) });
-  });
+  router.get('/sessions', signedIn, listSessions(sessions));
 
   router.get('/sessions/:kind/:key', signedIn, async (req, res) => {
     const kind = sessions.kind(String(req.params.kind));

@@ -15,7 +15,7 @@ import { HttpError, forbidden, fromTemporal, notFound } from '../errors';
 import { describeRoute, errorBodySchema, type Security } from '../openapi';
 import type { Sessions } from '../sessions';
 import { parse } from '../validation';
-import { listQuery, sessionRowSchema } from './sessions';
+import { listQuery, listSessions, sessionRowSchema } from './sessions';
 
 /** Built next to this file in both src/ and dist/ (the build copies it). */
 export const UI_STATIC_DIR = join(__dirname, '../../ui/static');
@@ -227,16 +227,7 @@ export function uiRoutes({ config, sessions, authority }: UiRouteDeps): Router {
     res.json({ models });
   });
 
-  router.get('/ui/api/sessions', signedIn, viewer, async (req, res) => {
-    const { kind, state, open, limit } = parse(listQuery, req.query, 'query');
-    const rows = await sessions.list(req.principal!, {
-      kind,
-      state,
-      open: open === undefined ? undefined : open === 'true',
-      limit,
-    });
-    res.json({ sessions: rows.map(({ homeId: _h, customerId: _c, ...row }) => row) });
-  });
+  router.get('/ui/api/sessions', signedIn, viewer, listSessions(sessions));
 
   router.get('/ui/api/sessions/:workflowId', signedIn, viewer, async (req, res) => {
     const workflowId = parse(workflowIdSchema, req.params.workflowId, 'path.workflowId');
