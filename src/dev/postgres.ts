@@ -1,13 +1,13 @@
 // A private PostgreSQL for the production-shape stack: its own data dir and loopback port, never the
 // system cluster. Debian's binaries (linked as .tools/pg-bin by scripts/install-postgres.sh). PostgreSQL
 // refuses to run as root, so as root the server runs as an unprivileged user that owns the data dir.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
-import { freePort, stopChild } from './temporal-dev-server';
+import { freePort, spawnServer, stopChild } from './temporal-dev-server';
 
 export interface PostgresOptions {
   dataDir: string;
@@ -100,29 +100,15 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
   const port = opts.port ?? (await freePort(host));
   initDataDir(bin, opts.dataDir, user, opts.password, owner);
 
-  let out: number | 'ignore' = 'ignore';
-  if (opts.logFile) {
-    mkdirSync(dirname(opts.logFile), { recursive: true });
-    out = openSync(opts.logFile, 'a');
-  }
   // In the foreground as our child (not pg_ctl's daemon), so it never outlives the stack that started
   // it; TCP on loopback only, no Unix socket (the system's socket dir is not ours to write).
   const args = ['-D', opts.dataDir, '-p', String(port), '-c', `listen_addresses=${host}`];
   args.push('-c', 'unix_socket_directories=', '-c', 'max_connections=200');
-  const child = spawn(resolve(bin, 'postgres'), args, {
+  const { child, exited } = spawnServer(resolve(bin, 'postgres'), args, {
     ...owner,
-    stdio: ['ignore', out, out],
-    detached: true,
+    logFile: opts.logFile,
+    killSignal: 'SIGINT',
   });
-  if (typeof out === 'number') closeSync(out);
-  const killOnExit = () => child.kill('SIGINT');
-  process.once('exit', killOnExit);
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      process.removeListener('exit', killOnExit);
-      r(code);
-    }),
-  );
   try {
     await waitUntilAccepting(bin, host, port, opts.readyTimeoutMs ?? 30_000, exited);
   } catch (err) {

@@ -1,7 +1,7 @@
 // Runs `temporal server start-dev` (SQLite file, Web UI, our search attributes registered) as a child process.
 // Used by `npm start` and by the tests that need a real server. With no local binary it falls back to the
 // SDK's download of the same dev server (needs internet).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -144,23 +144,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   for (const key of searchAttributeKeys()) args.push('--search-attribute', `${key.name}=${key.type}`);
   if (opts.pidFile) await stopOrphanedDevServer({ pidFile: opts.pidFile, dbFile: opts.dbFile });
 
-  let out: number | 'ignore' = 'ignore';
-  if (opts.logFile) {
-    mkdirSync(dirname(opts.logFile), { recursive: true });
-    out = openSync(opts.logFile, 'a');
-  }
-  // Own process group: Ctrl-C reaches our launcher, which then stops things in order.
-  const child = spawn(binary, args, { stdio: ['ignore', out, out], detached: true });
-  if (typeof out === 'number') closeSync(out);
-  // Detached children outlive a crashed parent: make sure ours goes down with us.
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      process.removeListener('exit', killOnExit);
-      r(code);
-    }),
-  );
+  const { child, exited } = spawnServer(binary, args, { logFile: opts.logFile });
   const pidFile = opts.pidFile;
   if (pidFile && child.pid !== undefined) writePidFile(pidFile, child.pid, binary, opts.dbFile);
   const forgetPid = () => {
@@ -319,6 +303,35 @@ export async function stopOrphanedDevServer(opts: {
   }
   rmSync(opts.pidFile, { force: true });
   return record.pid;
+}
+
+/**
+ * Starts a server process in its own process group (Ctrl-C reaches our launcher, which then stops things
+ * in order), its output appended to `logFile` (or discarded). A detached child outlives a crashed parent,
+ * so it is signalled (`killSignal`) when this process exits. `exited` resolves with its exit code.
+ */
+export function spawnServer(
+  binary: string,
+  args: string[],
+  opts: { logFile?: string; killSignal?: NodeJS.Signals } & Pick<SpawnOptions, 'env' | 'uid' | 'gid'> = {},
+): { child: ChildProcess; exited: Promise<number | null> } {
+  const { logFile, killSignal = 'SIGTERM', ...spawnOpts } = opts;
+  let out: number | 'ignore' = 'ignore';
+  if (logFile) {
+    mkdirSync(dirname(logFile), { recursive: true });
+    out = openSync(logFile, 'a');
+  }
+  const child = spawn(binary, args, { ...spawnOpts, stdio: ['ignore', out, out], detached: true });
+  if (typeof out === 'number') closeSync(out);
+  const killOnExit = () => child.kill(killSignal);
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      process.removeListener('exit', killOnExit);
+      r(code);
+    }),
+  );
+  return { child, exited };
 }
 
 /**

@@ -2,10 +2,10 @@
 // the databases and schemas set up with Temporal's own SQL tool, the server built from source
 // (scripts/install-temporal-server.sh) started with deploy/temporal/sessionflow.yaml, then the namespace
 // and our search attributes registered. docker-compose.yml runs the same config file.
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -15,7 +15,7 @@ import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
 import { searchAttributeKeys } from '../config/kinds';
 import type { RunningPostgres } from './postgres';
-import { stopChild } from './temporal-dev-server';
+import { spawnServer, stopChild } from './temporal-dev-server';
 
 const run = promisify(execFile);
 
@@ -206,25 +206,10 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     broadcastAddress: ip,
     dynamicConfigFile,
   });
-  let out: number | 'ignore' = 'ignore';
-  if (opts.logFile) {
-    mkdirSync(dirname(opts.logFile), { recursive: true });
-    out = openSync(opts.logFile, 'a');
-  }
-  const child = spawn(binary, temporalServerArgs('/', serverConfigDir), {
-    stdio: ['ignore', out, out],
+  const { child, exited } = spawnServer(binary, temporalServerArgs('/', serverConfigDir), {
+    logFile: opts.logFile,
     env: { ...process.env, ...env },
-    detached: true,
   });
-  if (typeof out === 'number') closeSync(out);
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      process.removeListener('exit', killOnExit);
-      r(code);
-    }),
-  );
   const address = `${ip}:${ports.frontend}`;
   try {
     await prepareNamespace(address, namespace, opts.readyTimeoutMs ?? 120_000, exited);
