@@ -1,6 +1,6 @@
 // The generic routes every registered kind has: events (open or join), requests (updates that answer),
 // status, the list, and the registry itself. Friendly routes of a kind are thin aliases over the same.
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { roles, type AnySessionKind, type Role } from '../../shared/session-kind';
 import { authenticate, type TokenAuthority } from '../auth';
@@ -215,19 +215,22 @@ export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Ro
 
   router.get('/sessions', signedIn, listSessions(sessions));
 
-  router.get('/sessions/:kind/:key', signedIn, async (req, res) => {
+  /** The session a route's path names: a registered kind and a key of its shape. */
+  const sessionIn = (req: Request) => {
     const kind = sessions.kind(String(req.params.kind));
-    const key = parse(kind.key.schema, req.params.key, 'path.key');
+    return { kind, key: parse(kind.key.schema, req.params.key, 'path.key') };
+  };
+
+  router.get('/sessions/:kind/:key', signedIn, async (req, res) => {
+    const { kind, key } = sessionIn(req);
     await sessions.authorize(req.principal!, kind, key, kind.viewers);
     res.json(await sessions.status(kind, key));
   });
 
   router.post('/sessions/:kind/:key/events/:event', jsonBodyOnly, signedIn, async (req, res) => {
-    const kind = sessions.kind(String(req.params.kind));
-    const key = parse(kind.key.schema, req.params.key, 'path.key');
+    const { kind, key } = sessionIn(req);
     const name = String(req.params.event);
-    const event = Object.hasOwn(kind.events, name) ? kind.events[name] : undefined;
-    if (!event) throw unknownTrigger(kind, 'event', name);
+    const event = declared(kind, 'events', name);
     await sessions.authorize(req.principal!, kind, key, event.roles);
     const body = parse(event.body, req.body, 'body');
     const accepted = await sessions.event(kind, key, name, body);
@@ -238,11 +241,9 @@ export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Ro
   });
 
   router.post('/sessions/:kind/:key/requests/:request', jsonBodyOnly, signedIn, async (req, res) => {
-    const kind = sessions.kind(String(req.params.kind));
-    const key = parse(kind.key.schema, req.params.key, 'path.key');
+    const { kind, key } = sessionIn(req);
     const name = String(req.params.request);
-    const request = Object.hasOwn(kind.requests, name) ? kind.requests[name] : undefined;
-    if (!request) throw unknownTrigger(kind, 'request', name);
+    const request = declared(kind, 'requests', name);
     const caller = await sessions.authorize(req.principal!, kind, key, request.roles);
     const body = parse(request.body, req.body, 'body');
     res.json(await sessions.request(kind, key, name, body, caller));
@@ -251,7 +252,15 @@ export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Ro
   return router;
 }
 
-const unknownTrigger = (kind: AnySessionKind, what: 'event' | 'request', name: string) => {
-  const known = Object.keys(what === 'event' ? kind.events : kind.requests).join(', ') || 'none';
-  return notFound(`no-${what}`, `${kind.name} has no ${what} '${name}' (one of: ${known})`);
-};
+/** A kind's declared event or request by name, or 404 listing the ones it has. */
+function declared<W extends 'events' | 'requests'>(
+  kind: AnySessionKind,
+  what: W,
+  name: string,
+): AnySessionKind[W][string] {
+  const all = kind[what];
+  if (Object.hasOwn(all, name)) return all[name] as AnySessionKind[W][string];
+  const one = what.slice(0, -1);
+  const known = Object.keys(all).join(', ') || 'none';
+  throw notFound(`no-${one}`, `${kind.name} has no ${one} '${name}' (one of: ${known})`);
+}
