@@ -5,7 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { configEnvVars, kindEnvVars, loadConfig, parseConfig } from '../../src/config/config';
+import {
+  configEnvVars,
+  kindEnvVars,
+  loadConfig,
+  parseConfig,
+  requireCodecKeys,
+} from '../../src/config/config';
 import { searchAttributeKeys } from '../../src/config/kinds';
 import {
   appProcessSpecs,
@@ -81,9 +87,32 @@ const commandText = (name: string): string => {
   return Array.isArray(command) ? command.join(' ') : String(command ?? '');
 };
 
-/** What compose substitutes when the shell sets nothing: `${VAR:-default}` becomes `default`. */
-const withDefaults = (value: string) =>
-  value.replace(/\$\{\w+(?::?-([^}]*))?\}/g, (_m, d?: string) => d ?? '');
+/**
+ * Compose's interpolation: `${VAR}`, `${VAR:-default}` and `${VAR:?message}` (refuses to start when VAR is
+ * unset or empty, printing the message), with `shell` as the environment compose runs in.
+ */
+function interpolate(value: string, shell: Record<string, string> = {}): string {
+  return value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+    const set = shell[name] ? shell[name] : undefined;
+    if (op === '?' && set === undefined)
+      throw new Error(`required variable ${name} is missing a value: ${arg}`);
+    return set ?? (op === '-' ? (arg ?? '') : '');
+  });
+}
+
+/** Every service's environment as compose renders it in `shell`. */
+const renderedEnv = (name: string, shell: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(envOf(name))
+      .filter((e): e is [string, string] => e[1] !== null)
+      .map(([key, value]) => [key, interpolate(value, shell)]),
+  );
+
+/** What an operator must set: compose refuses to start without these (`${VAR:?…}`). */
+const requiredShell = {
+  SESSIONFLOW_CODEC_KEYS: `compose-key-1:${Buffer.alloc(32, 3).toString('base64')}`,
+  SESSIONFLOW_TOKEN_SECRET: 'compose-token-secret-0123456789abcdef',
+};
 
 /** The host file behind the container path SESSIONFLOW_CONFIG_FILE points at. */
 function mountedConfigFile(name: string): string {
@@ -251,17 +280,26 @@ describe('docker-compose.yml and Dockerfile', () => {
     }
   });
 
-  test('When the app services load their compose environment with its defaults, then loadConfig accepts it', () => {
+  test('When the app services load their compose environment with its defaults and the required secrets, then loadConfig accepts it', () => {
     for (const name of appServices) {
-      const env: Record<string, string> = {};
-      for (const [key, value] of Object.entries(envOf(name))) {
-        if (value !== null) env[key] = withDefaults(value);
-      }
-      env.SESSIONFLOW_CONFIG_FILE = mountedConfigFile(name);
+      const env = { ...renderedEnv(name, requiredShell), SESSIONFLOW_CONFIG_FILE: mountedConfigFile(name) };
       const config = loadConfig(env);
       expect(config.temporal.address).toBe(env.TEMPORAL_ADDRESS);
       expect(config.temporal.taskQueue).toBe(env.TEMPORAL_TASK_QUEUE);
+      expect(() => requireCodecKeys(config)).not.toThrow();
     }
+  });
+
+  test('When a secret the processes need is not set, then compose refuses to start and names it, instead of a restart loop', () => {
+    for (const missing of Object.keys(requiredShell)) {
+      const shell: Record<string, string> = { ...requiredShell, [missing]: '' };
+      const needing = appServices.filter((name) => envOf(name)[missing] !== undefined);
+      expect(needing.length).toBeGreaterThan(0);
+      for (const name of needing) expect(() => renderedEnv(name, shell)).toThrow(`${missing} is missing`);
+    }
+    // Every app service needs the codec key: each refuses to run without one (requireCodecKeys).
+    for (const name of appServices)
+      expect(envOf(name).SESSIONFLOW_CODEC_KEYS).toMatch(/^\$\{SESSIONFLOW_CODEC_KEYS:\?.+\}$/);
   });
 
   test('When the image starts, then the workers run its default command and the apis and the gateway their entrypoints, all from existing sources', () => {
