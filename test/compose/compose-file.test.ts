@@ -101,7 +101,7 @@ function interpolate(value: string, shell: Record<string, string> = {}): string 
 }
 
 /** Every service's environment as compose renders it in `shell`. */
-const renderedEnv = (name: string, shell: Record<string, string>) =>
+const renderedEnv = (name: string, shell: Record<string, string>): Record<string, string> =>
   Object.fromEntries(
     Object.entries(envOf(name))
       .filter((e): e is [string, string] => e[1] !== null)
@@ -282,7 +282,10 @@ describe('docker-compose.yml and Dockerfile', () => {
 
   test('When the app services load their compose environment with its defaults and the required secrets, then loadConfig accepts it', () => {
     for (const name of appServices) {
-      const env = { ...renderedEnv(name, requiredShell), SESSIONFLOW_CONFIG_FILE: mountedConfigFile(name) };
+      const env: Record<string, string> = {
+        ...renderedEnv(name, requiredShell),
+        SESSIONFLOW_CONFIG_FILE: mountedConfigFile(name),
+      };
       const config = loadConfig(env);
       expect(config.temporal.address).toBe(env.TEMPORAL_ADDRESS);
       expect(config.temporal.taskQueue).toBe(env.TEMPORAL_TASK_QUEUE);
