@@ -49,7 +49,8 @@ issue() {
   rm -f "$name.csr" "$name.ext"
 }
 
-issue server serverAuth "$san"
+# The server's certificate is a client one too: the Temporal server's own system worker presents it.
+issue server serverAuth,clientAuth "$san"
 issue client clientAuth
 chmod 644 ca.pem server.pem client.pem
 echo "certificates in $(pwd): ca.pem, server.pem (${san}), client.pem; keys *-key.pem (0600)"

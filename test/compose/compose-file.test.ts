@@ -33,7 +33,8 @@ import {
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
-const compose: any = parse(read('docker-compose.yml'));
+// merge: the `<<: *anchor` keys compose resolves (YAML 1.1 merge keys).
+const compose: any = parse(read('docker-compose.yml'), { merge: true });
 const services: Record<string, any> = compose.services;
 const appServices = Object.values(prodTopology).flat();
 const servicesOf = (role: AppRole): readonly string[] => prodTopology[role];
@@ -138,18 +139,46 @@ describe('docker-compose.yml and Dockerfile', () => {
     );
   });
 
-  test('When ports are published, then Temporal is on 7233, the UI on 8080, each api on its API_PORT and the gateway on its status port', () => {
-    expect(portsOf('temporal')).toContainEqual({ published: 7233, target: 7233 });
-    expect(portsOf('temporal-ui')).toContainEqual({ published: 8080, target: 8080 });
+  test('When ports are published, then only the APIs are, each on its API_PORT: Temporal, its Web UI and the gateway stay on the compose network', () => {
+    for (const name of Object.keys(services).filter((n) => !servicesOf('api').includes(n)))
+      expect({ service: name, ports: portsOf(name) }).toEqual({ service: name, ports: [] });
     for (const api of servicesOf('api')) {
       const apiPort = Number(envOf(api).API_PORT);
       expect(portsOf(api)).toEqual([{ published: apiPort, target: apiPort }]);
       // On loopback (the config default) the published port would lead nowhere.
       expect(envOf(api).API_HOST).toBe('0.0.0.0');
     }
-    const gatewayPort = Number(envOf('gateway').GATEWAY_HTTP_PORT);
-    expect(portsOf('gateway')).toEqual([{ published: gatewayPort, target: gatewayPort }]);
-    expect(envOf('gateway').GATEWAY_HTTP_HOST).toBe('0.0.0.0');
+  });
+
+  test('When anything talks to the Temporal frontend, then it presents the client certificate of the CA the server requires (mTLS)', () => {
+    const server = envOf('temporal');
+    expect(server.TEMPORAL_TLS_SERVER_CERT).toBeTruthy();
+    const certsMount = (name: string) =>
+      (services[name].volumes as string[])
+        .map((v) => v.split(':'))
+        .find(([host]) => host === './deploy/certs');
+    expect(certsMount('temporal')?.[1]).toBe('/certs');
+    const clients = [...appServices, setupService, 'temporal-ui'];
+    for (const name of clients) {
+      const env = envOf(name);
+      expect({ name, address: env.TEMPORAL_ADDRESS }).toEqual({ name, address: 'temporal:7233' });
+      expect({ name, ca: env.TEMPORAL_TLS_CA }).toEqual({ name, ca: server.TEMPORAL_TLS_CA });
+      expect(env.TEMPORAL_TLS_CERT).toBe('/certs/client.pem');
+      expect(env.TEMPORAL_TLS_KEY).toBe('/certs/client-key.pem');
+      expect(env.TEMPORAL_TLS_SERVER_NAME).toBe(server.TEMPORAL_TLS_SERVER_NAME);
+      expect(certsMount(name)?.[1]).toBe('/certs');
+    }
+    // The app services read these through the config: TLS on, the client pair, the server's name.
+    const config = loadConfig({ ...renderedEnv('worker-1', requiredShell), SESSIONFLOW_CONFIG_FILE: '' });
+    expect(config.temporal.tls).toMatchObject({
+      enabled: true,
+      caPath: '/certs/ca.pem',
+      certPath: '/certs/client.pem',
+      keyPath: '/certs/client-key.pem',
+      serverName: 'temporal',
+    });
+    // The certificates are made per deployment, never committed.
+    expect(read('.gitignore')).toMatch(/^\/?deploy\/certs\/?$/m);
   });
 
   test('When workers, apis and the gateway get environment variables, then each is one the config reads (or LOG_LEVEL)', () => {
@@ -165,7 +194,7 @@ describe('docker-compose.yml and Dockerfile', () => {
   test('When the app services connect to Temporal, then all use the temporal service, one namespace, one task queue and one codec key set', () => {
     const envs = appServices.map(envOf);
     expect(services.temporal).toBeDefined();
-    expect(portsOf('temporal').map((p) => p.target)).toContain(7233);
+    expect(Number(envOf('temporal').TEMPORAL_FRONTEND_PORT)).toBe(7233);
     expect(envs[0].TEMPORAL_TASK_QUEUE).toBeTruthy();
     for (const env of envs) {
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
