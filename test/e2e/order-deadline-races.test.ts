@@ -14,7 +14,6 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import {
   OrderRefusal,
@@ -26,6 +25,7 @@ import {
 import { http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { FreezableProxy } from '../support/tcp-proxy';
 import { customerToken, staffToken, testPizza } from '../support/test-config';
+import { runStackWorker } from '../support/stack-worker';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
 const PAYMENT_TIMEOUT_S = 6;
@@ -50,24 +50,9 @@ afterAll(async () => {
 });
 
 /** A worker with an empty cache (a new process after a crash, a redeploy), on its own connection. */
-async function runWorker(connection: NativeConnection) {
-  const worker = await Worker.create({
-    connection,
-    taskQueue: stack.config.temporal.taskQueue,
-    workflowBundle: testWorkflowBundle(),
-    activities: createActivities(stack.deps),
-    dataConverter: dataConverterFor(stack.config),
-    // As the real worker (src/worker/create-worker.ts): a dead worker's tasks move on after 3 s.
-    stickyQueueScheduleToStartTimeout: '3s',
-  });
-  const running = worker.run();
-  return {
-    stop: async () => {
-      worker.shutdown();
-      await running;
-    },
-  };
-}
+const runWorker = (connection: NativeConnection) =>
+  // As the real worker (src/worker/create-worker.ts): a dead worker's tasks move on after 3 s.
+  runStackWorker(stack, connection, { stickyQueueScheduleToStartTimeout: '3s' });
 
 const api = (method: string, path: string, token: string, body?: unknown) =>
   http(stack.api.url, method, path, { token, body });
