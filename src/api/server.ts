@@ -6,19 +6,33 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { UserFacingError } from '../config/run-main';
 import { createApp, type AppDeps } from './app';
+import { sessionKinds } from '../config/kinds';
+import { ReadModel } from '../read-model/read-model';
 
 export interface RunningWebServer {
   url: string;
   port: number;
   server: Server;
+  /** The API's read model (absent on other servers, e.g. a gateway's status server). */
+  readModel?: ReadModel;
 }
 
 export async function startWebServer(
-  deps: AppDeps,
+  deps: Omit<AppDeps, 'readModel'>,
   port: number,
   host = '127.0.0.1',
 ): Promise<RunningWebServer> {
-  return listen(createApp(deps), port, host, deps.config.api.tls);
+  const readModel = ReadModel.of(deps.config, deps.temporal, sessionKinds(), deps.logger);
+  readModel.start();
+  try {
+    return {
+      ...(await listen(createApp({ ...deps, readModel }), port, host, deps.config.api.tls)),
+      readModel,
+    };
+  } catch (err) {
+    await readModel.stop();
+    throw err;
+  }
 }
 
 /**
@@ -54,6 +68,8 @@ function readPem(path: string): Buffer {
 }
 
 export async function stopWebServer(running: RunningWebServer): Promise<void> {
+  // Ends the change streams, which never go idle by themselves.
+  await running.readModel?.stop();
   running.server.closeIdleConnections();
   await new Promise<void>((resolve, reject) =>
     running.server.close((err) => (err ? reject(err) : resolve())),

@@ -1,8 +1,8 @@
 // A worker of its own beside a local stack (started with `worker: false`): the stack's task queue,
-// activities and codec, the test's connection (direct, or through a proxy the test can cut).
+// activities, read-model sink and codec, the test's connection (direct, or through a proxy the test can cut).
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
+import { sessionServices } from '../../src/worker/create-worker';
 import type { LocalStack } from './local-stack';
 import { testWorkflowBundle } from './workflow-bundle';
 
@@ -15,7 +15,7 @@ export function createStackWorker(
     connection,
     taskQueue: stack.config.temporal.taskQueue,
     workflowBundle: testWorkflowBundle(),
-    activities: createActivities(stack.deps),
+    ...sessionServices(stack.deps),
     dataConverter: dataConverterFor(stack.config),
     ...extra,
   });
