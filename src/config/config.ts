@@ -34,6 +34,8 @@ const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
     .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
 /** AES-256 key for the payload codec: an id (stored with every payload, for rotation) and 32 bytes, base64. */
+const pair = 'api.tls needs both certPath and keyPath (API_TLS_CERT and API_TLS_KEY)';
+
 const codecKeySchema = z.strictObject({
   id,
   key: z
@@ -232,6 +234,16 @@ const configSchema = z
         trustProxy: z
           .union([z.boolean(), z.number().int().min(0).max(10), z.array(z.string().min(1)).min(1)])
           .default(false),
+        /**
+         * HTTPS served by the API itself (PEM files; `npm run certs:new` makes a private CA and a server
+         * certificate). Without it the API speaks plain HTTP: terminate TLS in a proxy in front of it.
+         */
+        tls: z
+          .strictObject({
+            certPath: z.string({ error: pair }).min(1),
+            keyPath: z.string({ error: pair }).min(1),
+          })
+          .optional(),
       })
       .prefault({}),
     notifications: z
@@ -500,6 +512,8 @@ export const configEnvVars = {
   API_RATE_LIMIT_PER_MINUTE: 'rateLimit.perTokenPerMinute',
   API_UNAUTHENTICATED_PER_MINUTE: 'rateLimit.unauthenticatedPerMinute',
   API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
+  API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
+  API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -544,7 +558,15 @@ function envOverrides(env: Env): Record<string, unknown> {
       },
     },
     profile: str(env.SESSIONFLOW_PROFILE),
-    api: { host: str(env.API_HOST), port: num(env.API_PORT), trustProxy: trustProxy(env.API_TRUST_PROXY) },
+    api: {
+      host: str(env.API_HOST),
+      port: num(env.API_PORT),
+      trustProxy: trustProxy(env.API_TRUST_PROXY),
+      tls:
+        str(env.API_TLS_CERT) || str(env.API_TLS_KEY)
+          ? { certPath: str(env.API_TLS_CERT), keyPath: str(env.API_TLS_KEY) }
+          : undefined,
+    },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),
       routes: {
