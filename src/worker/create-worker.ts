@@ -31,6 +31,22 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectionSettings(config));
 }
 
+/**
+ * Worker Deployment Versioning when the config names a deployment. The default behaviour covers only
+ * workflows outside the registry: every kind declares its own (`SessionKindDecl.versioning`).
+ */
+export function deploymentOptions(config: Config): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const deployment = config.temporal.deployment;
+  if (!deployment) return {};
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: deployment.name, buildId: deployment.buildId },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'AUTO_UPGRADE',
+    },
+  };
+}
+
 const workflowsOf = (bundle: WorkerOptions['workflowBundle'] | undefined) =>
   bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
 
@@ -45,6 +61,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(opts.deps),
     // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
     dataConverter: dataConverterFor(opts.config),
+    ...deploymentOptions(opts.config),
     ...workerTuning,
   });
 }
