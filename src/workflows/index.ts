@@ -30,9 +30,13 @@ export default function sessionWorkflow(...args: unknown[]): Promise<unknown> {
 
 const behaviors = { pinned: 'PINNED', 'auto-upgrade': 'AUTO_UPGRADE' } as const;
 
-// Each kind's declared versioning, for workers in a Worker Deployment (an unversioned worker reports none).
+// Each kind's declared versioning, for workers in a Worker Deployment: the server refuses a behaviour from
+// an unversioned worker, whose version carries a build id but no deployment name (createWorker joins a
+// deployment only with versioning on).
 setWorkflowOptions(() => {
   const { workflowType, currentDeploymentVersion } = workflowInfo();
   const declared = versioning.get(workflowType);
-  return currentDeploymentVersion && declared ? { versioningBehavior: behaviors[declared] } : {};
+  return currentDeploymentVersion?.deploymentName && declared
+    ? { versioningBehavior: behaviors[declared] }
+    : {};
 }, sessionWorkflow);
