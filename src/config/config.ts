@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { inputWiringSchema, pinSchema, type InputWiring } from '../shared/session-kind';
+import { idSchema, inputWiringSchema, pinSchema, type InputWiring } from '../shared/session-kind';
 import { findKind, sessionKinds } from './kinds';
 
 /**
@@ -220,6 +220,11 @@ const configSchema = z
           .default({ enabled: false }),
         /** Deadline of one API call to Temporal; past it the API answers 503 instead of hanging. */
         callTimeoutMs: z.number().int().positive().default(5000),
+        /**
+         * Worker Deployment Versioning: the worker joins this deployment as this build, and each kind's
+         * sessions follow its declared `versioning` (pinned or auto-upgrade). Unset: an unversioned worker.
+         */
+        deployment: z.strictObject({ name: idSchema, buildId: idSchema }).optional(),
       })
       .prefault({}),
     api: z
@@ -474,6 +479,8 @@ export const configEnvVars = {
   TEMPORAL_TLS_CERT: 'temporal.tls.certPath',
   TEMPORAL_TLS_KEY: 'temporal.tls.keyPath',
   TEMPORAL_CALL_TIMEOUT_MS: 'temporal.callTimeoutMs',
+  TEMPORAL_DEPLOYMENT_NAME: 'temporal.deployment.name (Worker Deployment Versioning)',
+  TEMPORAL_BUILD_ID: 'temporal.deployment.buildId',
   API_HOST: 'api.host',
   API_PORT: 'api.port',
   NOTIFY_CHANNEL: 'notifications.channel (log | webhook | twilio | email)',
@@ -549,6 +556,10 @@ function envOverrides(env: Env): Record<string, unknown> {
       taskQueue: str(env.TEMPORAL_TASK_QUEUE),
       apiKey: str(env.TEMPORAL_API_KEY),
       callTimeoutMs: num(env.TEMPORAL_CALL_TIMEOUT_MS),
+      deployment:
+        env.TEMPORAL_DEPLOYMENT_NAME || env.TEMPORAL_BUILD_ID
+          ? { name: str(env.TEMPORAL_DEPLOYMENT_NAME), buildId: str(env.TEMPORAL_BUILD_ID) }
+          : undefined,
       tls: {
         enabled: bool(env.TEMPORAL_TLS),
         serverName: str(env.TEMPORAL_TLS_SERVER_NAME),

@@ -140,6 +140,8 @@ export const sessionKind = defineSessionKind<DoorStatus, DoorSettings>({
   workflowType: 'doorLeftOpenWorkflow',
   key: { name: 'door', schema: doorKeySchema, example: 'home-42.front' },
   model: doorModel,
+  // A door may stay open for days: its sessions follow every deploy, so changes are patched().
+  versioning: 'auto-upgrade',
   status: doorStatusSchema,
   statusQuery: doorStatusQuery,
   events: {

@@ -338,6 +338,8 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
   workflowType: 'pizzaOrderWorkflow',
   key: { name: 'orderId', schema: orderIdSchema, example: '0123456789abcdef01234567' },
   model: pizzaOrderModel,
+  // An order ends within about an hour: it finishes on the build it started on.
+  versioning: 'pinned',
   status: orderStatusSchema,
   statusQuery: orderStatusQuery,
   events: {},

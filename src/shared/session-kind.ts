@@ -129,6 +129,18 @@ export interface StartContext<Settings> {
   hardwareTaskQueue: string;
 }
 
+/**
+ * What a deploy does to a kind's running sessions when workers run with Worker Deployment Versioning
+ * (`temporal.deployment`); docs/changing-a-session-kind.md says how to choose.
+ * - `pinned`: a session finishes on the build that started it; the old build's workers stay until its
+ *   sessions drain. For sessions with a bound on their length (an order lives an hour).
+ * - `auto-upgrade`: a session moves to the new build at its next workflow task, so every change that alters
+ *   its history is gated with `patched()`. For sessions with no bound (an alarm waits for its all-clear).
+ * Without a deployment every kind behaves as `auto-upgrade`: `patched()` is never optional.
+ */
+export const versioningBehaviors = ['pinned', 'auto-upgrade'] as const;
+export type SessionVersioning = (typeof versioningBehaviors)[number];
+
 export interface SessionKindDecl<Status extends { state: string } = { state: string }, Settings = unknown> {
   /** Kebab-case; workflow ids are `<name>:<key>`, routes `/sessions/<name>/<key>`. */
   name: string;
@@ -137,6 +149,8 @@ export interface SessionKindDecl<Status extends { state: string } = { state: str
   workflowType: string;
   key: { name: string; schema: z.ZodType<string>; example: string };
   model: SessionModel<string>;
+  /** How its running sessions meet a deploy (see {@link SessionVersioning}). */
+  versioning: SessionVersioning;
   /** The status as the workflow keeps it and every read answers it; its type is inferred from this. */
   status: z.ZodType<Status>;
   statusQuery: QueryDefinition<Status>;

@@ -160,6 +160,8 @@ export const sessionKind = defineSessionKind<AlarmStatus, AlarmSettings>({
   workflowType: 'smokeAlarmWorkflow',
   key: { name: 'homeId', schema: idSchema, example: 'home-42' },
   model: smokeAlarmModel,
+  // An escalated alarm waits for its all-clear as long as it takes: it follows every deploy (patched()).
+  versioning: 'auto-upgrade',
   status: alarmStatusSchema,
   statusQuery: alarmStatusQuery,
   events: {

@@ -33,6 +33,22 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectionSettings(config));
 }
 
+/**
+ * Worker Deployment Versioning when the config names a deployment. The default behaviour covers only
+ * workflows outside the registry: every kind declares its own (`SessionKindDecl.versioning`).
+ */
+export function deploymentOptions(config: Config): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const deployment = config.temporal.deployment;
+  if (!deployment) return {};
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: deployment.name, buildId: deployment.buildId },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'AUTO_UPGRADE',
+    },
+  };
+}
+
 /** What a session worker serves besides workflows: the activities, and the sink sessions publish to. */
 export const sessionServices = (deps: ActivityDeps) => ({
   activities: createActivities(deps),
@@ -65,6 +81,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...sessionServices(opts.deps),
     // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
     dataConverter: dataConverterFor(opts.config),
+    ...deploymentOptions(opts.config),
     ...workerTuning,
   });
 }

@@ -18,6 +18,8 @@ import { resolve } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { ReplayError, Worker } from '@temporalio/worker';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
+import { sessionKinds } from '../../src/config/kinds';
+import { historyFilesUnder, replayHistoriesUnder } from '../support/history-files';
 import { testCodec } from '../support/test-config';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
@@ -25,17 +27,34 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 const history = (name: string) =>
   temporal.api.history.v1.History.decode(readFileSync(resolve(__dirname, 'histories', name)));
 
+const replayOptions = () => ({
+  workflowBundle: testWorkflowBundle(),
+  dataConverter: dataConverterFor({
+    codec: { ...testCodec, activeKeyId: undefined, endpoint: { tokens: [], corsOrigins: [] } },
+  }),
+});
+
 const replay = (file: string, workflowId?: string) =>
-  Worker.runReplayHistory(
-    {
-      workflowBundle: testWorkflowBundle(),
-      dataConverter: dataConverterFor({
-        codec: { ...testCodec, activeKeyId: undefined, endpoint: { tokens: [], corsOrigins: [] } },
-      }),
-    },
-    history(file),
-    workflowId,
+  Worker.runReplayHistory(replayOptions(), history(file), workflowId);
+
+const HISTORIES = resolve(__dirname, 'histories');
+
+// Every session history recorded by `npm run histories:record` (per kind and release, old releases kept)
+// must replay on the current workflows: a change that breaks a running session fails here, by file name.
+test('When every recorded session history is replayed against the current workflows, then none fails', async () => {
+  const { replayed, failures } = await replayHistoriesUnder(HISTORIES, replayOptions());
+  expect(failures).toEqual([]);
+  expect(replayed).toEqual(historyFilesUnder(HISTORIES));
+});
+
+test('When the recorded histories are listed, then every registered kind has some (a kind without any is not protected)', () => {
+  const kinds = new Set(historyFilesUnder(HISTORIES).map((name) => name.split('/')[0]));
+  expect([...kinds].sort()).toEqual(
+    sessionKinds()
+      .map((k) => k.name)
+      .sort(),
   );
+});
 
 test('When an all-clear was accepted in the same task as the window timer, then replay fails on exactly that reordering (SDK bug): the all-clear before the escalation', async () => {
   const outcome = await replay('all-clear-in-same-task-as-timer.binpb', 'smoke-alarm:chaos-0011').then(
