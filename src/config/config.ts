@@ -201,7 +201,7 @@ const mqttTopicSchema = z
   .string()
   .min(1)
   .max(256)
-  .refine((t) => !/[+#\u0000]/.test(t), 'a device topic names one topic: no + or # wildcards');
+  .refine((t) => !/[+#]/.test(t) && !t.includes('\0'), 'a device topic names one topic: no + or # wildcards');
 
 /**
  * What a message must carry: JSON fields with these values (`{"smoke": true}` for Zigbee2MQTT,
