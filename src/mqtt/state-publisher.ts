@@ -37,7 +37,8 @@ export class StatePublisher {
   constructor(
     private readonly opts: {
       config: Config;
-      source: ChangeSource;
+      /** Without one (no change feed in this process) only discovery and availability go out. */
+      source?: ChangeSource;
       logger: Logger;
       version: string;
       /** Broker URL instead of `mqtt.url`. */
@@ -75,7 +76,7 @@ export class StatePublisher {
     // The backlog arrives at once: only each session's newest state is worth sending.
     const backlog = new Map<string, string>();
     let catchingUp = true;
-    this.unsubscribe = source.subscribe(0, (item) => {
+    this.unsubscribe = source?.subscribe(0, (item) => {
       if (!('change' in item)) return;
       const topic = stateTopic(config, item.change.kind, item.change.key);
       if (!topic) {
