@@ -6,14 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MOSQUITTO="${SESSIONFLOW_MOSQUITTO:-/usr/sbin/mosquitto}"
 # mosquitto_pub / mosquitto_sub too: docs/mqtt.md and the `npm start` banner show them.
 if [ ! -x "$MOSQUITTO" ] || ! command -v mosquitto_pub > /dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-  elif command -v sudo > /dev/null && sudo -n true 2> /dev/null; then
-    SUDO=(sudo -n)
-  else
-    say "mosquitto is missing and this user cannot install Debian packages: run 'sudo apt-get install -y mosquitto mosquitto-clients'"
-    exit 1
-  fi
+  need_installer "mosquitto is missing and this user cannot install Debian packages: run 'sudo apt-get install -y mosquitto mosquitto-clients'"
   say "mosquitto: installing Debian's package (once per machine)…"
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" apt-get update -q

@@ -48,20 +48,19 @@ const demoMqtt = {
         event: 'smokeDetected',
         body: { detectorId: 'kitchen' },
       },
-      'front-door-opened': {
-        topic: demoDoorTopic,
-        match: { json: { contact: false } },
-        kind: 'door-left-open',
-        key: `${DEMO_HOME}.front`,
-        event: 'doorOpened',
-      },
-      'front-door-closed': {
-        topic: demoDoorTopic,
-        match: { json: { contact: true } },
-        kind: 'door-left-open',
-        key: `${DEMO_HOME}.front`,
-        event: 'doorClosed',
-      },
+      // Zigbee2MQTT contact sensors report `contact: true` while closed.
+      ...Object.fromEntries(
+        (['opened', 'closed'] as const).map((edge) => [
+          `front-door-${edge}`,
+          {
+            topic: demoDoorTopic,
+            match: { json: { contact: edge === 'closed' } },
+            kind: 'door-left-open',
+            key: `${DEMO_HOME}.front`,
+            event: edge === 'opened' ? 'doorOpened' : 'doorClosed',
+          },
+        ]),
+      ),
     },
   },
 };
