@@ -149,6 +149,11 @@ export class MqttIngress {
     this.logStats();
   }
 
+  /** Settles when no message is being handled (tests wait for this before closing what it uses). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
   /** As a crash would: the connection dropped at once, nothing more acknowledged. */
   async kill(): Promise<void> {
     this.abort.abort();

@@ -5,8 +5,11 @@ import '../support/quiet-runtime';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import type { Config } from '../../src/config/config';
+import { freePort } from '../../src/dev/temporal-dev-server';
 import { startEmbeddedBroker } from '../../src/mqtt/embedded-broker';
 import { MqttIngress } from '../../src/mqtt/ingress';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
@@ -15,7 +18,7 @@ import { testLogger } from '../support/silent-logger';
 import { ownerToken } from '../support/test-config';
 import { FreezableProxy } from '../support/tcp-proxy';
 
-const homes = ['mq-open', 'mq-redeliver', 'mq-away', 'mq-junk'];
+const homes = ['mq-open', 'mq-redeliver', 'mq-away', 'mq-junk', 'mq-outage'];
 const SIREN_PIN = 13;
 const smokeTopic = (homeId: string) => `zigbee2mqtt/${homeId}/kitchen_smoke`;
 const devices = Object.fromEntries(
@@ -170,6 +173,40 @@ describe.each(Object.keys(brokers) as (keyof typeof brokers)[])('MQTT ingress on
     );
     expect(status.detectors).toEqual([expect.objectContaining({ detectorId: 'kitchen', events: 1 })]);
     expect(after.stats()).toMatchObject({ sent: 1, redelivered: 0 });
+  });
+
+  test('When Temporal cannot be reached, then the message is not acknowledged and the next ingress still delivers it', async () => {
+    // Nothing listens there, and the client does not retry on its own: every attempt fails at once.
+    const connection = Connection.lazy({
+      address: `127.0.0.1:${await freePort()}`,
+      interceptors: [makeGrpcRetryInterceptor({ delayFunction: () => 0, retryableDecider: () => false })],
+    });
+    try {
+      const cutOff = ingressOf(mqttConfig(), {
+        client: new Client({ connection, dataConverter: dataConverterFor(stack.config) }),
+      });
+      await cutOff.start();
+      await publisher.publishAsync(smokeTopic('mq-outage'), z2m(true), { qos: 1 });
+      await eventually(
+        () => Promise.resolve(cutOff.stats()),
+        (s) => s.failedAttempts >= 2,
+      );
+      // It never got through, so it was never acknowledged: the broker still holds it for the session.
+      await cutOff.kill();
+      await cutOff.settled();
+      running.delete(cutOff);
+      expect(cutOff.stats()).toMatchObject({ received: 1, sent: 0 });
+      const next = ingressOf(mqttConfig());
+      await next.start();
+      const status = await eventually(
+        () => alarm('mq-outage'),
+        (s) => s?.state === 'waiting-for-cancel',
+      );
+      expect(status.detectors).toEqual([expect.objectContaining({ detectorId: 'kitchen', events: 1 })]);
+      expect(next.stats()).toMatchObject({ sent: 1, redelivered: 0 });
+    } finally {
+      await connection.close();
+    }
   });
 
   test('When payloads match nothing, are not JSON or are huge, then each is counted and the next good one still works', async () => {
