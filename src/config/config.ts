@@ -912,6 +912,8 @@ export function configSummary(config: Config): string {
       .map((k) => k.name)
       .join(',')}`,
     `homes=${Object.keys(config.homes).length}`,
+    // The broker's host only: its URL may carry credentials.
+    `mqtt=${config.mqtt.url ? `${new URL(config.mqtt.url).host}(${Object.keys(config.mqtt.ingress.devices).length} devices)` : 'off'}`,
   ].join(' ');
 }
 
