@@ -164,6 +164,8 @@ export class MqttIngress {
 
   private logStats() {
     this.log.info(this.stats(), 'mqtt ingress counters');
+    // Records past the window can no longer stop anything.
+    if (!this.abort.signal.aborted) this.deliveries.prune();
   }
 
   private async handle(packet: IPublishPacket): Promise<void> {
