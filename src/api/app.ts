@@ -14,11 +14,14 @@ import { sessionRoutes } from './routes/sessions';
 import { uiRoutes } from './routes/ui';
 import { Sessions } from './sessions';
 import type { TemporalGateway } from './temporal-gateway';
+import type { ReadModel } from '../read-model/read-model';
+import { changeRoutes } from './routes/changes';
 
 export interface AppDeps {
   config: Config;
   temporal: TemporalGateway;
   logger: Logger;
+  readModel: ReadModel;
 }
 
 /** What a kind's friendly routes (src/api/routes/<kind>.ts, optional) are built from. */
@@ -30,13 +33,13 @@ export interface KindRouteDeps {
 
 export const BODY_LIMIT = '16kb';
 
-export function createApp({ config, temporal, logger }: AppDeps): Express {
+export function createApp({ config, temporal, logger, readModel }: AppDeps): Express {
   const app = express();
   if (!config.tokenSecret) {
     logger.warn('tokenSecret is not set: session tokens change when the API restarts');
   }
   const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
-  const sessions = new Sessions(config, temporal, sessionKinds());
+  const sessions = new Sessions(config, temporal, sessionKinds(), readModel);
   app.disable('x-powered-by');
   // The client address (per-address limits, logs) from X-Forwarded-For only behind proxies the config trusts.
   app.set('trust proxy', config.api.trustProxy);
@@ -67,6 +70,7 @@ export function createApp({ config, temporal, logger }: AppDeps): Express {
     const routes = kindFile<{ routes?: (deps: KindRouteDeps) => Router }>('api/routes', kind.name)?.routes;
     if (routes) app.use(routes({ config, sessions, authority }));
   }
+  app.use(changeRoutes(sessions, authority, readModel.feed));
   app.use(sessionRoutes(sessions, authority));
   if (config.codec.keys.length > 0)
     app.use(codecRoutes({ config, authority, codec: AesGcmCodec.fromConfig(config) }));
