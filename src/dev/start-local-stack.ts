@@ -247,7 +247,8 @@ async function main() {
   const temporal = createTemporalGateway(config);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
   const mqttClient = gatewayClient(config, 'sessionflow-mqtt-ingress');
-  const mqtt = startMqtt({ config, client: mqttClient, logger });
+  // Session states from the API's read model feed: every change, in order.
+  const mqtt = startMqtt({ config, client: mqttClient, logger, source: web.readModel?.feed });
 
   let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
@@ -261,10 +262,10 @@ async function main() {
     }
     stoppingSince = Date.now();
     logger.info({ signal }, 'stopping: api, worker, Temporal server');
-    await stopWebServer(web);
     await mqtt?.stop();
     await mqttClient.connection.close();
     await broker?.stop();
+    await stopWebServer(web);
     await temporal.close();
     worker.shutdown();
     await workerRun;

@@ -1,11 +1,14 @@
 // MQTT entrypoint: `npm run mqtt` (or `node dist/mqtt/main.js`) with MQTT_URL set. Device messages become
-// session events (MQTT in); states and Home Assistant discovery go out (MQTT out). One per deployment:
-// the ingress's client id is fixed, so a second one would take its session over.
+// session events (MQTT in); states and Home Assistant discovery go out (MQTT out), the states from the
+// read model the workers on this host write. One per deployment: the ingress's client id is fixed, so a
+// second one would take its session over.
 import { hostname } from 'node:os';
 import { ConfigError, configSummary, loadConfig, requireCodecKeys } from '../config/config';
 import { createLogger } from '../config/logger';
 import { runMain } from '../config/run-main';
 import { gatewayClient } from '../gateway/gateway';
+import { ChangeFeed } from '../read-model/feed';
+import { readModelAt } from '../read-model/store';
 import { startMqtt } from './bridge';
 import { brokerLabel } from './connection';
 
@@ -17,10 +20,13 @@ async function main() {
   requireCodecKeys(config);
   logger.info(`configuration: ${configSummary(config)}`);
   const client = gatewayClient(config, `mqtt-ingress@${hostname()}`);
-  const mqtt = startMqtt({ config, client, logger })!;
+  // The read model every worker on this host writes (a shared SQLite file): its feed has every change.
+  const feed = new ChangeFeed(readModelAt(config.readModel.path));
+  const mqtt = startMqtt({ config, client, logger, source: feed })!;
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     await mqtt.stop();
+    feed.stop();
     await client.connection.close();
     process.exit(0);
   };

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connectAsync } from 'mqtt';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { eventually } from '../support/local-stack';
+import { retainedOn } from '../support/mqtt-retained';
 
 const launcher = resolve(__dirname, '../../dist/dev/start-local-stack.js');
 const pizzaDemo = resolve(__dirname, '../../dist/dev/demo-pizza.js');
@@ -57,19 +57,6 @@ function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => r(false));
   });
-}
-
-/** What a new subscriber gets retained under the filters. */
-async function retainedOn(url: string, filters: string[]): Promise<Map<string, string>> {
-  const client = await connectAsync(url, { clean: true });
-  const found = new Map<string, string>();
-  client.on('message', (topic, payload, packet) => {
-    if (packet.retain) found.set(topic, payload.toString());
-  });
-  await client.subscribeAsync(filters, { qos: 1 });
-  await new Promise((r) => setTimeout(r, 300));
-  await client.endAsync();
-  return found;
 }
 
 async function interrupt(child: ChildProcessWithoutNullStreams): Promise<number | null> {

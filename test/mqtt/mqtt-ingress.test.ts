@@ -11,9 +11,13 @@ import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import type { Config } from '../../src/config/config';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { startEmbeddedBroker } from '../../src/mqtt/embedded-broker';
+import { discoveryMessages } from '../../src/mqtt/ha-discovery';
 import { MqttIngress } from '../../src/mqtt/ingress';
+import { sessionStateMessageSchema } from '../../src/mqtt/session-state';
+import { StatePublisher } from '../../src/mqtt/state-publisher';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { startMosquitto } from '../support/mosquitto';
+import { retainedOn } from '../support/mqtt-retained';
 import { testLogger } from '../support/silent-logger';
 import { ownerToken } from '../support/test-config';
 import { FreezableProxy } from '../support/tcp-proxy';
@@ -53,6 +57,7 @@ describe.each(Object.keys(brokers) as (keyof typeof brokers)[])('MQTT ingress on
   let broker: { url: string; port: number; stop(): Promise<void> };
   let stack: LocalStack;
   let publisher: MqttClient;
+  let states: StatePublisher;
   const running = new Set<MqttIngress>();
 
   const mqttConfig = (): Config => stack.config;
@@ -89,6 +94,14 @@ describe.each(Object.keys(brokers) as (keyof typeof brokers)[])('MQTT ingress on
       },
     });
     publisher = await connectAsync(broker.url, { clientId: `test-device-${brokerName}` });
+    // MQTT out, from the read model's change feed the API serves.
+    states = new StatePublisher({
+      config: stack.config,
+      source: stack.api.readModel!.feed,
+      logger: testLogger,
+      version: 'test',
+    });
+    await states.start();
   });
 
   afterEach(async () => {
@@ -98,6 +111,7 @@ describe.each(Object.keys(brokers) as (keyof typeof brokers)[])('MQTT ingress on
 
   afterAll(async () => {
     await publisher?.endAsync();
+    await states?.stop();
     await stack?.stop();
     await broker?.stop();
   });
@@ -117,6 +131,21 @@ describe.each(Object.keys(brokers) as (keyof typeof brokers)[])('MQTT ingress on
       (v) => v === 1,
     );
     expect(ingress.stats()).toMatchObject({ received: 1, sent: 1, redelivered: 0 });
+    // MQTT out: the session's state retained on its topic, and Home Assistant's discovery messages.
+    const topic = 'sessionflow/smoke-alarm/mq-open/state';
+    const retained = await eventually(
+      () => retainedOn(broker.url, ['sessionflow/#', 'homeassistant/#']),
+      (m) => m.has(topic),
+    );
+    expect(sessionStateMessageSchema.parse(JSON.parse(retained.get(topic)!))).toMatchObject({
+      state: 'waiting-for-cancel',
+      outcome: null,
+      deadline: status.cancelDeadline,
+      final: false,
+    });
+    expect(retained.get('sessionflow/status')).toBe('online');
+    for (const { topic: config, payload } of discoveryMessages(stack.config, 'test'))
+      expect(JSON.parse(retained.get(config) ?? 'null')).toEqual(payload);
   });
 
   test('When the line drops after Temporal accepted a message but before the PUBACK, then the redelivery counts once', async () => {

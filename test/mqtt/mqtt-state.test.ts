@@ -1,15 +1,19 @@
 // MQTT out against a real Mosquitto: session states retained on `sessionflow/<kind>/<key>/state`, and
 // Home Assistant discovery messages for the configured sessions, checked against HA's documented MQTT
 // discovery schema (the fields we use, strictly: a typo is an unknown key).
-import { connectAsync, type MqttClient } from 'mqtt';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseConfig, type Config } from '../../src/config/config';
 import { discoveryMessages } from '../../src/mqtt/ha-discovery';
 import { sessionStateMessageSchema } from '../../src/mqtt/session-state';
-import { StatePublisher, type ChangeItem, type ChangeSource } from '../../src/mqtt/state-publisher';
-import type { SessionChange } from '../../src/shared/session-change';
+import { StatePublisher } from '../../src/mqtt/state-publisher';
+import { ChangeFeed } from '../../src/read-model/feed';
+import { ReadModelStore } from '../../src/read-model/store';
 import { eventually } from '../support/eventually';
 import { startMosquitto, type RunningMosquitto } from '../support/mosquitto';
+import { retainedOn } from '../support/mqtt-retained';
 import { testLogger } from '../support/silent-logger';
 import { testHome } from '../support/test-config';
 
@@ -74,22 +78,6 @@ const baseConfig = (url?: string): Config =>
     },
   });
 
-/** A change feed the test feeds (until the read model's feed is on main): in order, with replay. */
-class TestFeed implements ChangeSource {
-  readonly log: SessionChange[] = [];
-  private readonly listeners = new Set<(item: ChangeItem) => void>();
-  subscribe(after: number | undefined, listener: (item: ChangeItem) => void) {
-    if (after !== undefined) for (const change of this.log.filter((c) => c.seq > after)) listener({ change });
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  push(change: Omit<SessionChange, 'seq'>) {
-    const full = { ...change, seq: this.log.length + 1 };
-    this.log.push(full);
-    for (const l of this.listeners) l({ change: full });
-  }
-}
-
 const alarmChange = (
   homeId: string,
   version: number,
@@ -113,21 +101,6 @@ const alarmChange = (
     ...extra,
   },
 });
-
-/** Everything retained under a filter, as a new subscriber gets it. */
-async function retained(url: string, filter: string): Promise<Map<string, string>> {
-  const client: MqttClient = await connectAsync(url, { clientId: `test-reader-${Date.now()}`, clean: true });
-  const found = new Map<string, string>();
-  client.on('message', (topic, payload, packet) => {
-    if (packet.retain) found.set(topic, payload.toString());
-  });
-  await client.subscribeAsync(filter, { qos: 1 });
-  // Retained messages come right after the SUBACK; a round trip more makes sure they are all in.
-  await client.publishAsync('test/flush', 'x', { qos: 1 });
-  await new Promise((r) => setTimeout(r, 200));
-  await client.endAsync();
-  return found;
-}
 
 describe('MQTT state and Home Assistant discovery', () => {
   let mosquitto: RunningMosquitto;
@@ -164,20 +137,22 @@ describe('MQTT state and Home Assistant discovery', () => {
 
   test('When sessions change, then their newest states and the discovery messages are retained on the broker', async () => {
     const config = baseConfig(mosquitto.url);
-    const feed = new TestFeed();
+    // The read model as the worker's sink writes it, and its feed.
+    const store = new ReadModelStore(join(mkdtempSync(join(tmpdir(), 'sf-read-')), 'read-model.db'));
+    const feed = new ChangeFeed(store);
     // A backlog before the publisher starts: only each session's newest state needs to go out.
-    feed.push(alarmChange('ha-1', 1, 'waiting-for-cancel'));
-    feed.push(alarmChange('ha-1', 2, 'escalated'));
+    store.write(alarmChange('ha-1', 1, 'waiting-for-cancel'));
+    store.write(alarmChange('ha-1', 2, 'escalated'));
     const publisher = new StatePublisher({ config, source: feed, logger: testLogger, version: '1.2.3' });
     await publisher.start();
-    feed.push(alarmChange('ha-2', 1, 'waiting-for-cancel'));
-    feed.push(alarmChange('ha-2', 2, 'cancelled', { outcome: 'cancelled' }));
+    store.write(alarmChange('ha-2', 1, 'waiting-for-cancel'));
+    store.write(alarmChange('ha-2', 2, 'cancelled', { outcome: 'cancelled' }));
     await eventually(
-      () => retained(mosquitto.url, 'sessionflow/#'),
+      () => retainedOn(mosquitto.url, ['sessionflow/#']),
       (m) => m.get('sessionflow/smoke-alarm/ha-2/state')?.includes('"cancelled"') ?? false,
     );
     expect(publisher.stats()).toMatchObject({ connected: true, published: 3, skipped: 0 });
-    const states = await retained(mosquitto.url, 'sessionflow/#');
+    const states = await retainedOn(mosquitto.url, ['sessionflow/#']);
     const ha1 = sessionStateMessageSchema.parse(
       JSON.parse(states.get('sessionflow/smoke-alarm/ha-1/state')!),
     );
@@ -190,7 +165,7 @@ describe('MQTT state and Home Assistant discovery', () => {
     expect(ha2).toMatchObject({ state: 'cancelled', outcome: 'cancelled', version: 2, final: true });
     expect(states.get('sessionflow/status')).toBe('online');
 
-    const discovery = await retained(mosquitto.url, 'homeassistant/#');
+    const discovery = await retainedOn(mosquitto.url, ['homeassistant/#']);
     expect([...discovery.keys()].sort()).toEqual(
       discoveryMessages(config, '1.2.3')
         .map((m) => m.topic)
@@ -200,6 +175,10 @@ describe('MQTT state and Home Assistant discovery', () => {
       (topic.includes('/binary_sensor/') ? binarySensorSchema : sensorSchema).parse(JSON.parse(payload));
 
     await publisher.stop();
-    expect((await retained(mosquitto.url, 'sessionflow/status')).get('sessionflow/status')).toBe('offline');
+    feed.stop();
+    store.close();
+    expect((await retainedOn(mosquitto.url, ['sessionflow/status'])).get('sessionflow/status')).toBe(
+      'offline',
+    );
   });
 });
