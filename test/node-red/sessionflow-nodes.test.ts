@@ -30,6 +30,14 @@ afterEach(async () => {
   await helper.unload();
 });
 
+/** A door contact's event, as the home's device sends it. */
+const doorEvent = (key: string, event: string) =>
+  fetch(`${stack.api.url}/sessions/door-left-open/${key}/events/${event}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${deviceToken(HOME)}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+
 /** What reached each output of the node under test (Node-RED keeps one input handler per node). */
 let outputs: { out: 'ok' | 'refused'; msg: any }[] = [];
 
@@ -143,12 +151,7 @@ describe('sessionflow Node-RED nodes', () => {
     const seen: any[] = [];
     helper.getNode('out').on('input', (m: any) => seen.push(m));
     const key = `${HOME}.front`;
-    const post = (event: string) =>
-      fetch(`${stack.api.url}/sessions/door-left-open/${key}/events/${event}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${deviceToken(HOME)}`, 'content-type': 'application/json' },
-        body: '{}',
-      });
+    const post = (event: string) => doorEvent(key, event);
     expect((await post('doorOpened')).status).toBe(202);
     const until = Date.now() + 20_000;
     while (!seen.some((m) => m.payload.state === 'open') && Date.now() < until)
@@ -185,12 +188,7 @@ describe('sessionflow Node-RED nodes', () => {
       const seen: any[] = [];
       helper.getNode('out').on('input', (m: any) => seen.push(m.payload));
       const key = `${HOME}.back`;
-      const post = (event: string) =>
-        fetch(`${stack.api.url}/sessions/door-left-open/${key}/events/${event}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${deviceToken(HOME)}`, 'content-type': 'application/json' },
-          body: '{}',
-        });
+      const post = (event: string) => doorEvent(key, event);
       const states = () => seen.filter((c) => c.key === key).map((c) => c.state);
       const until = async (ok: () => boolean) => {
         const deadline = Date.now() + 20_000;
