@@ -40,7 +40,9 @@ export class ReadModelStore {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    // Writes are synchronous on the worker's thread: wait little for a lock, rather lose the write (the
+    // sync repairs it) than stall every session the worker runs.
+    this.db.pragma('busy_timeout = 250');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS sessions (
