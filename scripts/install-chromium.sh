@@ -8,15 +8,8 @@ if [ -x "$CHROMIUM" ]; then
   say "chromium: $("$CHROMIUM" --version 2>/dev/null || echo present) ($CHROMIUM)"
   exit 0
 fi
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo > /dev/null && sudo -n true 2> /dev/null; then
-  SUDO=(sudo -n)
-else
-  say "chromium is missing and this user cannot install Debian packages: run 'sudo apt-get install -y chromium'"
-  say "(or set SESSIONFLOW_CHROMIUM to a Chromium/Chrome binary); the UI browser tests need it"
-  exit 1
-fi
+need_installer "chromium is missing and this user cannot install Debian packages: run 'sudo apt-get install -y chromium'" \
+  "(or set SESSIONFLOW_CHROMIUM to a Chromium/Chrome binary); the UI browser tests need it"
 say "chromium: installing Debian's package (once per machine, a few minutes)…"
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -q

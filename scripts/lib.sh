@@ -14,3 +14,16 @@ say() { printf '[sessionflow] %s\n' "$*" >&2; }
 link_tool() {
   ln -sfn "$1" "$TOOLS/bin/$2"
 }
+
+# need_installer <message>...: sets SUDO to what installs Debian packages here (nothing as root, `sudo -n`
+# where allowed); otherwise says each message and fails.
+need_installer() {
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+  elif command -v sudo > /dev/null && sudo -n true 2> /dev/null; then
+    SUDO=(sudo -n)
+  else
+    for line in "$@"; do say "$line"; done
+    exit 1
+  fi
+}

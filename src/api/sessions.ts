@@ -2,8 +2,7 @@
 // request (an update that answers or refuses), read the status, list. Routes stay thin on top of this.
 import { QueryNotRegisteredError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { homeInputs, type Config } from '../config/config';
-import { settingsOf } from '../config/kinds';
+import { eventRefusal, type Config } from '../config/config';
 import { sendSessionEvent, startSearchAttributes } from '../config/session-events';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import { sessionId, type AnySessionKind, type Caller } from '../shared/session-kind';
@@ -143,19 +142,7 @@ export class Sessions {
 
   /** The event's own check against the configuration (422, before anything is started or signalled). */
   private checkEvent(kind: AnySessionKind, key: string, name: string, body: unknown): void {
-    const event = Object.hasOwn(kind.events, name) ? kind.events[name] : undefined;
-    if (!event?.check) return;
-    const homeId = kind.homeOf?.(key);
-    const home = homeId === undefined ? undefined : this.config.homes[homeId];
-    const inputs =
-      homeId === undefined || home === undefined
-        ? []
-        : homeInputs(homeId, home)
-            .filter((i) => i.kind === kind.name && i.key === key)
-            .flatMap((i) =>
-              [i.active, ...(i.inactive ? [i.inactive] : [])].map((e) => ({ inputId: i.inputId, ...e })),
-            );
-    const refusal = event.check(body, { home, settings: settingsOf(kind, this.config), inputs });
+    const refusal = eventRefusal(this.config, kind, key, name, body);
     if (refusal !== undefined) throw new HttpError(422, 'not-configured', refusal);
   }
 

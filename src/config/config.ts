@@ -3,8 +3,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { idSchema, inputWiringSchema, pinSchema, type InputWiring } from '../shared/session-kind';
-import { findKind, sessionKinds } from './kinds';
+import {
+  idSchema,
+  inputWiringSchema,
+  pinSchema,
+  type AnySessionKind,
+  type InputWiring,
+} from '../shared/session-kind';
+import { findKind, sessionKinds, settingsOf } from './kinds';
 
 /**
  * Names the platform or a kind gives callers without a token (a guest's order is `guest`'s): no token may
@@ -195,6 +201,90 @@ function homeSchema() {
   });
 }
 
+/** A value a JSON payload field must have for a device rule to match. */
+const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A topic of its own: one device, one topic (wildcards would let any publisher pose as the device). */
+const mqttTopicSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((t) => !/[+#]/.test(t) && !t.includes('\0'), 'a device topic names one topic: no + or # wildcards');
+
+/**
+ * What a message must carry: JSON fields with these values (`{"smoke": true}` for Zigbee2MQTT,
+ * `{"Switch1": "ON"}` for Tasmota; a dotted name reaches into objects), or exactly this text (`ON`).
+ */
+const mqttMatchSchema = z
+  .strictObject({
+    json: z
+      .record(z.string().min(1), scalarSchema)
+      .refine((f) => Object.keys(f).length > 0, 'name at least one field')
+      .optional(),
+    text: z.string().min(1).optional(),
+  })
+  .refine((m) => (m.json === undefined) !== (m.text === undefined), 'give exactly one of json or text');
+
+/** One device rule: a message on `topic` that matches becomes `event` (with `body`) of session `kind`/`key`. */
+const mqttDeviceSchema = z.strictObject({
+  topic: mqttTopicSchema,
+  match: mqttMatchSchema,
+  kind: id,
+  key: z.string().min(1).max(128),
+  event: z.string().min(1),
+  body: z.record(z.string(), z.unknown()).default({}),
+});
+export type MqttDevice = z.output<typeof mqttDeviceSchema>;
+
+const mqttSchema = z
+  .strictObject({
+    /** The broker, e.g. mqtt://127.0.0.1:1883; unset: no MQTT at all. */
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|tls):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL')
+      .optional(),
+    username: z.string().min(1).optional(),
+    /** Secret: give it through MQTT_PASSWORD, not the config file. */
+    password: z.string().min(1).optional(),
+    /**
+     * Fixed, so the broker keeps this client's session (subscriptions and unacknowledged messages) while
+     * it is away; `-ingress` and `-state` are appended for the two connections.
+     */
+    clientId: id.default('sessionflow'),
+    ingress: z
+      .strictObject({
+        /** Device rules by id (the id names the rule in logs and counters). */
+        devices: z.record(id, mqttDeviceSchema).default({}),
+        /** Larger payloads are counted and dropped without being parsed. */
+        maxPayloadBytes: z.number().int().positive().max(1_048_576).default(16_384),
+        /** Messages accepted lately (SQLite), so one the broker delivers again is not sent again. */
+        dedupe: z
+          .strictObject({
+            path: z.string().min(1).default('.data/mqtt-ingress.db'),
+            windowSeconds: z.number().int().positive().default(86_400),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Every session's state, retained, under `<topicPrefix>/<kind>/<key>/state`. */
+    state: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        topicPrefix: mqttTopicSchema.default('sessionflow'),
+      })
+      .prefault({}),
+    /** Home Assistant MQTT discovery: each configured session as entities of its home's device. */
+    discovery: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        prefix: mqttTopicSchema.default('homeassistant'),
+        /** Node id in discovery topics and the prefix of entity unique ids. */
+        nodeId: id.default('sessionflow'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const notifyChannel = z.enum(['log', 'webhook', 'twilio', 'email']);
 
 // Not strict at the top: the kinds' sections live there too. parseConfig refuses any other top-level key.
@@ -380,6 +470,8 @@ const configSchema = z
       })
       .prefault({}),
     payments: z.strictObject({ provider: z.literal('fake').default('fake') }).prefault({}),
+    /** MQTT in (device messages become session events) and out (session states, Home Assistant). */
+    mqtt: mqttSchema,
     /** Temporal payload encryption (every payload, so no contact or name is in history in clear). */
     codec: z
       .strictObject({
@@ -521,6 +613,17 @@ export const configEnvVars = {
   API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
   API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
   API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
+  MQTT_URL: 'mqtt.url (the broker, e.g. mqtt://127.0.0.1:1883; MQTT is off when unset)',
+  MQTT_USERNAME: 'mqtt.username',
+  MQTT_PASSWORD: 'mqtt.password (secret)',
+  MQTT_CLIENT_ID: 'mqtt.clientId (fixed, so the broker keeps the session while we are away)',
+  MQTT_DEVICES_JSON: 'mqtt.ingress.devices as JSON (device rules by id)',
+  MQTT_MAX_PAYLOAD_BYTES: 'mqtt.ingress.maxPayloadBytes',
+  MQTT_DEDUPE_PATH: 'mqtt.ingress.dedupe.path (SQLite file, on a local disk)',
+  MQTT_STATE: 'mqtt.state.enabled (true/false: publish session states)',
+  MQTT_STATE_TOPIC_PREFIX: 'mqtt.state.topicPrefix',
+  MQTT_DISCOVERY: 'mqtt.discovery.enabled (true/false: Home Assistant discovery)',
+  MQTT_DISCOVERY_PREFIX: 'mqtt.discovery.prefix',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -536,6 +639,7 @@ function envOverrides(env: Env): Record<string, unknown> {
   const homesJson = str(env.SESSIONFLOW_HOMES_JSON);
   const shopTokensJson = str(env.SESSIONFLOW_SHOP_TOKENS_JSON);
   const operatorsJson = str(env.SESSIONFLOW_OPERATORS_JSON);
+  const mqttDevicesJson = str(env.MQTT_DEVICES_JSON);
   const list = (v: string | undefined) =>
     str(v)
       ?.split(',')
@@ -627,6 +731,19 @@ function envOverrides(env: Env): Record<string, unknown> {
       perTokenPerMinute: num(env.API_RATE_LIMIT_PER_MINUTE),
       unauthenticatedPerMinute: num(env.API_UNAUTHENTICATED_PER_MINUTE),
     },
+    mqtt: {
+      url: str(env.MQTT_URL),
+      username: str(env.MQTT_USERNAME),
+      password: str(env.MQTT_PASSWORD),
+      clientId: str(env.MQTT_CLIENT_ID),
+      ingress: {
+        devices: mqttDevicesJson ? parseJson(mqttDevicesJson, 'MQTT_DEVICES_JSON') : undefined,
+        maxPayloadBytes: num(env.MQTT_MAX_PAYLOAD_BYTES),
+        dedupe: { path: str(env.MQTT_DEDUPE_PATH) },
+      },
+      state: { enabled: bool(env.MQTT_STATE), topicPrefix: str(env.MQTT_STATE_TOPIC_PREFIX) },
+      discovery: { enabled: bool(env.MQTT_DISCOVERY), prefix: str(env.MQTT_DISCOVERY_PREFIX) },
+    },
     ...kindEnvOverrides(env),
   };
 }
@@ -687,6 +804,63 @@ function envSources(env: Env): [path: string, variable: string][] {
 }
 
 /**
+ * The event's own check against the configuration (a detector of this home, not any id a sender makes
+ * up): a refusal message, or undefined. The API, the MQTT ingress and the config's device rules use it.
+ */
+export function eventRefusal(
+  config: Pick<Config, 'homes' | 'kinds'>,
+  kind: AnySessionKind,
+  key: string,
+  name: string,
+  body: unknown,
+): string | undefined {
+  const event = Object.hasOwn(kind.events, name) ? kind.events[name] : undefined;
+  if (!event?.check) return undefined;
+  const homeId = kind.homeOf?.(key);
+  const home = homeId === undefined ? undefined : config.homes[homeId];
+  const inputs =
+    homeId === undefined || home === undefined
+      ? []
+      : homeInputs(homeId, home)
+          .filter((i) => i.kind === kind.name && i.key === key)
+          .flatMap((i) =>
+            [i.active, ...(i.inactive ? [i.inactive] : [])].map((e) => ({ inputId: i.inputId, ...e })),
+          );
+  return event.check(body, { home, settings: settingsOf(kind, config), inputs });
+}
+
+/** Whether a device rule names a kind, key, event and body the sessions would take: what is wrong. */
+function deviceRefusal(
+  device: MqttDevice,
+  config: Pick<Config, 'homes' | 'kinds'>,
+): { field: string; message: string } | undefined {
+  const kind = findKind(device.kind);
+  if (!kind)
+    return {
+      field: 'kind',
+      message: `no session kind '${device.kind}' (one of ${sessionKinds()
+        .map((k) => k.name)
+        .join(', ')})`,
+    };
+  if (!kind.key.schema.safeParse(device.key).success)
+    return { field: 'key', message: `not a ${kind.name} key (like '${kind.key.example}')` };
+  const event = Object.hasOwn(kind.events, device.event) ? kind.events[device.event] : undefined;
+  if (!event)
+    return {
+      field: 'event',
+      message: `${kind.name} has no event '${device.event}' (one of ${Object.keys(kind.events).join(', ') || 'none'})`,
+    };
+  const body = event.body.safeParse(device.body);
+  if (!body.success)
+    return { field: 'body', message: `not a valid ${device.event} body: ${body.error.issues[0]?.message}` };
+  const homeId = kind.homeOf?.(device.key);
+  if (homeId !== undefined && !config.homes[homeId])
+    return { field: 'key', message: `home '${homeId}' is not configured` };
+  const refusal = eventRefusal(config, kind, device.key, device.event, body.data);
+  return refusal === undefined ? undefined : { field: 'body', message: refusal };
+}
+
+/**
  * Validates and normalises a config object (tests build configs with this). Unknown keys are errors
  * everywhere (a typo must not fall back to a default); `fromEnv` names the variable behind a bad value.
  */
@@ -729,6 +903,11 @@ export function parseConfig(raw: unknown, fromEnv: [path: string, variable: stri
     if (!result.success) report(kind.settings.section, result.error.issues);
     else kinds[kind.name] = result.data;
   }
+  if (parsed.success)
+    for (const [deviceId, device] of Object.entries(parsed.data.mqtt.ingress.devices)) {
+      const refusal = deviceRefusal(device, { homes, kinds });
+      if (refusal) line(`mqtt.ingress.devices.${deviceId}.${refusal.field}`, refusal.message);
+    }
   if (parsed.success) {
     // A name is an identity (audit fields, a customer's orders): two tokens must never share one.
     const named = [
@@ -786,6 +965,8 @@ export function configSummary(config: Config): string {
       .map((k) => k.name)
       .join(',')}`,
     `homes=${Object.keys(config.homes).length}`,
+    // The broker's host only: its URL may carry credentials.
+    `mqtt=${config.mqtt.url ? `${new URL(config.mqtt.url).host}(${Object.keys(config.mqtt.ingress.devices).length} devices)` : 'off'}`,
   ].join(' ');
 }
 

@@ -1,7 +1,7 @@
 // The one way an event reaches a session, used by the API, gateways and ingress alike: an opening event
 // starts the session when none is running (signal-with-start, input from configuration) and joins it
 // otherwise; any other event only joins a running session.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import { sessionId, type AnySessionKind } from '../shared/session-kind';
@@ -63,4 +63,17 @@ export async function sendSessionEvent(
     signalArgs: [body],
   });
   return { handle, runId: handle.signaledRunId };
+}
+
+/**
+ * Sends an event, or answers undefined when it only joins (a door closing) and no session runs to join:
+ * nothing to do then, and nothing to retry.
+ */
+export function sendSessionEventIfRunning(
+  ...args: Parameters<typeof sendSessionEvent>
+): Promise<SentEvent | undefined> {
+  return sendSessionEvent(...args).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  });
 }

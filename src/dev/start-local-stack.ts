@@ -1,5 +1,6 @@
 // `npm start`: the whole system on one machine in one process tree — Temporal dev server (SQLite under .data/,
-// Web UI), the worker with its embedded gateway (simulated siren board and detectors), and the HTTP API. Ctrl-C stops it all in order.
+// Web UI), the worker with its embedded gateway (simulated siren board and detectors), the HTTP API, and an
+// embedded MQTT broker with the MQTT ingress and state publisher. Ctrl-C stops it all in order.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,6 +12,8 @@ import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
 import { startGatewayHttp } from '../gateway/http';
+import { startMqtt } from '../mqtt/bridge';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/embedded-broker';
 import { buildActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
 import { settingsOf } from '../config/kinds';
@@ -30,6 +33,36 @@ const DEMO_HOME = 'home-42';
 const demoDoor = {
   doors: { front: { pin: 4 } },
   secondContact: { name: 'Demo Neighbour', phone: '+15550100043' },
+};
+/** What a Zigbee2MQTT smoke detector and door contact of the demo home publish, and the events they become. */
+const demoSmokeTopic = `zigbee2mqtt/${DEMO_HOME}/kitchen_smoke`;
+const demoDoorTopic = `zigbee2mqtt/${DEMO_HOME}/front_door`;
+const demoMqtt = {
+  ingress: {
+    devices: {
+      'kitchen-smoke': {
+        topic: demoSmokeTopic,
+        match: { json: { smoke: true } },
+        kind: 'smoke-alarm',
+        key: DEMO_HOME,
+        event: 'smokeDetected',
+        body: { detectorId: 'kitchen' },
+      },
+      // Zigbee2MQTT contact sensors report `contact: true` while closed.
+      ...Object.fromEntries(
+        (['opened', 'closed'] as const).map((edge) => [
+          `front-door-${edge}`,
+          {
+            topic: demoDoorTopic,
+            match: { json: { contact: edge === 'closed' } },
+            kind: 'door-left-open',
+            key: `${DEMO_HOME}.front`,
+            event: edge === 'opened' ? 'doorOpened' : 'doorClosed',
+          },
+        ]),
+      ),
+    },
+  },
 };
 
 /**
@@ -60,6 +93,8 @@ function ensureLocalConfig(file: string): void {
     tokenSecret: randomBytes(32).toString('base64url'),
     // Short enough to watch: the owner is reminded after 30 s, the neighbour told after 90 s.
     doors: { remindAfterSeconds: 30, escalateAfterSeconds: 90 },
+    // Device rules for the embedded MQTT broker (the launcher sets mqtt.url).
+    mqtt: demoMqtt,
     tokens: [
       { name: 'shop-staff', role: 'staff', token: token() },
       { name: 'demo-customer', role: 'customer', token: token() },
@@ -186,6 +221,20 @@ async function main() {
     env.TEMPORAL_ADDRESS = devServer.address;
     if (devServer.uiUrl) env.TEMPORAL_WEB_URL ??= devServer.uiUrl;
   }
+  // An embedded MQTT broker unless MQTT_URL names one (Mosquitto, Home Assistant's): devices publish to it.
+  let broker: EmbeddedBroker | undefined;
+  if (!env.MQTT_URL) {
+    const mqttPort = Number(env.MQTT_PORT ?? 1883);
+    const mqttHost = env.MQTT_HOST ?? '127.0.0.1';
+    await assertPortFree(
+      mqttPort,
+      'another MQTT broker? Set MQTT_PORT to a free port, or MQTT_URL=mqtt://127.0.0.1:1883 to use that broker',
+      mqttHost,
+    );
+    broker = await startEmbeddedBroker({ host: mqttHost, port: mqttPort });
+    env.MQTT_URL = broker.url;
+  }
+  env.MQTT_DEDUPE_PATH ??= resolve(dataDir, 'mqtt-ingress.db');
   const config = loadConfig(env);
   requireCodecKeys(config);
 
@@ -197,6 +246,9 @@ async function main() {
   const workerRun = worker.run();
   const temporal = createTemporalGateway(config);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
+  const mqttClient = gatewayClient(config, 'sessionflow-mqtt-ingress');
+  // Session states from the API's read model feed: every change, in order.
+  const mqtt = startMqtt({ config, client: mqttClient, logger, source: web.readModel?.feed });
 
   let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
@@ -210,6 +262,9 @@ async function main() {
     }
     stoppingSince = Date.now();
     logger.info({ signal }, 'stopping: api, worker, Temporal server');
+    await mqtt?.stop();
+    await mqttClient.connection.close();
+    await broker?.stop();
     await stopWebServer(web);
     await temporal.close();
     worker.shutdown();
@@ -224,8 +279,24 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  printBanner(config, env.SESSIONFLOW_CONFIG_FILE, web.url, devServer?.uiUrl, gatewayHttp?.url);
+  printBanner(config, env.SESSIONFLOW_CONFIG_FILE, web.url, devServer?.uiUrl, gatewayHttp?.url, broker);
   await workerRun;
+}
+
+/** How to play the demo home's Zigbee2MQTT smoke detector, when its rule is configured. */
+function mqttLines(config: ReturnType<typeof loadConfig>): string[] {
+  const { url, ingress } = config.mqtt;
+  if (!url || !Object.values(ingress.devices).some((d) => d.topic === demoSmokeTopic)) return [];
+  const { hostname, port } = new URL(url);
+  const at = `-h ${hostname} -p ${port || 1883}`;
+  const smoke = `-t ${demoSmokeTopic} -m '{"smoke":true}'`;
+  return [
+    'Or publish what a Zigbee2MQTT smoke detector sends (session states: mosquitto_sub ' +
+      at +
+      " -v -t 'sessionflow/#'):",
+    `  mosquitto_pub ${at} -q 1 ${smoke}`,
+    `  npx mqtt pub ${at} -q 1 ${smoke}`,
+  ];
 }
 
 /** The demo home's cancel window, for the banner. */
@@ -239,6 +310,7 @@ function printBanner(
   apiUrl: string,
   uiUrl: string | undefined,
   gatewayUrl: string | undefined,
+  broker: EmbeddedBroker | undefined,
 ) {
   // The plain demo tokens live only in the local, git-ignored file; show them so the curl lines paste as-is.
   type Tokens = { role: string; token?: string }[];
@@ -269,6 +341,7 @@ function printBanner(
     `  Temporal UI    ${uiUrl ? `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` : '(attached to ' + config.temporal.address + ')'}`,
     `  Temporal gRPC  ${config.temporal.address}   task queue: ${config.temporal.taskQueue}`,
     `  Config         ${configFile}`,
+    `  MQTT broker    ${config.mqtt.url ?? '(none)'}${broker ? '   (embedded; MQTT_URL=… uses another, see docs/mqtt.md)' : ''}`,
     '',
     `Trigger a smoke alarm in ${DEMO_HOME} (siren on, owner told, ${cancelWindowSeconds(config)} s to cancel):`,
     `  curl -i -X POST ${apiUrl}/homes/${DEMO_HOME}/smoke ${h(device)} -H 'Content-Type: application/json' -d '{"detectorId":"kitchen"}'`,
@@ -278,6 +351,7 @@ function printBanner(
           `  GATEWAY_URL=${gatewayUrl} npm run press -- ${DEMO_HOME} kitchen`,
         ]
       : []),
+    ...mqttLines(config),
     'Where is it now?',
     `  curl -s ${apiUrl}/homes/${DEMO_HOME}/alarm ${h(owner)}`,
     'Cancel (inside the window), or all-clear (after escalation):',

@@ -8,7 +8,8 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { homeInputs, type Config, type HomeInput } from '../config/config';
 import { findKind, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
-import { sendSessionEvent } from '../config/session-events';
+import { retryUntilDone } from '../config/retry';
+import { sendSessionEventIfRunning } from '../config/session-events';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { boardLabel, homeHardware, openBoardIO } from '../hardware/board-io';
 import type { BoardStatus, HomeBoard, InputEdge } from '../hardware/home-board';
@@ -63,7 +64,6 @@ export class Gateway implements SirenBank {
   private readonly homes: Set<string>;
   private readonly log: Logger;
   private readonly timers: NodeJS.Timeout[] = [];
-  private stopped = false;
   private readonly abort = new AbortController();
   private eventsPending = 0;
   private eventsSent = 0;
@@ -163,7 +163,6 @@ export class Gateway implements SirenBank {
   }
 
   close(): void {
-    this.stopped = true;
     this.abort.abort();
     for (const t of this.timers) clearInterval(t);
     this.bank.close();
@@ -252,18 +251,14 @@ export class Gateway implements SirenBank {
         }
       }
       await this.retrying(`${kind.name} event ${homeId}/${inputId}`, async () => {
-        const sent = await sendSessionEvent(
+        const sent = await sendSessionEventIfRunning(
           client,
           this.opts.config,
           kind,
           input.key,
           event.event,
           event.body,
-        ).catch((err: unknown) => {
-          // An event that only joins (a door closing) has nothing to join when no session runs.
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        });
+        );
         if (!sent) {
           this.log.info(
             { homeId, inputId, kind: kind.name, event: event.event },
@@ -283,20 +278,12 @@ export class Gateway implements SirenBank {
     }
   }
 
-  private async retrying(what: string, fn: () => Promise<void>, persist = true): Promise<void> {
-    let delay = 500;
-    for (;;) {
-      try {
-        await fn();
-        return;
-      } catch (err) {
-        if (this.stopped || !persist) throw err;
-        this.log.warn({ err: (err as Error).message, retryInMs: delay }, `${what} failed; retrying`);
-        await sleep(delay, this.abort.signal).catch(() => undefined);
-        if (this.stopped) throw err;
-        delay = Math.min(delay * 2, 10_000);
-      }
-    }
+  private retrying(what: string, fn: () => Promise<void>, persist = true): Promise<void> {
+    return retryUntilDone(fn, {
+      signal: this.abort.signal,
+      once: !persist,
+      onError: (err, retryInMs) => this.log.warn({ err: err.message, retryInMs }, `${what} failed; retrying`),
+    });
   }
 }
 

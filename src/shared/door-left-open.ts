@@ -195,6 +195,17 @@ export const sessionKind = defineSessionKind<DoorStatus, DoorSettings>({
     ...(s.state === 'reminded' && s.escalateAt ? [{ label: 'second contact', at: s.escalateAt }] : []),
     ...(s.state === 'snoozed' && s.snoozedUntil ? [{ label: 'snooze', at: s.snoozedUntil }] : []),
   ],
+  // Whether anyone had to be told before the door was closed.
+  summary: (s) => ({
+    outcome:
+      s.state !== 'closed'
+        ? null
+        : s.path.some((t) => t.to === 'escalated')
+          ? 'closed-after-escalation'
+          : s.reminders > 0
+            ? 'closed-after-reminder'
+            : 'closed',
+  }),
   closed: (s) => ({ code: DoorRefusal.closed, message: `door '${s.doorId}' in '${s.homeId}' is closed` }),
   inputs: {
     section: 'doors',

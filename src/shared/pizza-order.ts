@@ -415,6 +415,22 @@ export const sessionKind = defineSessionKind<OrderStatus, PizzaSettings>({
     { label: 'payment window', at: s.paymentDueBy },
     ...(s.promisedBy ? [{ label: 'delivery promise', at: s.promisedBy }] : []),
   ],
+  summary: (s) => ({
+    outcome:
+      s.state === 'delivered'
+        ? s.late
+          ? 'delivered-late'
+          : 'delivered'
+        : s.state === 'cancelled'
+          ? `cancelled-by-${s.cancelled?.reason ?? 'staff'}`
+          : null,
+    // The payment window while unpaid, then the delivery promise.
+    deadline: pizzaOrderModel.isFinal(s.state)
+      ? null
+      : s.state === 'awaiting-payment'
+        ? s.paymentDueBy
+        : s.promisedBy,
+  }),
   closed: (s) => ({ code: `order-${s.state}`, message: `the order is ${s.state} and closed` }),
 });
 

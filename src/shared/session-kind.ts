@@ -171,6 +171,12 @@ export interface SessionKindDecl<Status extends { state: string } = { state: str
   home?: z.ZodObject;
   /** Named deadlines of a running session; they label the open timers on its /ui page. */
   deadlines?(status: Status): { label: string; at: string }[];
+  /**
+   * What the MQTT state topics (and Home Assistant) show beside the state: how the session ended
+   * (`outcome`, null while it runs) and the next deadline it waits for. Default: the final state as the
+   * outcome, and the earliest of `deadlines` while it runs.
+   */
+  summary?(status: Status): { outcome?: string | null; deadline?: string | null };
   /** The refusal a request to a closed session gets, from its final status. */
   closed?(status: Status): { code: string; message: string };
   inputs?: InputSection;

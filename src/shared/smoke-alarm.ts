@@ -221,6 +221,7 @@ export const sessionKind = defineSessionKind<AlarmStatus, AlarmSettings>({
   home: alarmHomeSchema,
   deadlines: (s) =>
     s.state === 'waiting-for-cancel' ? [{ label: 'cancel window', at: s.cancelDeadline }] : [],
+  summary: (s) => ({ outcome: s.outcome }),
   closed: (s) => ({ code: 'no-active-alarm', message: `home '${s.homeId}' has no running alarm` }),
   inputs: {
     section: 'detectors',

@@ -7,7 +7,7 @@ import { testHome } from '../support/test-config';
 
 const dist = resolve(__dirname, '../../dist');
 
-test.each(['worker/main.js', 'api/main.js'])(
+test.each(['worker/main.js', 'api/main.js', 'mqtt/main.js'])(
   'When %s starts with an invalid config, then it names the problem and exits 1',
   (entry) => {
     const main = join(dist, entry);
@@ -20,11 +20,21 @@ test.each(['worker/main.js', 'api/main.js'])(
       timeout: 30_000,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^(worker|api): invalid configuration/);
+    expect(run.stderr).toMatch(/^(worker|api|mqtt): invalid configuration/);
     expect(run.stderr).toContain('homes.h.siren.pin');
     expect(run.stderr).not.toMatch(/\n\s+at /);
   },
 );
+
+test('When the MQTT process starts without a broker, then it says to set MQTT_URL and exits 1', () => {
+  const run = spawnSync(process.execPath, [join(dist, 'mqtt/main.js')], {
+    env: { ...process.env, SESSIONFLOW_CONFIG_FILE: '', MQTT_URL: '', TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toMatch(/^mqtt: set MQTT_URL/);
+});
 
 const codecKey = Buffer.alloc(32, 9).toString('base64');
 const tokenSecret = 'entrypoint-token-secret-0123456789abcdef';
@@ -80,6 +90,26 @@ test.each(['worker/main.js', 'api/main.js', 'gateway/main.js'])(
     expect(output).not.toContain(tokenSecret);
   },
 );
+
+test('When mqtt/main.js starts with a broker password, then its configuration line names the broker and never the password', async () => {
+  const password = 'mqtt-password-never-logged-42';
+  const { output } = await runUntil(
+    'mqtt/main.js',
+    entryEnv({
+      MQTT_URL: 'mqtt://127.0.0.1:1',
+      MQTT_USERNAME: 'sessionflow',
+      MQTT_PASSWORD: password,
+      SESSIONFLOW_READ_MODEL: join(mkdtempSync(join(tmpdir(), 'sf-entry-')), 'read-model.db'),
+      MQTT_DEDUPE_PATH: join(mkdtempSync(join(tmpdir(), 'sf-entry-')), 'ingress.db'),
+    }),
+    'kinds=',
+  );
+  const lines = output.split('\n').filter((l) => l.includes('configuration: '));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain('mqtt=127.0.0.1:1(0 devices)');
+  expect(output).not.toContain(password);
+  expect(output).not.toContain(codecKey);
+});
 
 test.each(['worker/main.js', 'api/main.js', 'gateway/main.js'])(
   'When %s starts in the production profile with the log channel, then it refuses unless told NOTIFY_ALLOW_LOG=true',

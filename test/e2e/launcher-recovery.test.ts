@@ -111,6 +111,7 @@ describe('launcher', () => {
       TEMPORAL_PORT: String(temporalPort),
       API_PORT: String(apiPort),
       GATEWAY_HTTP_PORT: String(await freePort()),
+      MQTT_PORT: String(await freePort()),
       // Long enough that the session is still open after the crash and the restart.
       ALARM_CANCEL_WINDOW_SECONDS: '600',
       LOG_LEVEL: 'warn',
@@ -158,7 +159,12 @@ describe('launcher', () => {
   test('When a second launcher starts on the data dir of a running one, then it refuses and the running server stays', async () => {
     const server = serverPid();
     const second = spawn(process.execPath, [launcher], {
-      env: { ...env, API_PORT: String(await freePort()), GATEWAY_HTTP_PORT: String(await freePort()) },
+      env: {
+        ...env,
+        API_PORT: String(await freePort()),
+        GATEWAY_HTTP_PORT: String(await freePort()),
+        MQTT_PORT: String(await freePort()),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -218,6 +224,7 @@ describe('launcher restart with work pending', () => {
       TEMPORAL_PORT: String(temporalPort),
       API_PORT: String(apiPort),
       GATEWAY_HTTP_PORT: String(await freePort()),
+      MQTT_PORT: String(await freePort()),
       ALARM_CANCEL_WINDOW_SECONDS: String(WINDOW_S),
       LOG_LEVEL: 'warn',
     };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { eventually } from '../support/local-stack';
+import { retainedOn } from '../support/mqtt-retained';
 
 const launcher = resolve(__dirname, '../../dist/dev/start-local-stack.js');
 const pizzaDemo = resolve(__dirname, '../../dist/dev/demo-pizza.js');
@@ -70,17 +71,20 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
   const temporalPort = await freePort();
   const apiPort = await freePort();
   const gatewayPort = await freePort();
+  const mqttPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SESSIONFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sessionflow-start-')),
     TEMPORAL_PORT: String(temporalPort),
     API_PORT: String(apiPort),
     GATEWAY_HTTP_PORT: String(gatewayPort),
+    MQTT_PORT: String(mqttPort),
     ALARM_CANCEL_WINDOW_SECONDS: String(WINDOW_S),
     LOG_LEVEL: 'warn',
   };
   delete env.TEMPORAL_ADDRESS;
   delete env.SESSIONFLOW_CONFIG_FILE;
+  delete env.MQTT_URL;
 
   const first = await launch(env);
   expect(first.banner).toContain(`API            http://127.0.0.1:${apiPort}`);
@@ -135,11 +139,31 @@ test('When a newcomer pastes the printed curl lines, then the alarm story plays,
   expect(await portOpen(temporalPort)).toBe(false);
   expect(await portOpen(apiPort)).toBe(false);
   expect(await portOpen(gatewayPort)).toBe(false);
+  expect(await portOpen(mqttPort)).toBe(false);
 
   const second = await launch(env);
   try {
     // The first answer after a restart is the session (no retry: issue 16's 503 is fixed at its cause).
     expect(paste(second.banner, '/alarm -H')).toMatchObject({ state: 'resolved', outcome: 'resolved' });
+    // The embedded broker: the printed mosquitto_pub line, as a Zigbee2MQTT detector would, opens a new alarm.
+    expect(second.banner).toContain(`MQTT broker    mqtt://127.0.0.1:${mqttPort}`);
+    const publish = second.banner.split('\n').find((l) => l.trim().startsWith('mosquitto_pub'));
+    expect(publish).toBeDefined();
+    execFileSync('bash', ['-c', publish!.trim()]);
+    await eventually(
+      () => Promise.resolve(paste(second.banner, '/alarm -H')),
+      (s) => s.state === 'waiting-for-cancel' || s.state === 'escalated',
+    );
+    // Home Assistant finds the demo home's sessions, and the publisher says it is online.
+    const retained = await retainedOn(`mqtt://127.0.0.1:${mqttPort}`, [
+      'homeassistant/#',
+      'sessionflow/status',
+    ]);
+    expect(retained.get('sessionflow/status')).toBe('online');
+    expect([...retained.keys()]).toContain('homeassistant/sensor/sessionflow/smoke-alarm_home-42/config');
+    expect([...retained.keys()]).toContain(
+      'homeassistant/sensor/sessionflow/door-left-open_home-42_front/config',
+    );
   } finally {
     expect(await interrupt(second.child)).toBe(0);
   }

@@ -1,7 +1,8 @@
 // The Node-RED nodes in a real Node-RED runtime (node-red-node-test-helper) against the real stack: a dev
 // server, a worker and the API. Every call goes through the API's generic session routes.
 import '../support/quiet-runtime';
-import { startLocalStack, type LocalStack } from '../support/local-stack';
+import { eventually, startLocalStack, type LocalStack } from '../support/local-stack';
+import { FreezableProxy } from '../support/tcp-proxy';
 import { deviceToken, operatorToken, ownerToken } from '../support/test-config';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -28,6 +29,14 @@ afterAll(async () => {
 afterEach(async () => {
   await helper.unload();
 });
+
+/** A door contact's event, as the home's device sends it. */
+const doorEvent = (key: string, event: string) =>
+  fetch(`${stack.api.url}/sessions/door-left-open/${key}/events/${event}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${deviceToken(HOME)}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
 
 /** What reached each output of the node under test (Node-RED keeps one input handler per node). */
 let outputs: { out: 'ok' | 'refused'; msg: any }[] = [];
@@ -130,8 +139,7 @@ describe('sessionflow Node-RED nodes', () => {
         type: 'sessionflow-changes',
         server: 'server',
         kind: 'door-left-open',
-        interval: 1,
-        // Also the sessions as they are at its first look: the door may open before that look.
+        // Also the changes from before the stream is open: the door may open before that.
         initial: true,
         wires: [['out']],
       },
@@ -143,12 +151,7 @@ describe('sessionflow Node-RED nodes', () => {
     const seen: any[] = [];
     helper.getNode('out').on('input', (m: any) => seen.push(m));
     const key = `${HOME}.front`;
-    const post = (event: string) =>
-      fetch(`${stack.api.url}/sessions/door-left-open/${key}/events/${event}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${deviceToken(HOME)}`, 'content-type': 'application/json' },
-        body: '{}',
-      });
+    const post = (event: string) => doorEvent(key, event);
     expect((await post('doorOpened')).status).toBe(202);
     const until = Date.now() + 20_000;
     while (!seen.some((m) => m.payload.state === 'open') && Date.now() < until)
@@ -162,5 +165,53 @@ describe('sessionflow Node-RED nodes', () => {
         [`sessionflow/door-left-open/${key}/state`, 'closed'],
       ]),
     );
+  });
+
+  test('When the change stream drops, then the node resumes after the last change it sent: none missed, none twice', async () => {
+    const api = new URL(stack.api.url);
+    const proxy = await new FreezableProxy({ host: api.hostname, port: Number(api.port) }).start();
+    try {
+      const feed = stack.api.readModel!.feed;
+      // The streams of earlier tests' nodes end once the server hears they were closed.
+      await eventually(
+        () => Promise.resolve(feed.listening),
+        (n) => n === 0,
+      );
+      const flow = [
+        { id: 'server', type: 'sessionflow-server', url: `http://${proxy.address}` },
+        { id: 'c', type: 'sessionflow-changes', server: 'server', kind: 'door-left-open', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ];
+      await new Promise((resolve) =>
+        helper.load(sessionflowNodes, flow, { server: { token: ownerToken(HOME) } }, resolve),
+      );
+      const seen: any[] = [];
+      helper.getNode('out').on('input', (m: any) => seen.push(m.payload));
+      const key = `${HOME}.back`;
+      const post = (event: string) => doorEvent(key, event);
+      const states = () => seen.filter((c) => c.key === key).map((c) => c.state);
+      const until = async (ok: () => boolean) => {
+        const deadline = Date.now() + 20_000;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`not in time; seen ${JSON.stringify(states())}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      // The stream is open once the API's feed has the node as a listener: from then on it sees every change.
+      await until(() => feed.listening > 0);
+      expect((await post('doorOpened')).status).toBe(202);
+      await until(() => states().includes('open'));
+      // The line drops; the door closes meanwhile; the node reconnects and catches up from the log.
+      proxy.freeze();
+      expect((await post('doorClosed')).status).toBe(202);
+      proxy.thaw();
+      await until(() => states().includes('closed'));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(states()).toEqual(['open', 'closed']);
+      const seqs = seen.map((c) => c.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -4,7 +4,11 @@
 // needs no change here.
 'use strict';
 
+const { EventSource } = require('eventsource');
 const client = require('../lib/client');
+
+/** Pause before a change stream the API refused is opened again. */
+const RETRY_MS = 3000;
 
 module.exports = function (RED) {
   function SessionflowServer(config) {
@@ -91,57 +95,62 @@ module.exports = function (RED) {
   callNode('sessionflow-status', '', (server, kind, key) => client.status(server, kind, key));
 
   /**
-   * Follows the sessions of a kind (or all the token may see) and sends a message whenever one changes
-   * state or closes. It reads the API's session list (Temporal visibility) every few seconds.
+   * Sends every state change of the sessions of a kind (or of all the token may see), as the API streams
+   * them (`GET /sessions/changes`, server-sent events). A dropped stream resumes after the last change it
+   * delivered (Last-Event-ID), so none is missed or sent twice; a refused one (the API restarting, a bad
+   * token) is opened again a few seconds later from there.
    */
   function SessionflowChanges(config) {
     RED.nodes.createNode(this, config);
     const node = this;
     const server = RED.nodes.getNode(config.server);
-    const everyMs = Math.max(1, Number(config.interval) || 5) * 1000;
-    const seen = new Map();
-    let first = true;
-    let stopped = false;
-    let timer;
-    const poll = async () => {
-      if (!server || !server.url) return node.status({ fill: 'red', shape: 'ring', text: 'no server' });
-      const r = await client.list(server, config.kind, 200);
-      if (!r.ok) {
-        node.status({
-          fill: 'red',
-          shape: 'ring',
-          text: (r.body && r.body.error && r.body.error.code) || r.status,
-        });
-        return;
-      }
-      node.status({ fill: 'green', shape: 'dot', text: `${r.body.sessions.length} sessions` });
-      for (const s of r.body.sessions) {
-        const mark = `${s.state}|${s.status}`;
-        const before = seen.get(s.workflowId);
-        seen.set(s.workflowId, mark);
-        if (before === mark || (first && !config.initial)) continue;
-        node.send({
-          topic: `sessionflow/${s.kind}/${s.key}/state`,
-          payload: {
-            kind: s.kind,
-            key: s.key,
-            state: s.state,
-            workflowStatus: s.status,
-            startedAt: s.startedAt,
-            closedAt: s.closedAt,
-          },
-        });
-      }
-      first = false;
+    if (!server || !server.url) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no server' });
+      return;
+    }
+    // With `initial`, every change the API's log still has first; otherwise only those from now on.
+    let lastId = config.initial ? '0' : undefined;
+    let source;
+    let retry;
+    let closed = false;
+    const open = () => {
+      const url = new URL('sessions/changes', server.url.replace(/\/?$/, '/'));
+      if (config.kind) url.searchParams.set('kind', config.kind);
+      if (lastId !== undefined) url.searchParams.set('after', lastId);
+      source = new EventSource(url, {
+        fetch: (input, init) =>
+          fetch(input, {
+            ...init,
+            headers: { ...init.headers, authorization: `Bearer ${server.token}` },
+          }),
+      });
+      source.addEventListener('open', () => node.status({ fill: 'green', shape: 'dot', text: 'following' }));
+      source.addEventListener('change', (e) => {
+        lastId = e.lastEventId;
+        let change;
+        try {
+          change = JSON.parse(e.data);
+        } catch {
+          return node.warn(`not a session change: ${String(e.data).slice(0, 80)}`);
+        }
+        node.send({ topic: `sessionflow/${change.kind}/${change.key}/state`, payload: change });
+      });
+      source.addEventListener('reset', (e) => {
+        lastId = e.lastEventId;
+        node.warn('some changes were missed: the API no longer keeps them; following from its newest');
+      });
+      source.addEventListener('error', (e) => {
+        node.status({ fill: 'red', shape: 'ring', text: e.code ? String(e.code) : 'reconnecting' });
+        // EventSource reconnects by itself after a dropped connection; an answer other than the stream
+        // (401, 403, 503) closes it for good, so we open it again ourselves.
+        if (source.readyState === EventSource.CLOSED && !closed) retry = setTimeout(open, RETRY_MS);
+      });
     };
-    const loop = async () => {
-      await poll().catch((err) => node.error(err));
-      if (!stopped) timer = setTimeout(loop, everyMs);
-    };
-    timer = setTimeout(loop, 0);
+    open();
     node.on('close', () => {
-      stopped = true;
-      clearTimeout(timer);
+      closed = true;
+      clearTimeout(retry);
+      source.close();
     });
   }
   RED.nodes.registerType('sessionflow-changes', SessionflowChanges);
