@@ -255,10 +255,15 @@ describe('launcher restart with work pending', () => {
 
     const second = await launch(env);
     try {
-      // The first query waits for that pending task (a consistent query): it must answer, not 503.
-      const status = await http(apiUrl, 'GET', '/homes/home-42/alarm', { token: tokenOf('owner') });
+      // The first consistent read (a query) waits for that pending task: it must answer, not 503.
+      const status = await http(apiUrl, 'GET', '/homes/home-42/alarm?consistent=true', {
+        token: tokenOf('owner'),
+      });
       expect(status.status).toBe(200);
       expect(status.body).toMatchObject({ state: 'escalated' });
+      // The task published the escalation: the read model has it too.
+      const read = await http(apiUrl, 'GET', '/homes/home-42/alarm', { token: tokenOf('owner') });
+      expect(read.body).toMatchObject({ state: 'escalated' });
     } finally {
       second.child.kill('SIGINT');
       expect(await exitOf(second.child)).toBe(0);
