@@ -81,9 +81,29 @@ const commandText = (name: string): string => {
   return Array.isArray(command) ? command.join(' ') : String(command ?? '');
 };
 
-/** What compose substitutes when the shell sets nothing: `${VAR:-default}` becomes `default`. */
+/** The secrets compose requires (`${VAR:?message}`): it refuses to start while one is unset or empty. */
+const requiredInCompose = [
+  ...new Set([...read('docker-compose.yml').matchAll(/\$\{(\w+):\?[^}]*\}/g)].map(([, k]) => k)),
+];
+/** Values an operator would put in .env for them, in each one's format. */
+const sampleSecrets: Record<string, string> = {
+  POSTGRES_PASSWORD: 'a-postgres-password',
+  SESSIONFLOW_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  SESSIONFLOW_TOKEN_SECRET: 'x'.repeat(48),
+};
+
+/**
+ * What compose substitutes when the shell sets nothing: `${VAR:-default}` becomes `default`; a required
+ * `${VAR:?message}` gets the sample an operator's .env would hold.
+ */
 const withDefaults = (value: string) =>
-  value.replace(/\$\{\w+(?::?-([^}]*))?\}/g, (_m, d?: string) => d ?? '');
+  value
+    .replace(/\$\{(\w+):\?[^}]*\}/g, (_m, k: string) => sampleSecrets[k])
+    .replace(/\$\{\w+(?::?-([^}]*))?\}/g, (_m, d?: string) => d ?? '');
+
+/** Assignments in .env.example: active lines (`NAME=value`) and commented-out optional ones. */
+const envExample = read('.env.example');
+const envExampleActive = [...envExample.matchAll(/^(\w+)=(.*)$/gm)].map(([, k, v]) => ({ k, v }));
 
 /** The host file behind the container path SESSIONFLOW_CONFIG_FILE points at. */
 function mountedConfigFile(name: string): string {
@@ -249,6 +269,19 @@ describe('docker-compose.yml and Dockerfile', () => {
         expect(token.sha256).toMatch(/^[a-f0-9]{64}$/);
       }
     }
+  });
+
+  test('When secrets are needed, then compose requires each one (failing before it starts anything) and .env.example lists exactly those, empty', () => {
+    expect(requiredInCompose.sort()).toEqual(Object.keys(sampleSecrets).sort());
+    expect(envExampleActive.map((e) => e.k).sort()).toEqual(requiredInCompose.sort());
+    for (const { k, v } of envExampleActive) expect({ k, v }).toEqual({ k, v: '' });
+    // No secret has a fallback value compose would use silently.
+    for (const secret of requiredInCompose) {
+      expect(read('docker-compose.yml')).not.toMatch(new RegExp(`\\$\\{${secret}:?-`));
+    }
+    // The channel secrets, needed only with their channel, are named there too (commented out).
+    for (const secret of ['TWILIO_AUTH_TOKEN', 'SMTP_PASS'])
+      expect(envExample).toMatch(new RegExp(`^# ${secret}=$`, 'm'));
   });
 
   test('When the app services load their compose environment with its defaults, then loadConfig accepts it', () => {
