@@ -242,12 +242,14 @@ export class Gateway implements SirenBank {
     const event = edge.active ? input?.active : input?.inactive;
     const kind = input && findKind(input.kind);
     if (!input || !event || !kind) return;
+    // The session's own fields, so a grep for its workflow id finds this gateway's part of its story.
+    const session = { kind: kind.name, key: input.key, workflowId: sessionId(kind, input.key) };
     this.eventsPending += 1;
     try {
       if (edge.initial && kind.sirens?.knows) {
         const status = await runningStatus(client, kind, input.key).catch(() => undefined);
         if (status && kind.sirens.knows(status, inputId)) {
-          this.log.info({ homeId, inputId }, 'input still active; its session already has it');
+          this.log.info({ homeId, inputId, ...session }, 'input still active; its session already has it');
           return;
         }
       }
@@ -265,18 +267,12 @@ export class Gateway implements SirenBank {
           throw err;
         });
         if (!sent) {
-          this.log.info(
-            { homeId, inputId, kind: kind.name, event: event.event },
-            'no running session to join',
-          );
+          this.log.info({ homeId, inputId, ...session, event: event.event }, 'no running session to join');
           return;
         }
         const { runId } = sent;
         this.eventsSent += 1;
-        this.log.info(
-          { homeId, inputId, kind: kind.name, key: input.key, event: event.event, runId },
-          'event sent',
-        );
+        this.log.info({ homeId, inputId, ...session, event: event.event, runId }, 'event sent');
       });
     } finally {
       this.eventsPending -= 1;

@@ -7,6 +7,7 @@ import { stopWebServer } from '../api/server';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import { ConfigError, configSummary, gatewayTaskQueue, loadConfig, requireCodecKeys } from '../config/config';
 import { createLogger } from '../config/logger';
+import { installRuntime } from '../config/runtime';
 import { runMain, UserFacingError } from '../config/run-main';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { loadFirmata } from '../hardware/board-io';
@@ -43,6 +44,7 @@ async function main() {
   }
   requireCodecKeys(config);
   logger.info(`configuration: ${configSummary(config)}`);
+  installRuntime(logger, config.telemetry);
   if (homeIds.some((h) => config.homes[h].board.type === 'serial')) {
     try {
       loadFirmata();
