@@ -1,12 +1,15 @@
 // The Express app: thin routes, one auth module, one error handler. No session state lives here.
-import express, { type Express, type Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import { AesGcmCodec } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { kindFile, sessionKinds } from '../config/kinds';
+import { runInRequestContext, type RequestLogContext } from '../config/log-context';
 import type { Logger } from '../config/logger';
 import { SessionTokens, TokenAuthority } from './auth';
 import { errorHandler, loggablePath, notFoundRoute } from './errors';
+import { ApiMetrics } from './metrics';
 import { methodNotAllowedRoute, openApiDocument } from './openapi';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
@@ -19,6 +22,8 @@ export interface AppDeps {
   config: Config;
   temporal: TemporalGateway;
   logger: Logger;
+  /** The app's metrics (`GET /metrics`); a fresh registry when not given. */
+  metrics?: ApiMetrics;
 }
 
 /** What a kind's friendly routes (src/api/routes/<kind>.ts, optional) are built from. */
@@ -30,37 +35,82 @@ export interface KindRouteDeps {
 
 export const BODY_LIMIT = '16kb';
 
-export function createApp({ config, temporal, logger }: AppDeps): Express {
-  const app = express();
-  if (!config.tokenSecret) {
-    logger.warn('tokenSecret is not set: session tokens change when the API restarts');
-  }
-  const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
-  const sessions = new Sessions(config, temporal, sessionKinds());
-  app.disable('x-powered-by');
-  // The client address (per-address limits, logs) from X-Forwarded-For only behind proxies the config trusts.
-  app.set('trust proxy', config.api.trustProxy);
-  // Standard security headers (CSP, nosniff, frame-ancestors, HSTS, no referrer leaks); a JSON API needs them all.
-  app.use(helmet());
-  app.use((req, res, next) => {
+/** A caller's X-Request-Id is kept when it is a sane token (a proxy's id joins our lines); else a new one. */
+const requestIdOf = (req: Request) => {
+  const given = req.get('x-request-id');
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+};
+
+/** The route pattern that answered (`/sessions/:kind/:key`), never the raw path: bounded label values. */
+const routeOf = (req: Request): string => {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+};
+
+/**
+ * Every request gets an id (answered in X-Request-Id) and one log line when it is answered, naming the
+ * session it acted on; every line logged while it runs carries the id too. Counts it in the metrics.
+ */
+function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
     const started = process.hrtime.bigint();
+    const ctx: RequestLogContext = { requestId: requestIdOf(req) };
+    res.locals.logContext = ctx;
+    res.set('X-Request-Id', ctx.requestId);
     res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeOf(req);
+      const status = res.statusCode;
+      const code = res.locals.errorCode as string | undefined;
+      metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
+      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      if (code !== undefined) metrics.refusals.inc({ code, status: String(status) });
+      if (status === 503) metrics.unavailable.inc({ route });
       logger.info(
         {
+          ...ctx,
           method: req.method,
           // The Web UI's codec URL carries its token: log the route, not the secret.
           path: loggablePath(req.path),
-          status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          route,
+          status,
+          ...(code === undefined ? {} : { code }),
+          ms: seconds * 1e3,
           by: req.principal?.name,
         },
         'request',
       );
     });
-    next();
-  });
-  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+    runInRequestContext(ctx, next);
+  };
+}
 
+/** The body parser resumes in the socket's async context: enter the request's again after it. */
+const reenterRequestContext: RequestHandler = (_req, res, next) => {
+  runInRequestContext(res.locals.logContext as RequestLogContext, next);
+};
+
+export function createApp({ config, temporal, logger, metrics = new ApiMetrics() }: AppDeps): Express {
+  const app = express();
+  if (!config.tokenSecret) {
+    logger.warn('tokenSecret is not set: session tokens change when the API restarts');
+  }
+  const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
+  const sessions = new Sessions(config, temporal, sessionKinds(), metrics);
+  app.disable('x-powered-by');
+  // The client address (per-address limits, logs) from X-Forwarded-For only behind proxies the config trusts.
+  app.set('trust proxy', config.api.trustProxy);
+  app.use(requestLogging(logger, metrics));
+  // Standard security headers (CSP, nosniff, frame-ancestors, HSTS, no referrer leaks); a JSON API needs them all.
+  app.use(helmet());
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(reenterRequestContext);
+
+  // Prometheus scrapes this; like /healthz it needs no token (keep it off the public proxy).
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.scrape();
+    res.type(contentType).send(body);
+  });
   app.use(healthRoutes(temporal));
   for (const kind of sessions.kinds) {
     // A kind's friendly routes, where it has a routes file (the generic routes serve it anyway).

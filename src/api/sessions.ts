@@ -4,11 +4,13 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import { homeInputs, type Config } from '../config/config';
 import { settingsOf } from '../config/kinds';
+import { noteSession } from '../config/log-context';
 import { sendSessionEvent, startSearchAttributes } from '../config/session-events';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import { sessionId, type AnySessionKind, type Caller } from '../shared/session-kind';
 import { authorize, visibilityScope, type Principal } from './auth';
 import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
+import type { ApiMetrics } from './metrics';
 import type { TemporalGateway } from './temporal-gateway';
 
 const STATE_PEEK_TIMEOUT_MS = 1000;
@@ -42,6 +44,7 @@ export class Sessions {
     private readonly config: Config,
     private readonly temporal: TemporalGateway,
     readonly kinds: AnySessionKind[],
+    private readonly metrics?: ApiMetrics,
   ) {}
 
   kind(name: string): AnySessionKind {
@@ -50,7 +53,9 @@ export class Sessions {
     return kind;
   }
 
+  /** The session's workflow; the request's log line names it from here on. */
   handle(kind: AnySessionKind, key: string): WorkflowHandle {
+    noteSession(sessionId(kind, key));
     return this.temporal.client.workflow.getHandle(sessionId(kind, key));
   }
 
@@ -94,7 +99,8 @@ export class Sessions {
     input: unknown,
     owner: { customerId?: string } = {},
   ): Promise<void> {
-    await this.temporal.call((client) =>
+    noteSession(sessionId(kind, key));
+    const handle = await this.temporal.call((client) =>
       client.workflow.start(kind.workflowType, {
         workflowId: sessionId(kind, key),
         taskQueue: this.temporal.taskQueue,
@@ -103,6 +109,8 @@ export class Sessions {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),
     );
+    noteSession(handle.workflowId, handle.firstExecutionRunId);
+    this.metrics?.sessionStarts.inc({ kind: kind.name });
   }
 
   /**
@@ -111,11 +119,14 @@ export class Sessions {
    */
   async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
     this.checkEvent(kind, key, name, body);
+    noteSession(sessionId(kind, key));
     const sent = await this.temporal
       .call((client) => sendSessionEvent(client, this.config, kind, key, name, body))
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
+    noteSession(sessionId(kind, key), sent.runId);
+    this.metrics?.sessionEvents.inc({ kind: kind.name, event: name });
     const state = await this.temporal
       .call(() => sent.handle.query(kind.statusQuery), STATE_PEEK_TIMEOUT_MS)
       .then((s) => s.state)
@@ -158,15 +169,18 @@ export class Sessions {
     const arg = decl.args ? decl.args(body, caller) : { ...(body as object), by: caller.name };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.temporal.call(() =>
+        const answer = await this.temporal.call(() =>
           this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
         );
+        this.metrics?.sessionRequests.inc({ kind: kind.name, request: name, result: 'answered' });
+        return answer;
       } catch (err) {
         const refusal = refusalOf(err);
         if (refusal && decl.retryWhile?.includes(refusal) && attempt < RETRY_WHILE_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, RETRY_WHILE_PAUSE_MS));
           continue;
         }
+        this.metrics?.sessionRequests.inc({ kind: kind.name, request: name, result: refusal ?? 'failed' });
         const mapped = fromTemporal(err, this.missing(kind, key, opts));
         if (!mapped) throw err;
         if (mapped.status === 404) {
@@ -195,7 +209,8 @@ export class Sessions {
     return this.temporal
       .call(async () => {
         const handle = this.handle(kind, key);
-        const { status } = await handle.describe();
+        const { status, runId } = await handle.describe();
+        noteSession(handle.workflowId, runId);
         if (status.name === 'RUNNING') return handle.query(kind.statusQuery);
         if (status.name === 'COMPLETED') return (await handle.result()) as { state: string };
         throw new HttpError(
