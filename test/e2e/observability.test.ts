@@ -244,3 +244,35 @@ test("When the logs are grepped for the session's workflow id, then each process
   expect(gateway.map((l) => l.msg)).toEqual(expect.arrayContaining(['event sent', 'siren set']));
   for (const l of gateway.filter((g) => g.msg === 'siren set')) expect(l.runId).toEqual(expect.any(String));
 });
+
+/** PromQL's own words; every other identifier in an expression is a metric name. */
+const promqlWords = new Set(['sum', 'max', 'min', 'avg', 'count', 'rate', 'increase', 'histogram_quantile']);
+
+/** Metric names a PromQL expression (or a `label_values(metric, label)` query) reads. */
+function metricNamesIn(expr: string): string[] {
+  const labelValues = /^label_values\((\w+),\s*\w+\)$/.exec(expr);
+  if (labelValues) return [labelValues[1]];
+  const stripped = expr
+    .replace(/\{[^}]*\}/g, '') // label matchers
+    .replace(/\[[^\]]*\]/g, '') // ranges
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, ''); // grouping labels
+  return [...stripped.matchAll(/[A-Za-z_:][\w:]*/g)].map(([w]) => w).filter((w) => !promqlWords.has(w));
+}
+
+test('When the Grafana dashboard is read, then every metric its panels and variables query exists in a real scrape of the API and the worker', () => {
+  const dashboard = JSON.parse(readFileSync(resolve(root, 'deploy/grafana/sessionflow.json'), 'utf8')) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+    templating: { list: { definition?: string }[] };
+  };
+  const queries = [
+    ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
+    ...dashboard.templating.list.flatMap((v) => (v.definition ? [v.definition] : [])),
+  ];
+  const referenced = new Set(queries.flatMap(metricNamesIn));
+  expect(referenced.size).toBeGreaterThanOrEqual(15);
+  const scraped = new Set([...apiMetrics, ...workerMetrics].map((s) => s.name));
+  expect([...referenced].filter((name) => !scraped.has(name))).toEqual([]);
+  // Every panel but the rows draws something.
+  const empty = dashboard.panels.filter((p) => p.targets !== undefined && p.targets.length === 0);
+  expect(empty.map((p) => p.title)).toEqual([]);
+});
