@@ -5,7 +5,17 @@ import helmet from 'helmet';
 import { AesGcmCodec } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { kindFile, sessionKinds } from '../config/kinds';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+} from '@opentelemetry/api';
 import { runInRequestContext, type RequestLogContext } from '../config/log-context';
+import { tracer, withContext } from '../config/tracing';
 import type { Logger } from '../config/logger';
 import { SessionTokens, TokenAuthority } from './auth';
 import { errorHandler, loggablePath, notFoundRoute } from './errors';
@@ -57,11 +67,31 @@ function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHandler {
     const ctx: RequestLogContext = { requestId: requestIdOf(req) };
     res.locals.logContext = ctx;
     res.set('X-Request-Id', ctx.requestId);
+    // The request's span (a no-op unless tracing is configured), under the caller's trace if it sent one.
+    const span = tracer().startSpan(
+      req.method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'request.id': ctx.requestId },
+      },
+      propagation.extract(context.active(), req.headers),
+    );
+    if (isSpanContextValid(span.spanContext())) ctx.traceId = span.spanContext().traceId;
+    const traced = trace.setSpan(context.active(), span);
+    res.locals.traceContext = traced;
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req);
       const status = res.statusCode;
       const code = res.locals.errorCode as string | undefined;
+      span.updateName(`${req.method} ${route}`);
+      span.setAttributes({
+        'http.route': route,
+        'http.response.status_code': status,
+        ...(ctx.workflowId ? { 'temporal.workflow_id': ctx.workflowId } : {}),
+      });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+      span.end();
       metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);
       if (code !== undefined) metrics.refusals.inc({ code, status: String(status) });
@@ -81,13 +111,15 @@ function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHandler {
         'request',
       );
     });
-    runInRequestContext(ctx, next);
+    withContext(traced, () => runInRequestContext(ctx, next));
   };
 }
 
-/** The body parser resumes in the socket's async context: enter the request's again after it. */
+/** The body parser resumes in the socket's async context: enter the request's (log and trace) again after it. */
 const reenterRequestContext: RequestHandler = (_req, res, next) => {
-  runInRequestContext(res.locals.logContext as RequestLogContext, next);
+  withContext(res.locals.traceContext as Context, () =>
+    runInRequestContext(res.locals.logContext as RequestLogContext, next),
+  );
 };
 
 export function createApp({ config, temporal, logger, metrics = new ApiMetrics() }: AppDeps): Express {

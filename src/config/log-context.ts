@@ -14,6 +14,8 @@ export interface SessionLogFields {
 /** One HTTP request: its id, and the session it acted on once a route knows it. */
 export interface RequestLogContext extends SessionLogFields {
   requestId: string;
+  /** The request's trace, when tracing is on: logs and traces of one request find each other. */
+  traceId?: string;
 }
 
 const requests = new AsyncLocalStorage<RequestLogContext>();

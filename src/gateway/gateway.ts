@@ -10,6 +10,7 @@ import { findKind, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
 import { sendSessionEvent } from '../config/session-events';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { clientInterceptors } from '../config/tracing';
 import { boardLabel, homeHardware, openBoardIO } from '../hardware/board-io';
 import type { BoardStatus, HomeBoard, InputEdge } from '../hardware/home-board';
 import { hardwareActivities } from '../activities/hardware';
@@ -314,5 +315,6 @@ export function gatewayClient(config: Config, identity: string): Client {
     namespace: config.temporal.namespace,
     identity,
     dataConverter: dataConverterFor(config),
+    interceptors: clientInterceptors(),
   });
 }

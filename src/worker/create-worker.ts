@@ -5,6 +5,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { activityTracing, workflowSpanSink } from '../config/tracing';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
@@ -45,6 +46,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(opts.deps),
     // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
     dataConverter: dataConverterFor(opts.config),
+    sinks: workflowSpanSink(),
+    ...activityTracing(),
     ...workerTuning,
   });
 }

@@ -17,6 +17,10 @@ export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
 async function main() {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    // Workflow and activity-scheduling spans (exported only when tracing is configured; see tracing.ts).
+    workflowInterceptorModules: [
+      require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+    ],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   writeFileSync(PREBUILT_BUNDLE, code);
