@@ -92,10 +92,10 @@ function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHandler {
       });
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: code });
       span.end();
-      metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
+      metrics.counters.httpRequests.inc({ method: req.method, route, status: String(status) });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);
-      if (code !== undefined) metrics.refusals.inc({ code, status: String(status) });
-      if (status === 503) metrics.unavailable.inc({ route });
+      if (code !== undefined) metrics.counters.refusals.inc({ code, status: String(status) });
+      if (status === 503) metrics.counters.unavailable.inc({ route });
       logger.info(
         {
           ...ctx,

@@ -4,56 +4,58 @@
 // transition, ended by outcome) and notifications are counted where they happen: the worker's metrics.
 import client from 'prom-client';
 
+/** The API's counters: name, help and labels, one line of the table each. */
+const counterSpecs = {
+  httpRequests: {
+    name: 'sessionflow_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labels: ['method', 'route', 'status'],
+  },
+  refusals: {
+    name: 'sessionflow_http_refusals_total',
+    help: 'Error answers by their error code and status (4xx refusals, 5xx failures)',
+    labels: ['code', 'status'],
+  },
+  unavailable: {
+    name: 'sessionflow_http_unavailable_total',
+    help: 'Answers of 503 (Temporal unreachable or over its deadline, a provider unavailable), by route',
+    labels: ['route'],
+  },
+  sessionEvents: {
+    name: 'sessionflow_session_events_total',
+    help: 'Events accepted into sessions through the API, by kind and event (opening events open or join)',
+    labels: ['kind', 'event'],
+  },
+  sessionRequests: {
+    name: 'sessionflow_session_requests_total',
+    help: 'Requests made to sessions, by kind, request and result (answered, or the refusal code)',
+    labels: ['kind', 'request', 'result'],
+  },
+  sessionStarts: {
+    name: 'sessionflow_session_starts_total',
+    help: 'Sessions the API started directly (kinds opened by a route, not an event), by kind',
+    labels: ['kind'],
+  },
+} as const;
+type Counters = {
+  [K in keyof typeof counterSpecs]: client.Counter<(typeof counterSpecs)[K]['labels'][number]>;
+};
+
 export class ApiMetrics {
   readonly registry = new client.Registry();
 
-  readonly httpRequests = new client.Counter({
-    name: 'sessionflow_http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly counters = Object.fromEntries(
+    Object.entries(counterSpecs).map(([key, { name, help, labels }]) => [
+      key,
+      new client.Counter({ name, help, labelNames: labels, registers: [this.registry] }),
+    ]),
+  ) as Counters;
 
   readonly httpDuration = new client.Histogram({
     name: 'sessionflow_http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by method and route pattern',
     labelNames: ['method', 'route'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-
-  readonly refusals = new client.Counter({
-    name: 'sessionflow_http_refusals_total',
-    help: 'Error answers by their error code and status (4xx refusals, 5xx failures)',
-    labelNames: ['code', 'status'] as const,
-    registers: [this.registry],
-  });
-
-  readonly unavailable = new client.Counter({
-    name: 'sessionflow_http_unavailable_total',
-    help: 'Answers of 503 (Temporal unreachable or over its deadline, a provider unavailable), by route',
-    labelNames: ['route'] as const,
-    registers: [this.registry],
-  });
-
-  readonly sessionEvents = new client.Counter({
-    name: 'sessionflow_session_events_total',
-    help: 'Events accepted into sessions through the API, by kind and event (opening events open or join)',
-    labelNames: ['kind', 'event'] as const,
-    registers: [this.registry],
-  });
-
-  readonly sessionRequests = new client.Counter({
-    name: 'sessionflow_session_requests_total',
-    help: 'Requests made to sessions, by kind, request and result (answered, or the refusal code)',
-    labelNames: ['kind', 'request', 'result'] as const,
-    registers: [this.registry],
-  });
-
-  readonly sessionStarts = new client.Counter({
-    name: 'sessionflow_session_starts_total',
-    help: 'Sessions the API started directly (kinds opened by a route, not an event), by kind',
-    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 

@@ -110,7 +110,7 @@ export class Sessions {
       }),
     );
     noteSession(handle.workflowId, handle.firstExecutionRunId);
-    this.metrics?.sessionStarts.inc({ kind: kind.name });
+    this.metrics?.counters.sessionStarts.inc({ kind: kind.name });
   }
 
   /**
@@ -126,7 +126,7 @@ export class Sessions {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
     noteSession(sessionId(kind, key), sent.runId);
-    this.metrics?.sessionEvents.inc({ kind: kind.name, event: name });
+    this.metrics?.counters.sessionEvents.inc({ kind: kind.name, event: name });
     const state = await this.temporal
       .call(() => sent.handle.query(kind.statusQuery), STATE_PEEK_TIMEOUT_MS)
       .then((s) => s.state)
@@ -172,7 +172,7 @@ export class Sessions {
         const answer = await this.temporal.call(() =>
           this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
         );
-        this.metrics?.sessionRequests.inc({ kind: kind.name, request: name, result: 'answered' });
+        this.metrics?.counters.sessionRequests.inc({ kind: kind.name, request: name, result: 'answered' });
         return answer;
       } catch (err) {
         const refusal = refusalOf(err);
@@ -180,7 +180,11 @@ export class Sessions {
           await new Promise((r) => setTimeout(r, RETRY_WHILE_PAUSE_MS));
           continue;
         }
-        this.metrics?.sessionRequests.inc({ kind: kind.name, request: name, result: refusal ?? 'failed' });
+        this.metrics?.counters.sessionRequests.inc({
+          kind: kind.name,
+          request: name,
+          result: refusal ?? 'failed',
+        });
         const mapped = fromTemporal(err, this.missing(kind, key, opts));
         if (!mapped) throw err;
         if (mapped.status === 404) {

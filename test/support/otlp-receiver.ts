@@ -1,7 +1,7 @@
 // A small OTLP/HTTP trace receiver on loopback: accepts `POST /v1/traces` in the JSON encoding (what
 // @opentelemetry/exporter-trace-otlp-http sends) and keeps every span with its service name.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { startBodyServer } from './body-server';
 
 export interface ReceivedSpan {
   service: string;
@@ -47,37 +47,33 @@ export class OtlpReceiver {
   url = '';
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (
-          req.method !== 'POST' ||
-          req.url !== '/v1/traces' ||
-          !req.headers['content-type']?.includes('json')
-        ) {
-          res.writeHead(415).end();
-          return;
-        }
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpRequest;
-        for (const rs of body.resourceSpans ?? []) {
-          const service = String(attributesOf(rs.resource?.attributes)['service.name']);
-          for (const ss of rs.scopeSpans ?? [])
-            for (const s of ss.spans ?? [])
-              this.spans.push({
-                service,
-                traceId: s.traceId,
-                spanId: s.spanId,
-                parentSpanId: s.parentSpanId || undefined,
-                name: s.name,
-                attributes: attributesOf(s.attributes),
-              });
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
+    const { server, url } = await startBodyServer((req, raw, res) => {
+      if (
+        req.method !== 'POST' ||
+        req.url !== '/v1/traces' ||
+        !req.headers['content-type']?.includes('json')
+      ) {
+        res.writeHead(415).end();
+        return;
+      }
+      const body = JSON.parse(raw.toString('utf8')) as OtlpRequest;
+      for (const rs of body.resourceSpans ?? []) {
+        const service = String(attributesOf(rs.resource?.attributes)['service.name']);
+        for (const ss of rs.scopeSpans ?? [])
+          for (const s of ss.spans ?? [])
+            this.spans.push({
+              service,
+              traceId: s.traceId,
+              spanId: s.spanId,
+              parentSpanId: s.parentSpanId || undefined,
+              name: s.name,
+              attributes: attributesOf(s.attributes),
+            });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = server;
+    this.url = url;
     return this;
   }
 
