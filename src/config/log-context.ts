@@ -2,7 +2,8 @@
 // id and the session it acted on) and, inside an activity, the workflow it runs for. A session's workflow
 // id is `<kind>:<key>`, so one grep for it finds its story in the API's, the worker's and the gateway's logs.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Context } from '@temporalio/activity';
+// The SDK's own store of the running activity's context: read without the throw of Context.current().
+import { asyncLocalStorage as activityContexts } from '@temporalio/activity';
 
 export interface SessionLogFields {
   kind?: string;
@@ -40,12 +41,8 @@ export function noteSession(workflowId: string, runId?: string): void {
 }
 
 function activityFields(): Record<string, string> | undefined {
-  let info;
-  try {
-    info = Context.current().info;
-  } catch {
-    return undefined; // not inside an activity
-  }
+  const info = activityContexts.getStore()?.info;
+  if (!info) return undefined; // not inside an activity
   const run = info.workflowExecution;
   if (!run) return { activityType: info.activityType };
   return {
