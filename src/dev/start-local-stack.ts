@@ -9,6 +9,7 @@ import { loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
 import { installRuntime } from '../config/runtime';
+import { startTracing } from '../config/tracing';
 import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
 import { startGatewayHttp } from '../gateway/http';
 import { buildActivityDeps } from '../worker/activity-deps';
@@ -191,6 +192,8 @@ async function main() {
   }
   const config = loadConfig(env);
   requireCodecKeys(config);
+  // API, worker and embedded gateway in one process: one service in the traces (when an endpoint is set).
+  startTracing('sessionflow', config.telemetry);
 
   const gatewayClientOfWorker = gatewayClient(config, `sessionflow-${EMBEDDED_GATEWAY}-gateway`);
   const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker });
