@@ -7,6 +7,7 @@ import type { SirenBank } from '../hardware/siren-bank';
 import { hardwareActivities } from './hardware';
 import type { Notifier } from './notifier';
 import type { PaymentProvider } from './payment-provider';
+import type { ReadModelStore } from '../read-model/store';
 
 /** What a kind's activities may be built from. */
 export interface ActivityDeps {
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   notifier: Notifier;
   payments: PaymentProvider;
   sirens: SirenBank;
+  /** Where sessions publish their status (the read model; through a sink, see createWorker). */
+  readModel: ReadModelStore;
 }
 
 type ActivityFn = (...args: never[]) => Promise<unknown>;

@@ -27,11 +27,14 @@ import { sessionRoutes } from './routes/sessions';
 import { uiRoutes } from './routes/ui';
 import { Sessions } from './sessions';
 import type { TemporalGateway } from './temporal-gateway';
+import type { ReadModel } from '../read-model/read-model';
+import { changeRoutes } from './routes/changes';
 
 export interface AppDeps {
   config: Config;
   temporal: TemporalGateway;
   logger: Logger;
+  readModel: ReadModel;
   /** The app's metrics (`GET /metrics`); a fresh registry when not given. */
   metrics?: ApiMetrics;
 }
@@ -122,13 +125,24 @@ const reenterRequestContext: RequestHandler = (_req, res, next) => {
   );
 };
 
-export function createApp({ config, temporal, logger, metrics = new ApiMetrics() }: AppDeps): Express {
+export function createApp({
+  config,
+  temporal,
+  logger,
+  readModel,
+  metrics = new ApiMetrics(),
+}: AppDeps): Express {
   const app = express();
   if (!config.tokenSecret) {
     logger.warn('tokenSecret is not set: session tokens change when the API restarts');
   }
   const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
-  const sessions = new Sessions(config, temporal, sessionKinds(), metrics);
+  const sessions = new Sessions(config, temporal, sessionKinds(), readModel, metrics);
+  // The read model's lag: how long ago it was last checked against Temporal (NaN before the first check).
+  metrics.readModelLag(() => {
+    const at = readModel.sync.lastRoundAt;
+    return at === undefined ? Number.NaN : (Date.now() - at) / 1000;
+  });
   app.disable('x-powered-by');
   // The client address (per-address limits, logs) from X-Forwarded-For only behind proxies the config trusts.
   app.set('trust proxy', config.api.trustProxy);
@@ -149,6 +163,7 @@ export function createApp({ config, temporal, logger, metrics = new ApiMetrics()
     const routes = kindFile<{ routes?: (deps: KindRouteDeps) => Router }>('api/routes', kind.name)?.routes;
     if (routes) app.use(routes({ config, sessions, authority }));
   }
+  app.use(changeRoutes(sessions, authority, readModel.feed));
   app.use(sessionRoutes(sessions, authority));
   if (config.codec.keys.length > 0)
     app.use(codecRoutes({ config, authority, codec: AesGcmCodec.fromConfig(config) }));

@@ -211,17 +211,54 @@ export async function authorize(
 /** Quotes a value for a visibility query (values are ids from configuration or validated keys). */
 const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
-/** The sessions `p` may see, as a visibility query clause; undefined when it may see none. */
-export function visibilityScope(p: Principal, kinds: AnySessionKind[]): string | undefined {
-  if (p.role === 'operator') return `SessionKind IN (${kinds.map((k) => q(k.name)).join(', ')})`;
-  const clauses = kinds
+/** One class of sessions a principal may see: a kind, narrowed to a home, a customer or one session. */
+interface ViewScope {
+  kind: string;
+  homeId?: string;
+  customerId?: string;
+  workflowId?: string;
+}
+
+/** The sessions `p` may see; empty when it may see none. */
+function viewScopes(p: Principal, kinds: AnySessionKind[]): ViewScope[] {
+  if (p.role === 'operator') return kinds.map((k) => ({ kind: k.name }));
+  return kinds
     .filter((k) => k.viewers.includes(p.role) && (!homeRoles.includes(p.role) || k.homeOf !== undefined))
     .map((k) => {
-      const own = `SessionKind = ${q(k.name)}`;
-      if (homeRoles.includes(p.role)) return `(${own} AND HomeId = ${q(p.homeId ?? '')})`;
-      if (p.role === 'customer') return `(${own} AND CustomerId = ${q(p.name)})`;
-      if (p.role === 'session') return `(${own} AND WorkflowId = ${q(p.sessionId ?? '')})`;
-      return `(${own})`;
+      if (homeRoles.includes(p.role)) return { kind: k.name, homeId: p.homeId ?? '' };
+      if (p.role === 'customer') return { kind: k.name, customerId: p.name };
+      if (p.role === 'session') return { kind: k.name, workflowId: p.sessionId ?? '' };
+      return { kind: k.name };
     });
-  return clauses.length > 0 ? `(${clauses.join(' OR ')})` : undefined;
+}
+
+/** The sessions `p` may see, as a visibility query clause; undefined when it may see none. */
+export function visibilityScope(p: Principal, kinds: AnySessionKind[]): string | undefined {
+  const scopes = viewScopes(p, kinds);
+  if (scopes.length === 0) return undefined;
+  const clauses = scopes.map((s) =>
+    [
+      `SessionKind = ${q(s.kind)}`,
+      ...(s.homeId === undefined ? [] : [`HomeId = ${q(s.homeId)}`]),
+      ...(s.customerId === undefined ? [] : [`CustomerId = ${q(s.customerId)}`]),
+      ...(s.workflowId === undefined ? [] : [`WorkflowId = ${q(s.workflowId)}`]),
+    ].join(' AND '),
+  );
+  return `(${clauses.map((c) => `(${c})`).join(' OR ')})`;
+}
+
+/** Whether `p` may see a session, by the same scopes as `visibilityScope` (for the change stream). */
+export function canView(
+  p: Principal,
+  kinds: AnySessionKind[],
+): (s: { kind: string; homeId: string | null; customerId: string | null; workflowId: string }) => boolean {
+  const scopes = viewScopes(p, kinds);
+  return (s) =>
+    scopes.some(
+      (v) =>
+        v.kind === s.kind &&
+        (v.homeId === undefined || v.homeId === s.homeId) &&
+        (v.customerId === undefined || v.customerId === s.customerId) &&
+        (v.workflowId === undefined || v.workflowId === s.workflowId),
+    );
 }

@@ -32,7 +32,16 @@ export interface RouteDoc {
   body?: z.ZodType;
   bodyRequired?: boolean;
   /** Answers the route itself gives (success and domain refusals), by status code. */
-  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
+  responses: Record<
+    number,
+    {
+      description: string;
+      schema?: z.ZodType;
+      headers?: Record<string, string>;
+      /** application/json unless said (text/event-stream for a stream of JSON events). */
+      mediaType?: string;
+    }
+  >;
   /** The route calls Temporal, so it can answer 503 temporal-unavailable. */
   temporal?: boolean;
 }
@@ -131,7 +140,9 @@ export function openApiDocument(info: { title: string; version: string; descript
               ),
             }
           : {}),
-        ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}),
+        ...(r.schema
+          ? { content: { [r.mediaType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } } }
+          : {}),
       };
     }
     paths[path] = {

@@ -3,19 +3,30 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from './app';
+import { sessionKinds } from '../config/kinds';
+import { ReadModel } from '../read-model/read-model';
 
 export interface RunningWebServer {
   url: string;
   port: number;
   server: Server;
+  /** The API's read model (absent on other servers, e.g. a gateway's status server). */
+  readModel?: ReadModel;
 }
 
 export async function startWebServer(
-  deps: AppDeps,
+  deps: Omit<AppDeps, 'readModel'>,
   port: number,
   host = '127.0.0.1',
 ): Promise<RunningWebServer> {
-  return listen(createApp(deps), port, host);
+  const readModel = ReadModel.of(deps.config, deps.temporal, sessionKinds(), deps.logger);
+  readModel.start();
+  try {
+    return { ...(await listen(createApp({ ...deps, readModel }), port, host)), readModel };
+  } catch (err) {
+    await readModel.stop();
+    throw err;
+  }
 }
 
 /** Listens with the same socket limits for any app (the API, a gateway's status server). */
@@ -31,6 +42,8 @@ export async function listen(app: Express, port: number, host = '127.0.0.1'): Pr
 }
 
 export async function stopWebServer(running: RunningWebServer): Promise<void> {
+  // Ends the change streams, which never go idle by themselves.
+  await running.readModel?.stop();
   running.server.closeIdleConnections();
   await new Promise<void>((resolve, reject) =>
     running.server.close((err) => (err ? reject(err) : resolve())),

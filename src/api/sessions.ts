@@ -1,6 +1,6 @@
 // Sessions as the API sees them, for every registered kind alike: send an event (open or join), make a
 // request (an update that answers or refuses), read the status, list. Routes stay thin on top of this.
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { homeInputs, type Config } from '../config/config';
 import { settingsOf } from '../config/kinds';
@@ -12,8 +12,8 @@ import { authorize, visibilityScope, type Principal } from './auth';
 import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
 import type { ApiMetrics } from './metrics';
 import type { TemporalGateway } from './temporal-gateway';
-
-const STATE_PEEK_TIMEOUT_MS = 1000;
+import type { ReadModel } from '../read-model/read-model';
+import { sessionPublicationQuery } from '../shared/session-change';
 const RETRY_WHILE_ATTEMPTS = 15;
 const RETRY_WHILE_PAUSE_MS = 200;
 
@@ -34,6 +34,13 @@ export interface Missing {
   missing?: () => HttpError;
 }
 
+/** What every status read adds to the kind's status: its version, and when it was published. */
+export interface ReadStamp {
+  version: number | null;
+  asOf: string | null;
+}
+type StatusAnswer = { state: string } & ReadStamp & Record<string, unknown>;
+
 const refusalOf = (err: unknown) =>
   err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure
     ? err.cause.type
@@ -44,8 +51,16 @@ export class Sessions {
     private readonly config: Config,
     private readonly temporal: TemporalGateway,
     readonly kinds: AnySessionKind[],
+    readonly readModel?: ReadModel,
     private readonly metrics?: ApiMetrics,
   ) {}
+
+  /** The session as the read model last heard of it (after binding the store to its namespace). */
+  private async stored(kind: AnySessionKind, key: string) {
+    if (!this.readModel) return undefined;
+    await this.readModel.ready();
+    return this.readModel.store.get(sessionId(kind, key))?.publication;
+  }
 
   kind(name: string): AnySessionKind {
     const kind = this.kinds.find((k) => k.name === name);
@@ -80,6 +95,8 @@ export class Sessions {
     opts?: Missing,
   ) {
     return authorize(p, kind, key, roles, async () => {
+      const known = await this.stored(kind, key);
+      if (known) return { customerId: known.customerId ?? undefined };
       const d = await this.temporal
         .call(() => this.handle(kind, key).describe())
         .catch((err: unknown) => {
@@ -115,7 +132,8 @@ export class Sessions {
 
   /**
    * Sends an event; an opening event starts the session when none runs. Answers once it is durably
-   * accepted, with the state as a courtesy peek (a slow or absent worker costs at most a second).
+   * accepted, with the state the session had as the read model knows it: the event joined that run, or
+   * it opened a new one (which begins in the model's initial state). No worker is waited for.
    */
   async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
     this.checkEvent(kind, key, name, body);
@@ -127,10 +145,9 @@ export class Sessions {
       });
     noteSession(sessionId(kind, key), sent.runId);
     this.metrics?.counters.sessionEvents.inc({ kind: kind.name, event: name });
-    const state = await this.temporal
-      .call(() => sent.handle.query(kind.statusQuery), STATE_PEEK_TIMEOUT_MS)
-      .then((s) => s.state)
-      .catch(() => 'starting');
+    const known = await this.stored(kind, key);
+    const joined = known && (known.runId === sent.runId || !known.final);
+    const state = joined ? known.state : kind.model.decl.initial;
     return { sessionId: sessionId(kind, key), runId: sent.runId ?? null, state };
   }
 
@@ -206,17 +223,43 @@ export class Sessions {
   }
 
   /**
-   * The one way to read a session: a running one answers its status query; a closed one answers from its
-   * result, read from history (nothing is replayed, no worker is needed).
+   * The one way to read a session: from the read model, which every status change reaches before the
+   * request that made it is answered. `consistent` (and a session the read model does not know) asks
+   * Temporal instead: a running session answers its publication query; a closed one its result, read
+   * from history (nothing is replayed, no worker is needed).
    */
-  async status(kind: AnySessionKind, key: string, opts?: Missing): Promise<{ state: string }> {
+  async status<S extends object = StatusAnswer>(
+    kind: AnySessionKind,
+    key: string,
+    opts: Missing & { consistent?: boolean } = {},
+  ): Promise<S & ReadStamp> {
+    return (await this.answer(kind, key, opts)) as unknown as S & ReadStamp;
+  }
+
+  private async answer(
+    kind: AnySessionKind,
+    key: string,
+    opts: Missing & { consistent?: boolean },
+  ): Promise<StatusAnswer> {
+    const known = opts.consistent ? undefined : await this.stored(kind, key);
+    if (known) return { ...known.status, state: known.state, version: known.version, asOf: known.asOf };
     return this.temporal
-      .call(async () => {
+      .call(async (): Promise<StatusAnswer> => {
         const handle = this.handle(kind, key);
-        const { status, runId } = await handle.describe();
+        const { status, closeTime, runId } = await handle.describe();
         noteSession(handle.workflowId, runId);
-        if (status.name === 'RUNNING') return handle.query(kind.statusQuery);
-        if (status.name === 'COMPLETED') return (await handle.result()) as { state: string };
+        if (status.name === 'RUNNING') {
+          const p = await handle.query(sessionPublicationQuery).catch(async (err: unknown) => {
+            // A session from before the read model publishes nothing: its status query, unversioned.
+            if (!(err instanceof QueryNotRegisteredError)) throw err;
+            return { status: await handle.query(kind.statusQuery), version: null, asOf: null };
+          });
+          return { ...p.status, state: String(p.status.state), version: p.version, asOf: p.asOf };
+        }
+        if (status.name === 'COMPLETED') {
+          const result = (await handle.result()) as { state: string };
+          return { ...result, version: null, asOf: closeTime?.toISOString() ?? null };
+        }
         throw new HttpError(
           410,
           'session-gone',

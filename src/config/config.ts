@@ -308,6 +308,14 @@ const configSchema = z
             'email channel needs notifications.email.host and from',
           );
       }),
+    /** Status reads and the change stream (src/read-model): a SQLite file every process on a host shares. */
+    readModel: z
+      .strictObject({
+        path: z.string().min(1).default('.data/read-model.db'),
+        /** How often an API compares the store with Temporal and repairs what a lost publication left. */
+        syncSeconds: z.number().positive().default(60),
+      })
+      .prefault({}),
     board: z
       .strictObject({
         type: z.literal('simulated').default('simulated'),
@@ -487,6 +495,8 @@ export const configEnvVars = {
   SMTP_FROM: 'notifications.email.from',
   NOTIFY_EMAIL_TO: 'notifications.email.to',
   NOTIFY_SENT_LOG: 'notifications.sentLog.path (SQLite file, on a local disk)',
+  SESSIONFLOW_READ_MODEL: 'readModel.path (SQLite file every worker and API on the host shares)',
+  SESSIONFLOW_READ_MODEL_SYNC_SECONDS: 'readModel.syncSeconds',
   BOARD_READY_TIMEOUT_MS: 'board.readyTimeoutMs',
   GATEWAY_ID: 'gateway.id (npm run gateway: serves the homes whose gateway is this id)',
   GATEWAY_HTTP_HOST: 'gateway.http.host',
@@ -574,6 +584,10 @@ function envOverrides(env: Env): Record<string, unknown> {
         to: str(env.NOTIFY_EMAIL_TO),
       },
       sentLog: { path: str(env.NOTIFY_SENT_LOG) },
+    },
+    readModel: {
+      path: str(env.SESSIONFLOW_READ_MODEL),
+      syncSeconds: num(env.SESSIONFLOW_READ_MODEL_SYNC_SECONDS),
     },
     board: { readyTimeoutMs: num(env.BOARD_READY_TIMEOUT_MS) },
     gateway: {

@@ -99,6 +99,7 @@ async function main() {
       notifyWebhookUrl: '',
       channels: Object.fromEntries(channelVariables.map((k) => [k, env[k] ?? ''])),
       sentLog: resolve(dataDir, 'notifications-sent.db'),
+      readModel: resolve(dataDir, 'read-model.db'),
       logLevel: env.LOG_LEVEL ?? 'info',
     }),
     {

@@ -49,6 +49,8 @@ export interface AppEnvContext {
   channels: Partial<Record<ChannelVariable, string>>;
   /** Where the workers record what they sent (one file per machine, shared by its workers). */
   sentLog: string;
+  /** The read model every worker writes and every API reads (one file per machine). */
+  readModel: string;
   logLevel: string;
 }
 
@@ -92,10 +94,12 @@ export function appProcessSpecs(ctx: AppEnvContext): AppProcessSpec[] {
     NOTIFY_WEBHOOK_URL: ctx.notifyWebhookUrl,
     ...Object.fromEntries(channelVariables.map((k) => [k, ctx.channels[k] ?? ''])),
     NOTIFY_SENT_LOG: ctx.sentLog,
+    SESSIONFLOW_READ_MODEL: ctx.readModel,
   };
   const apiEnv = (port: number) => ({
     ...common,
     SESSIONFLOW_TOKEN_SECRET: ctx.tokenSecret,
+    SESSIONFLOW_READ_MODEL: ctx.readModel,
     API_HOST: ctx.apiHost,
     API_PORT: String(port),
   });

@@ -1,5 +1,6 @@
 // One published state of one session: what a workflow publishes whenever its status changes, what the
 // read model keeps (the newest per session) and what the change feed streams (every one, in order).
+import { defineQuery, type Sinks } from '@temporalio/workflow';
 import { z } from 'zod';
 
 export const sessionPublicationSchema = z.strictObject({
@@ -26,3 +27,12 @@ export const sessionChangeSchema = sessionPublicationSchema.extend({
   seq: z.number().int().positive(),
 });
 export type SessionChange = z.infer<typeof sessionChangeSchema>;
+
+/** The version and status a session last published: the read model's sync asks for it. */
+export const sessionPublicationQuery =
+  defineQuery<Pick<SessionPublication, 'version' | 'asOf' | 'status'>>('sessionflow.publication');
+
+/** The sink a workflow publishes through (the worker's side: src/read-model/sink.ts). */
+export interface ReadModelSinks extends Sinks {
+  readModel: { publish(publication: SessionPublication): void };
+}

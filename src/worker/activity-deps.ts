@@ -18,6 +18,7 @@ import { EMBEDDED_GATEWAY, Gateway, homesOfGateway } from '../gateway/gateway';
 import type { SimulatedIO } from '../hardware/simulated-io';
 import type { ActivityDeps } from '../activities';
 import { FakePaymentProvider } from '../activities/payment-provider';
+import { readModelAt } from '../read-model/store';
 
 export interface BuiltActivityDeps extends ActivityDeps {
   /** The simulated boards by home, created on first use: the demo and tests read their pins. */
@@ -52,6 +53,7 @@ export function buildActivityDeps(
     notifier: buildNotifier(config, logger),
     simulatedBoards: gateway.simulatedBoards,
     payments: new FakePaymentProvider(),
+    readModel: readModelAt(config.readModel.path),
   };
 }
 

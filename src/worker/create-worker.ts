@@ -7,6 +7,8 @@ import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { activityTracing, workflowSpanSink } from '../config/tracing';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { bindToNamespace } from '../read-model/sync';
+import { readModelSinks } from '../read-model/sink';
 
 export interface CreateWorkerOptions {
   config: Config;
@@ -32,21 +34,36 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectionSettings(config));
 }
 
+/**
+ * What a session worker serves besides workflows: the activities, the sink sessions publish to, and the
+ * one the prebuilt bundle's tracing interceptors hand their spans to.
+ */
+export const sessionServices = (deps: ActivityDeps) => ({
+  activities: createActivities(deps),
+  sinks: { ...readModelSinks(deps.readModel), ...workflowSpanSink() },
+});
+
 const workflowsOf = (bundle: WorkerOptions['workflowBundle'] | undefined) =>
   bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const connection = opts.connection ?? (await connectWorker(opts.config));
+  // Before the first publication: a read model left from another (e.g. wiped dev) server is emptied.
+  // Unreachable here means unreachable for the worker too; its own errors say so.
+  await bindToNamespace(
+    opts.deps.readModel,
+    connection.workflowService,
+    opts.config.temporal.namespace,
+  ).catch(() => false);
   return Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...workflowsOf(opts.workflowBundle ?? prebuiltWorkflowBundle()),
-    activities: createActivities(opts.deps),
+    ...sessionServices(opts.deps),
     // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
     dataConverter: dataConverterFor(opts.config),
-    sinks: workflowSpanSink(),
     ...activityTracing(),
     ...workerTuning,
   });

@@ -8,10 +8,13 @@ import {
   metricMeter,
   patched,
   proxyActivities,
+  proxySinks,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { sessionPublicationQuery, type ReadModelSinks } from '../shared/session-change';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import type { SessionModel, TransitionTaken } from '../shared/session-model';
 import { refuse } from './requests';
@@ -40,6 +43,11 @@ const sessionMetrics = {
     ),
 };
 
+// A sink, not an activity: the worker writes the read model after the activation that changed the status
+// and before it reports the workflow task complete (so before the request that caused the change is
+// answered), and it leaves no trace in history: nothing to replay, no extra workflow tasks.
+const { readModel } = proxySinks<ReadModelSinks>();
+
 /** A session's state in its declared model: every move is checked, recorded and made searchable. */
 export class SessionTrack<S extends string> {
   constructor(
@@ -55,8 +63,12 @@ export class SessionTrack<S extends string> {
     }
   }
 
-  /** Makes the session findable by kind, key, state and owner (Temporal visibility, its Web UI, /ui). */
+  /**
+   * Makes the session findable by kind, key, state and owner (Temporal visibility, its Web UI, /ui),
+   * and from now on publishes every change of its status to the read model.
+   */
   publish(scope: SessionScope): void {
+    new Publication(this.kind, scope, this.status, (s) => this.model.isFinal(s as S));
     upsertSearchAttributes([
       { key: SessionKind, value: this.kind },
       { key: SessionKey, value: scope.key },
@@ -81,6 +93,57 @@ export class SessionTrack<S extends string> {
 
   get ended(): boolean {
     return this.model.isFinal(this.status.state);
+  }
+}
+
+/**
+ * Publishes the status at the end of every activation that changed it (changes made together go out
+ * together). Not on replay: what a replayed activation published, the read model has already.
+ */
+class Publication {
+  private sent = '';
+  private version = 0;
+  private asOf = '';
+
+  constructor(
+    private readonly kind: string,
+    private readonly scope: SessionScope,
+    private readonly status: { state: string },
+    private readonly isFinal: (state: string) => boolean,
+  ) {
+    setHandler(sessionPublicationQuery, () => ({
+      version: this.version,
+      asOf: this.asOf,
+      status: this.status,
+    }));
+    void this.run();
+  }
+
+  private async run(): Promise<never> {
+    const { workflowId, runId } = workflowInfo();
+    for (;;) {
+      let next = '';
+      await condition(() => (next = JSON.stringify(this.status)) !== this.sent);
+      this.sent = next;
+      // Workflow time in µs, never below the last: it keeps growing across continue-as-new.
+      this.version = Math.max(this.version + 1, Date.now() * 1000);
+      this.asOf = new Date().toISOString();
+      // The worker would drop it anyway; a replayer (tests, CI) has no such sink to drop it.
+      if (workflowInfo().unsafe.isReplaying) continue;
+      readModel.publish({
+        workflowId,
+        runId,
+        kind: this.kind,
+        key: this.scope.key,
+        version: this.version,
+        asOf: this.asOf,
+        state: this.status.state,
+        final: this.isFinal(this.status.state),
+        homeId: this.scope.homeId ?? null,
+        customerId: this.scope.customerId ?? null,
+        status: JSON.parse(next) as Record<string, unknown>,
+      });
+    }
   }
 }
 

@@ -6,7 +6,7 @@
 import '../support/quiet-runtime';
 import { Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import { sessionServices } from '../../src/worker/create-worker';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { http, startLocalStack, type LocalStack } from '../support/local-stack';
@@ -50,7 +50,7 @@ test('When several readers query a session whose workflow task waits for a worke
     connection,
     taskQueue: stack.config.temporal.taskQueue,
     workflowBundle: testWorkflowBundle(),
-    activities: createActivities(stack.deps),
+    ...sessionServices(stack.deps),
     dataConverter: dataConverterFor(stack.config),
   });
   try {

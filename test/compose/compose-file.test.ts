@@ -47,6 +47,7 @@ const launcherSpecs = appProcessSpecs({
   notifyWebhookUrl: 'x',
   channels: {},
   sentLog: 'x',
+  readModel: 'y',
   logLevel: 'x',
 });
 const setupService = 'temporal-create-namespace-and-search-attributes';

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import { sessionServices } from '../../src/worker/create-worker';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { deliveryEventUpdate, pizzaOrderWorkflowId, type OrderStatus } from '../../src/shared/pizza-order';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
@@ -94,7 +94,7 @@ async function runWorker(): Promise<{ stop: () => Promise<void> }> {
     connection,
     taskQueue: stack.config.temporal.taskQueue,
     workflowBundle: testWorkflowBundle(),
-    activities: createActivities(stack.deps),
+    ...sessionServices(stack.deps),
     dataConverter: dataConverterFor(stack.config),
   });
   const running = worker.run();

@@ -143,12 +143,23 @@ describe('durability', () => {
     );
 
     await server.stop();
-    // While Temporal is down the API says so, quickly.
-    expect((await status('home-restart')).status).toBe(503);
+    // While Temporal is down, status still answers from the read model, with the version it is of; a
+    // consistent read says that Temporal is unavailable, quickly.
+    const duringOutage = await status('home-restart');
+    expect(duringOutage.status).toBe(200);
+    expect(duringOutage.body.state).toBe('waiting-for-cancel');
+    expect(duringOutage.body.version).toBeGreaterThanOrEqual(before.body.version);
+    const consistent = await http(api.url, 'GET', '/homes/home-restart/alarm?consistent=true', {
+      token: ownerToken('home-restart'),
+    });
+    expect(consistent.status).toBe(503);
     server = await startTemporalDevServer({ dbFile, port, uiPort: false });
 
     const after = await eventually(
-      () => status('home-restart'),
+      () =>
+        http(api.url, 'GET', '/homes/home-restart/alarm?consistent=true', {
+          token: ownerToken('home-restart'),
+        }),
       (r) => r.status === 200,
       20_000,
     );

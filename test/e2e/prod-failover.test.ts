@@ -109,6 +109,7 @@ beforeAll(async () => {
       channels: {},
       // Each run its own: the sent log remembers idempotency keys across runs.
       sentLog: join(dir, 'notifications-sent.db'),
+      readModel: join(dir, 'read-model.db'),
       logLevel: 'info',
     }),
     { root, logDir: join(artifacts, 'prod-failover-logs') },

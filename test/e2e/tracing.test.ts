@@ -11,7 +11,7 @@ import { freePort, type RunningDevServer } from '../../src/dev/temporal-dev-serv
 import { eventually, http } from '../support/local-stack';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { spawnBuilt } from '../support/processes';
-import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-config';
+import { deviceToken, freshReadModelPath, ownerToken, testCodec, testHome } from '../support/test-config';
 import { startTestTemporalServer } from '../support/test-server';
 
 const root = resolve(__dirname, '../..');
@@ -36,6 +36,8 @@ beforeAll(async () => {
     JSON.stringify({
       alarm: { cancelWindowSeconds: 60, wrapUpTimeoutSeconds: 30 },
       board: { readyTimeoutMs: 300 },
+      // One store, shared by the worker that writes it and the API that reads it.
+      readModel: { path: freshReadModelPath() },
       homes: { [HOME]: testHome(HOME) },
       codec: testCodec,
     }),

@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { listen, startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
 import { createGatewayApp } from '../../src/gateway/http';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
 import type { DevServerOptions, RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { sessionServices } from '../../src/worker/create-worker';
 import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
 import { testLogger } from './silent-logger';
 import { eventually } from './eventually';
@@ -93,7 +93,7 @@ export async function startLocalStack(opts: {
       connection: nativeConnection,
       taskQueue: config.temporal.taskQueue,
       workflowBundle: testWorkflowBundle(),
-      activities: createActivities(deps),
+      ...sessionServices(deps),
       dataConverter: dataConverterFor(config),
     });
     workerRun = worker.run();

@@ -7,6 +7,10 @@ import { parseConfig, type Config } from '../../src/config/config';
 /** A sent-log file of its own, in a new temporary directory. */
 export const freshSentLogPath = () => join(mkdtempSync(join(tmpdir(), 'sessionflow-sent-')), 'sent.db');
 
+/** A read-model file of its own: a store left by another test's server would answer for its sessions. */
+export const freshReadModelPath = () =>
+  join(mkdtempSync(join(tmpdir(), 'sessionflow-read-model-')), 'read-model.db');
+
 export const ownerToken = (homeId: string) => `owner-token-of-${homeId}-0123456789`;
 export const deviceToken = (homeId: string) => `device-token-of-${homeId}-0123456789`;
 
@@ -75,6 +79,7 @@ export function testConfig(opts: {
       ? { channel: 'webhook', webhook: { url: opts.webhookUrl }, sentLog: { path: freshSentLogPath() } }
       : { channel: 'log' },
     board: { readyTimeoutMs: 300 },
+    readModel: { path: freshReadModelPath() },
     homes: Object.fromEntries(opts.homes.map((h) => [h, testHome(h)])),
     codec: testCodec,
     pizza: testPizza(),

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowClientInterceptor } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
 import type { Config } from '../../src/config/config';
 import type { SessionModel, TransitionTaken } from '../../src/shared/session-model';
+import { sessionServices } from '../../src/worker/create-worker';
 import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
 import { eventually } from './eventually';
 import { testLogger } from './silent-logger';
@@ -54,7 +54,7 @@ export async function startTimeSkippingWorld(opts: {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: timeSkippingWorkflowBundle(),
-    activities: createActivities(deps),
+    ...sessionServices(deps),
   });
   const running = worker.run();
   return {

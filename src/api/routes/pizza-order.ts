@@ -25,7 +25,7 @@ import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../e
 import { describeRoute, errorBodySchema, type Security } from '../openapi';
 import { jsonBodyOnly, parse } from '../validation';
 import { RateLimiter } from '../rate-limit';
-import { describeRequest, securityOf } from './sessions';
+import { describeRequest, securityOf, sendStatus, statusAnswerSchema, statusQuery } from './sessions';
 
 const orderParams = z.object({ orderId: orderIdSchema });
 /** The customer id of orders placed without a token (config reserves the name for no token to take). */
@@ -122,9 +122,10 @@ describeRoute({
   tags,
   security: securityOf(pizzaOrder.viewers),
   params: orderParams,
+  query: statusQuery,
   temporal: true,
   responses: {
-    200: { description: 'order status', schema: pizzaOrder.status },
+    200: { description: 'order status', schema: statusAnswerSchema(pizzaOrder) },
     404: { description: 'no-order (or someone else’s)', schema: errorBodySchema },
   },
 });
@@ -224,7 +225,7 @@ export function routes({ config, sessions, authority }: KindRouteDeps): Router {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError))
         throw fromTemporal(err, noOrder(orderId)()) ?? err;
-      const existing = (await sessions.status(pizzaOrder, orderId)) as OrderStatus;
+      const existing = await sessions.status<OrderStatus>(pizzaOrder, orderId);
       if (existing.requestDigest !== input.requestDigest) {
         throw new HttpError(
           422,
@@ -272,7 +273,7 @@ export function routes({ config, sessions, authority }: KindRouteDeps): Router {
 
   router.get('/orders/:orderId', signedIn, async (req, res) => {
     const { orderId } = await orderOf(req, pizzaOrder.viewers);
-    res.json(await sessions.status(pizzaOrder, orderId, { missing: noOrder(orderId) }));
+    await sendStatus(sessions, pizzaOrder, orderId, req, res, { missing: noOrder(orderId) });
   });
 
   for (const [path, name] of aliases) {

@@ -1,12 +1,12 @@
 // The generic routes every registered kind has: events (open or join), requests (updates that answer),
 // status, the list, and the registry itself. Friendly routes of a kind are thin aliases over the same.
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { roles, type AnySessionKind, type Role } from '../../shared/session-kind';
 import { authenticate, type TokenAuthority } from '../auth';
 import { notFound } from '../errors';
 import { describeRoute, errorBodySchema, errorResponse, type RouteDoc, type Security } from '../openapi';
-import type { Sessions } from '../sessions';
+import type { Missing, Sessions } from '../sessions';
 import { jsonBodyOnly, parse } from '../validation';
 
 /** Who may call, as the spec lists it: the declared roles, and operators wherever a person may act. */
@@ -21,6 +21,33 @@ export const acceptedSchema = (kind: AnySessionKind) =>
     runId: z.string().nullable(),
     state: z.enum(['starting', ...kind.model.decl.states]),
   });
+
+/** `?consistent=true` asks Temporal instead of the read model (a query that wakes a worker). */
+export const statusQuery = z.strictObject({ consistent: z.enum(['true', 'false']).optional() });
+
+/** A kind's status as reads answer it: with its version and when it was published. */
+export const statusAnswerSchema = (kind: AnySessionKind) => {
+  const stamp = {
+    version: z.number().int().nullable().describe('grows with every change; null for an old session'),
+    asOf: z.iso.datetime().nullable().describe('when this state was published'),
+  };
+  return kind.status instanceof z.ZodObject ? kind.status.extend(stamp) : kind.status;
+};
+
+/** Answers a status read: from the read model unless `?consistent=true`, with the version as ETag. */
+export async function sendStatus(
+  sessions: Sessions,
+  kind: AnySessionKind,
+  key: string,
+  req: Request,
+  res: Response,
+  opts?: Missing,
+): Promise<void> {
+  const { consistent } = parse(statusQuery, req.query, 'query');
+  const answer = await sessions.status(kind, key, { ...opts, consistent: consistent === 'true' });
+  if (answer.version !== null) res.set('ETag', `"${answer.version}"`);
+  res.json(answer);
+}
 
 export const listQuery = z.strictObject({
   kind: z
@@ -115,9 +142,10 @@ function describeGenericRoutes(kinds: AnySessionKind[]) {
       tags,
       security: securityOf(kind.viewers),
       params,
+      query: statusQuery,
       temporal: true,
       responses: {
-        200: { description: 'session status', schema: kind.status },
+        200: { description: 'session status', schema: statusAnswerSchema(kind) },
         404: { description: 'no-session (or someone else’s)', schema: errorBodySchema },
         410: { description: 'session-gone: ended without a result (terminated)', schema: errorBodySchema },
       },
@@ -224,7 +252,7 @@ export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Ro
   router.get('/sessions/:kind/:key', signedIn, async (req, res) => {
     const { kind, key } = sessionIn(req);
     await sessions.authorize(req.principal!, kind, key, kind.viewers);
-    res.json(await sessions.status(kind, key));
+    await sendStatus(sessions, kind, key, req, res);
   });
 
   router.post('/sessions/:kind/:key/events/:event', jsonBodyOnly, signedIn, async (req, res) => {

@@ -7,7 +7,14 @@ import type { KindRouteDeps } from '../app';
 import { authenticate } from '../auth';
 import { conflict, notFound } from '../errors';
 import { describeRoute, errorBodySchema } from '../openapi';
-import { acceptedSchema, describeRequest, securityOf } from './sessions';
+import {
+  acceptedSchema,
+  describeRequest,
+  securityOf,
+  sendStatus,
+  statusAnswerSchema,
+  statusQuery,
+} from './sessions';
 import { jsonBodyOnly, parse } from '../validation';
 
 const homeParams = z.object({ homeId: smokeAlarm.key.schema });
@@ -45,9 +52,10 @@ describeRoute({
   tags,
   security: securityOf(smokeAlarm.viewers),
   params: homeParams,
+  query: statusQuery,
   temporal: true,
   responses: {
-    200: { description: 'session status', schema: smokeAlarm.status },
+    200: { description: 'session status', schema: statusAnswerSchema(smokeAlarm) },
     404: { description: 'no-session: the home never had one (or no such route)', schema: errorBodySchema },
   },
 });
@@ -83,7 +91,7 @@ export function routes({ sessions, authority }: KindRouteDeps): Router {
   router.get('/homes/:homeId/alarm', signedIn, async (req, res) => {
     await sessions.authorize(req.principal!, smokeAlarm, String(req.params.homeId), smokeAlarm.viewers);
     const { homeId } = parse(homeParams, req.params, 'path');
-    res.json(await sessions.status(smokeAlarm, homeId, { missing: noSession(homeId) }));
+    await sendStatus(sessions, smokeAlarm, homeId, req, res, { missing: noSession(homeId) });
   });
 
   for (const [path, , name] of requests) {

@@ -1,0 +1,176 @@
+// Keeps the read model honest against Temporal, the source of truth: rebuilds an empty store, and
+// repairs what a lost publication (a store that was down, a wiped file, a session from before the read
+// model) left behind. Cheap when nothing is wrong: one visibility listing per round, and a query or a
+// result only for the sessions that differ.
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { SessionKey, SessionKind, SessionState, HomeId, CustomerId } from '../shared/search-attributes';
+import type { AnySessionKind } from '../shared/session-kind';
+import { sessionPublicationQuery } from '../shared/session-change';
+import type { Logger } from '../config/logger';
+import type { TemporalGateway } from '../api/temporal-gateway';
+import type { ReadModelStore } from './store';
+
+type WorkflowService = {
+  describeNamespace(req: { namespace: string }): Promise<{ namespaceInfo?: { id?: string | null } | null }>;
+};
+
+/**
+ * Binds the store to the namespace the process talks to (see ReadModelStore.bindNamespace); says
+ * whether it emptied a store of another namespace.
+ */
+export async function bindToNamespace(
+  store: ReadModelStore,
+  service: WorkflowService,
+  namespace: string,
+): Promise<boolean> {
+  const id = (await service.describeNamespace({ namespace })).namespaceInfo?.id;
+  return id ? store.bindNamespace(id) : false;
+}
+
+/** A round lists every open session: generous, but bounded, so a stuck server cannot hold a round. */
+const LISTING_TIMEOUT_MS = 5 * 60_000;
+
+export interface SyncReport {
+  checked: number;
+  repaired: number;
+  forgotten: number;
+}
+
+export class ReadModelSync {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<SyncReport> | undefined;
+  private lastRound = 0;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly store: ReadModelStore,
+    private readonly temporal: TemporalGateway,
+    private readonly kinds: AnySessionKind[],
+    private readonly logger: Logger,
+    private readonly everyMs: number,
+  ) {}
+
+  /** A first round at once (it rebuilds an empty store), then one every `everyMs`. */
+  start(): void {
+    const tick = () => {
+      void this.round()
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'read model sync failed'))
+        .finally(() => {
+          if (this.abort.signal.aborted) return;
+          this.timer = setTimeout(tick, this.everyMs);
+          this.timer.unref();
+        });
+    };
+    tick();
+  }
+
+  /** Stops, cancelling the calls of a round under way (a connection closed under them throws). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** A call to Temporal that stop() cancels; `timeoutMs` bounds it (default: the configured deadline). */
+  private call<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    return this.temporal.client.connection.withAbortSignal(this.abort.signal, () =>
+      this.temporal.call(fn, timeoutMs),
+    );
+  }
+
+  /** When the last finished round started (ms since epoch), or undefined before the first: its age is the lag. */
+  get lastRoundAt(): number | undefined {
+    return this.lastRound || undefined;
+  }
+
+  /** One round (joins the one under way): open sessions whose state differs, and recently closed ones. */
+  round(): Promise<SyncReport> {
+    if (this.abort.signal.aborted) return Promise.reject(new Error('read model sync stopped'));
+    this.running ??= this.compare().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async compare(): Promise<SyncReport> {
+    const startedAt = Date.now();
+    const known = this.store.states();
+    const report: SyncReport = { checked: 0, repaired: 0, forgotten: 0 };
+    const kindsClause = `SessionKind IN (${this.kinds.map((k) => `'${k.name}'`).join(', ')})`;
+    // Closed since the last round (with a margin for visibility's delay); all of them on the first.
+    const closedSince = this.lastRound
+      ? ` AND CloseTime > '${new Date(this.lastRound - 60_000).toISOString()}'`
+      : '';
+    const queries = [
+      `${kindsClause} AND ExecutionStatus = 'Running'`,
+      `${kindsClause} AND ExecutionStatus != 'Running'${closedSince}`,
+    ];
+    for (const query of queries) {
+      await this.each(query, async (wf) => {
+        report.checked++;
+        const stored = known.get(wf.workflowId);
+        const running = wf.status.name === 'RUNNING';
+        const state = wf.typedSearchAttributes.get(SessionState);
+        if (running && stored && stored.state === state) return;
+        const outcome = await this.repair(wf, stored?.version ?? 0);
+        if (outcome === 'repaired') report.repaired++;
+        if (outcome === 'forgotten') report.forgotten++;
+      });
+    }
+    this.lastRound = startedAt;
+    if (report.repaired + report.forgotten > 0) this.logger.info(report, 'read model repaired from Temporal');
+    return report;
+  }
+
+  private async each(query: string, fn: (wf: WorkflowExecutionInfo) => Promise<void>): Promise<void> {
+    await this.call(async () => {
+      for await (const wf of this.temporal.client.workflow.list({ query, pageSize: 1000 })) {
+        await fn(wf).catch((err: unknown) =>
+          this.logger.debug({ workflowId: wf.workflowId, err: String(err) }, 'read model repair skipped'),
+        );
+      }
+    }, LISTING_TIMEOUT_MS);
+  }
+
+  /** Writes what Temporal says of one session: its publication query, or its result once closed. */
+  private async repair(
+    wf: WorkflowExecutionInfo,
+    storedVersion: number,
+  ): Promise<'repaired' | 'forgotten' | 'unchanged'> {
+    const sa = wf.typedSearchAttributes;
+    const kind = this.kinds.find((k) => k.name === sa.get(SessionKind));
+    const key = sa.get(SessionKey);
+    if (!kind || key === undefined) return 'unchanged';
+    const handle = this.temporal.client.workflow.getHandle(wf.workflowId, wf.runId);
+    let version: number;
+    let asOf: string;
+    let status: Record<string, unknown>;
+    if (wf.status.name === 'RUNNING') {
+      // Sessions from before the read model answer no publication query: their reads stay queries.
+      const p = await this.call(() => handle.query(sessionPublicationQuery));
+      ({ version, asOf, status } = p);
+    } else if (wf.status.name === 'COMPLETED') {
+      status = (await this.call(() => handle.result())) as Record<string, unknown>;
+      // Nothing publishes after the close: the result wins over whatever was last stored.
+      version = storedVersion + 1;
+      asOf = (wf.closeTime ?? new Date()).toISOString();
+    } else {
+      // Ended without a result (terminated, failed): reads answer that from Temporal.
+      this.store.forget(wf.workflowId);
+      return 'forgotten';
+    }
+    const state = String(status.state);
+    const written = this.store.write({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      kind: kind.name,
+      key,
+      version,
+      asOf,
+      state,
+      final: kind.model.isFinal(state),
+      homeId: sa.get(HomeId) ?? null,
+      customerId: sa.get(CustomerId) ?? null,
+      status,
+    });
+    return written ? 'repaired' : 'unchanged';
+  }
+}
