@@ -4,10 +4,10 @@
 //   --check            exit 1 when a target is missed (timing is never checked without it)
 //   --attach [addr]    use a running Temporal server (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)
 //   --store postgres   start the production shape's server on PostgreSQL instead of the SQLite dev server;
-//                      results go to latest-postgres.md beside latest.md (never into the README table)
+//                      results go to latest-postgres.md beside latest.md (never into the docs/performance.md table)
 //   --only a,b         scenarios to run: alarm, throughput, scale
 //   --out DIR          where results go (default bench/results)
-//   --update-readme    put the table into README.md's Performance section (full runs only)
+//   --update-readme    put the table into docs/performance.md (full runs only)
 // Exit codes: 0 done; 1 a target missed under --check; 2 something was lost or failed (always).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -112,13 +112,13 @@ async function prettierMarkdown(text: string, file: string): Promise<string> {
 }
 
 async function replaceReadmeSection(table: string) {
-  const file = join(projectRoot, 'README.md');
+  const file = join(projectRoot, 'docs/performance.md');
   const text = readFileSync(file, 'utf8');
   const start = '<!-- bench:table:start -->';
   const end = '<!-- bench:table:end -->';
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${start} … ${end} block`);
+  if (a < 0 || b < a) throw new Error(`docs/performance.md has no ${start} … ${end} block`);
   const updated = `${text.slice(0, a + start.length)}\n\n${table}\n\n${text.slice(b)}`;
   writeFileSync(file, await prettierMarkdown(updated, file));
 }
@@ -264,7 +264,7 @@ async function main() {
     const latest = join(flags.out, flags.store === 'postgres' ? 'latest-postgres.md' : 'latest.md');
     writeFileSync(latest, await prettierMarkdown(summary, latest));
   }
-  // The README's table is the dev-server one; PostgreSQL figures stand beside it in latest-postgres.md.
+  // The docs' table is the dev-server one; PostgreSQL figures stand beside it in latest-postgres.md.
   if (flags.updateReadme && !flags.quick && flags.store === 'sqlite')
     await replaceReadmeSection(summary.trimEnd());
 

@@ -1,6 +1,6 @@
 // Notifications behind one small interface; channels (log, webhook) are interchangeable.
 // Every message carries an idempotency key so retries never double an SMS or a call.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from '../config/logger';
 
 export type NotificationChannel = 'sms' | 'call' | 'notify';
@@ -128,5 +128,42 @@ export class DedupingNotifier implements Notifier {
       const oldest = this.delivered.values().next().value;
       if (oldest !== undefined) this.delivered.delete(oldest);
     }
+  }
+}
+
+/**
+ * Counts every notification by channel (sms, call, notify), the provider its route uses and the result:
+ * `sent`, `rejected` (final: the provider refused it) or `failed` (Temporal retries it). On the worker's
+ * SDK metrics endpoint, with the activity's own tags.
+ */
+export class CountingNotifier implements Notifier {
+  constructor(
+    private readonly inner: Notifier,
+    private readonly providerOf: (channel: NotificationChannel) => string,
+  ) {}
+  sms = (n: Notification) => this.count('sms', n);
+  call = (n: Notification) => this.count('call', n);
+  notify = (n: Notification) => this.count('notify', n);
+
+  private async count(channel: NotificationChannel, n: Notification): Promise<void> {
+    try {
+      await this.inner[channel](n);
+      this.record(channel, 'sent');
+    } catch (err) {
+      this.record(channel, err instanceof ApplicationFailure && err.nonRetryable ? 'rejected' : 'failed');
+      throw err;
+    }
+  }
+
+  private record(channel: NotificationChannel, result: 'sent' | 'rejected' | 'failed'): void {
+    let meter;
+    try {
+      meter = Context.current().metricMeter;
+    } catch {
+      return; // not inside an activity (a direct call in a test): nothing to count against
+    }
+    meter
+      .createCounter('sessionflow_notifications', '', 'Notifications by channel, provider and result')
+      .add(1, { channel, provider: this.providerOf(channel), result });
   }
 }

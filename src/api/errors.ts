@@ -97,6 +97,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         logger.error({ err, method: req.method, path: loggablePath(req.path) }, 'request failed');
       }
     }
+    // The request log line and the refusal metrics name the code.
+    res.locals.errorCode = httpError.code;
     if (httpError.headers) res.set(httpError.headers);
     res.status(httpError.status).json({ error: { code: httpError.code, message: httpError.message } });
   };

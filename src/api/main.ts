@@ -2,6 +2,7 @@
 import { configSummary, loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
+import { startTracing } from '../config/tracing';
 import { startWebServer, stopWebServer } from './server';
 import { createTemporalGateway } from './temporal-gateway';
 
@@ -10,6 +11,7 @@ async function main() {
   const config = loadConfig();
   requireCodecKeys(config);
   logger.info(`configuration: ${configSummary(config)}`);
+  startTracing('sessionflow-api', config.telemetry);
   const temporal = createTemporalGateway(config);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
   logger.info({ url: web.url, temporal: config.temporal.address }, 'api listening');

@@ -3,11 +3,13 @@
 import { QueryNotRegisteredError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { eventRefusal, type Config } from '../config/config';
+import { noteSession } from '../config/log-context';
 import { sendSessionEvent, startSearchAttributes } from '../config/session-events';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import { sessionId, type AnySessionKind, type Caller } from '../shared/session-kind';
 import { authorize, visibilityScope, type Principal } from './auth';
 import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
+import type { ApiMetrics } from './metrics';
 import type { TemporalGateway } from './temporal-gateway';
 import type { ReadModel } from '../read-model/read-model';
 import { sessionPublicationQuery } from '../shared/session-change';
@@ -50,6 +52,7 @@ export class Sessions {
     private readonly temporal: TemporalGateway,
     readonly kinds: AnySessionKind[],
     readonly readModel?: ReadModel,
+    private readonly metrics?: ApiMetrics,
   ) {}
 
   /** The session as the read model last heard of it (after binding the store to its namespace). */
@@ -65,7 +68,9 @@ export class Sessions {
     return kind;
   }
 
+  /** The session's workflow; the request's log line names it from here on. */
   handle(kind: AnySessionKind, key: string): WorkflowHandle {
+    noteSession(sessionId(kind, key));
     return this.temporal.client.workflow.getHandle(sessionId(kind, key));
   }
 
@@ -111,7 +116,8 @@ export class Sessions {
     input: unknown,
     owner: { customerId?: string } = {},
   ): Promise<void> {
-    await this.temporal.call((client) =>
+    noteSession(sessionId(kind, key));
+    const handle = await this.temporal.call((client) =>
       client.workflow.start(kind.workflowType, {
         workflowId: sessionId(kind, key),
         taskQueue: this.temporal.taskQueue,
@@ -120,6 +126,8 @@ export class Sessions {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),
     );
+    noteSession(handle.workflowId, handle.firstExecutionRunId);
+    this.metrics?.counters.sessionStarts.inc({ kind: kind.name });
   }
 
   /**
@@ -129,11 +137,14 @@ export class Sessions {
    */
   async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
     this.checkEvent(kind, key, name, body);
+    noteSession(sessionId(kind, key));
     const sent = await this.temporal
       .call((client) => sendSessionEvent(client, this.config, kind, key, name, body))
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
+    noteSession(sessionId(kind, key), sent.runId);
+    this.metrics?.counters.sessionEvents.inc({ kind: kind.name, event: name });
     const known = await this.stored(kind, key);
     const joined = known && (known.runId === sent.runId || !known.final);
     const state = joined ? known.state : kind.model.decl.initial;
@@ -163,15 +174,22 @@ export class Sessions {
     const arg = decl.args ? decl.args(body, caller) : { ...(body as object), by: caller.name };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.temporal.call(() =>
+        const answer = await this.temporal.call(() =>
           this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
         );
+        this.metrics?.counters.sessionRequests.inc({ kind: kind.name, request: name, result: 'answered' });
+        return answer;
       } catch (err) {
         const refusal = refusalOf(err);
         if (refusal && decl.retryWhile?.includes(refusal) && attempt < RETRY_WHILE_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, RETRY_WHILE_PAUSE_MS));
           continue;
         }
+        this.metrics?.counters.sessionRequests.inc({
+          kind: kind.name,
+          request: name,
+          result: refusal ?? 'failed',
+        });
         const mapped = fromTemporal(err, this.missing(kind, key, opts));
         if (!mapped) throw err;
         if (mapped.status === 404) {
@@ -216,7 +234,8 @@ export class Sessions {
     return this.temporal
       .call(async (): Promise<StatusAnswer> => {
         const handle = this.handle(kind, key);
-        const { status, closeTime } = await handle.describe();
+        const { status, closeTime, runId } = await handle.describe();
+        noteSession(handle.workflowId, runId);
         if (status.name === 'RUNNING') {
           const p = await handle.query(sessionPublicationQuery).catch(async (err: unknown) => {
             // A session from before the read model publishes nothing: its status query, unversioned.

@@ -4,6 +4,7 @@ import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/clie
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { clientInterceptors } from '../config/tracing';
 
 export interface TemporalGateway {
   client: Client;
@@ -23,6 +24,7 @@ export function createTemporalGateway(config: Config, connection?: Connection): 
     connection: conn,
     namespace: config.temporal.namespace,
     dataConverter: dataConverterFor(config),
+    interceptors: clientInterceptors(),
   });
   const { callTimeoutMs } = config.temporal;
   const call: TemporalGateway['call'] = (fn, timeoutMs = callTimeoutMs) =>

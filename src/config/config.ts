@@ -497,6 +497,18 @@ const configSchema = z
         (c) => new Set(c.keys.map((k) => k.id)).size === c.keys.length,
         'codec.keys: key ids must be unique',
       ),
+    /** What operators watch: the SDK runtime's metrics (worker, gateway) and traces; both off unless set. */
+    telemetry: z
+      .strictObject({
+        /** `host:port` of the Temporal SDK runtime's Prometheus endpoint (`/metrics`) in worker and gateway. */
+        metricsAddress: z
+          .string()
+          .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+          .optional(),
+        /** OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); tracing is off without it. */
+        otlpEndpoint: z.url().optional(),
+      })
+      .prefault({}),
     /** Per token name; answers 429 with Retry-After beyond it. Generous: a person or detector never hits it. */
     rateLimit: z
       .strictObject({
@@ -624,6 +636,8 @@ export const configEnvVars = {
   MQTT_STATE_TOPIC_PREFIX: 'mqtt.state.topicPrefix',
   MQTT_DISCOVERY: 'mqtt.discovery.enabled (true/false: Home Assistant discovery)',
   MQTT_DISCOVERY_PREFIX: 'mqtt.discovery.prefix',
+  SESSIONFLOW_METRICS_ADDRESS: 'telemetry.metricsAddress (worker, gateway: SDK runtime Prometheus endpoint)',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlpEndpoint (OTLP/HTTP traces; off when unset)',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -726,6 +740,10 @@ function envOverrides(env: Env): Record<string, unknown> {
       keys: codecKeys,
       activeKeyId: str(env.SESSIONFLOW_CODEC_ACTIVE_KEY),
       endpoint: { corsOrigins: list(env.CODEC_ENDPOINT_CORS_ORIGINS) },
+    },
+    telemetry: {
+      metricsAddress: str(env.SESSIONFLOW_METRICS_ADDRESS),
+      otlpEndpoint: str(env.OTEL_EXPORTER_OTLP_ENDPOINT),
     },
     rateLimit: {
       perTokenPerMinute: num(env.API_RATE_LIMIT_PER_MINUTE),
@@ -967,6 +985,8 @@ export function configSummary(config: Config): string {
     `homes=${Object.keys(config.homes).length}`,
     // The broker's host only: its URL may carry credentials.
     `mqtt=${config.mqtt.url ? `${new URL(config.mqtt.url).host}(${Object.keys(config.mqtt.ingress.devices).length} devices)` : 'off'}`,
+    `metrics=${config.telemetry.metricsAddress ?? 'off'}`,
+    `traces=${config.telemetry.otlpEndpoint ? new URL(config.telemetry.otlpEndpoint).host : 'off'}`,
   ].join(' ');
 }
 

@@ -1,6 +1,7 @@
 // One structured logger for every process. Authorization headers and tokens are redacted by path,
 // so even a careless `log.info({ req })` cannot leak a secret.
 import pino from 'pino';
+import { currentLogFields } from './log-context';
 
 export type Logger = Pick<pino.Logger, 'info' | 'warn' | 'error' | 'debug' | 'child'>;
 
@@ -18,6 +19,8 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
     name,
     level,
     transport: transportFor(),
+    // The request or activity a line is about (request id; kind, key, workflow and run id of its session).
+    mixin: currentLogFields,
     redact: {
       paths: [
         'token',

@@ -189,7 +189,7 @@ function printBanner(
     `Smoke in ${homeId} through one API, its status through the other:`,
     `  curl -i -X POST ${apiUrls[0]}/homes/${homeId}/smoke ${h(token(home.tokens, 'device'))} -H 'Content-Type: application/json' -d '{"detectorId":"kitchen"}'`,
     `  curl -s ${apiUrls[1]}/homes/${homeId}/alarm ${h(token(home.tokens, 'owner'))}`,
-    `Orders: as in the README, with the customer token ${token(raw.tokens, 'customer')}`,
+    `Orders: as in docs/session-kinds.md, with the customer token ${token(raw.tokens, 'customer')}`,
     '',
     'Ctrl-C stops everything in order; sessions survive in PostgreSQL under .data/prod/.',
     '',

@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { startWebServer, stopWebServer } from '../api/server';
 import { createTemporalGateway } from '../api/temporal-gateway';
 import { loadConfig, requireCodecKeys } from '../config/config';
 import { runMain } from '../config/run-main';
 import { createLogger } from '../config/logger';
+import { installRuntime } from '../config/runtime';
+import { startTracing } from '../config/tracing';
 import { EMBEDDED_GATEWAY, gatewayClient } from '../gateway/gateway';
 import { startGatewayHttp } from '../gateway/http';
 import { startMqtt } from '../mqtt/bridge';
@@ -159,12 +160,15 @@ function ensureLocalCodec(file: string, keysFromEnv: boolean, hasSessions: boole
 
 async function main() {
   const logger = createLogger('sessionflow');
-  // The SDK's own chatter (bundler output, worker state) only when something is wrong.
+  // Workflow and activity lines through our logger; the SDK's own chatter only when something is wrong.
   // We stop things in order ourselves on Ctrl-C, so the SDK must not react to the signals on its own.
-  Runtime.install({
-    logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL ?? 'WARN') as LogLevel),
-    shutdownSignals: [],
-  });
+  // Installed before the dev server starts (its fallback download uses the runtime), so the metrics
+  // address comes straight from the environment; loadConfig below checks it like every other value.
+  installRuntime(
+    logger,
+    { metricsAddress: process.env.SESSIONFLOW_METRICS_ADDRESS || undefined },
+    { shutdownSignals: [] },
+  );
   const octal = (mode: number) => `0${mode.toString(8)}`;
   const dirWas = ensurePrivateDir(dataDir).tightenedFrom;
   if (dirWas !== undefined)
@@ -237,6 +241,8 @@ async function main() {
   env.MQTT_DEDUPE_PATH ??= resolve(dataDir, 'mqtt-ingress.db');
   const config = loadConfig(env);
   requireCodecKeys(config);
+  // API, worker and embedded gateway in one process: one service in the traces (when an endpoint is set).
+  startTracing('sessionflow', config.telemetry);
 
   const gatewayClientOfWorker = gatewayClient(config, `sessionflow-${EMBEDDED_GATEWAY}-gateway`);
   const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker });

@@ -11,6 +11,7 @@ import type { Logger } from '../config/logger';
 import { retryUntilDone } from '../config/retry';
 import { sendSessionEventIfRunning } from '../config/session-events';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { clientInterceptors } from '../config/tracing';
 import { boardLabel, homeHardware, openBoardIO } from '../hardware/board-io';
 import type { BoardStatus, HomeBoard, InputEdge } from '../hardware/home-board';
 import { hardwareActivities } from '../activities/hardware';
@@ -241,12 +242,14 @@ export class Gateway implements SirenBank {
     const event = edge.active ? input?.active : input?.inactive;
     const kind = input && findKind(input.kind);
     if (!input || !event || !kind) return;
+    // The session's own fields, so a grep for its workflow id finds this gateway's part of its story.
+    const session = { kind: kind.name, key: input.key, workflowId: sessionId(kind, input.key) };
     this.eventsPending += 1;
     try {
       if (edge.initial && kind.sirens?.knows) {
         const status = await runningStatus(client, kind, input.key).catch(() => undefined);
         if (status && kind.sirens.knows(status, inputId)) {
-          this.log.info({ homeId, inputId }, 'input still active; its session already has it');
+          this.log.info({ homeId, inputId, ...session }, 'input still active; its session already has it');
           return;
         }
       }
@@ -260,18 +263,12 @@ export class Gateway implements SirenBank {
           event.body,
         );
         if (!sent) {
-          this.log.info(
-            { homeId, inputId, kind: kind.name, event: event.event },
-            'no running session to join',
-          );
+          this.log.info({ homeId, inputId, ...session, event: event.event }, 'no running session to join');
           return;
         }
         const { runId } = sent;
         this.eventsSent += 1;
-        this.log.info(
-          { homeId, inputId, kind: kind.name, key: input.key, event: event.event, runId },
-          'event sent',
-        );
+        this.log.info({ homeId, inputId, ...session, event: event.event, runId }, 'event sent');
       });
     } finally {
       this.eventsPending -= 1;
@@ -305,5 +302,6 @@ export function gatewayClient(config: Config, identity: string): Client {
     namespace: config.temporal.namespace,
     identity,
     dataConverter: dataConverterFor(config),
+    interceptors: clientInterceptors(),
   });
 }

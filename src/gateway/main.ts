@@ -7,6 +7,8 @@ import { stopWebServer } from '../api/server';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import { ConfigError, configSummary, gatewayTaskQueue, loadConfig, requireCodecKeys } from '../config/config';
 import { createLogger } from '../config/logger';
+import { installRuntime } from '../config/runtime';
+import { activityTracing, startTracing } from '../config/tracing';
 import { runMain, UserFacingError } from '../config/run-main';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { loadFirmata } from '../hardware/board-io';
@@ -43,6 +45,8 @@ async function main() {
   }
   requireCodecKeys(config);
   logger.info(`configuration: ${configSummary(config)}`);
+  installRuntime(logger, config.telemetry);
+  startTracing(`sessionflow-gateway-${gatewayId}`, config.telemetry);
   if (homeIds.some((h) => config.homes[h].board.type === 'serial')) {
     try {
       loadFirmata();
@@ -70,6 +74,7 @@ async function main() {
     activities: gateway.activities(),
     // Siren commands arrive encrypted like every payload (see src/codec).
     dataConverter: dataConverterFor(config),
+    ...activityTracing(),
     shutdownGraceTime: '5s',
   });
   logger.info({ gatewayId, taskQueue, homes: homeIds, address: config.temporal.address }, 'gateway running');

@@ -78,6 +78,11 @@ export class ReadModelSync {
     );
   }
 
+  /** When the last finished round started (ms since epoch), or undefined before the first: its age is the lag. */
+  get lastRoundAt(): number | undefined {
+    return this.lastRound || undefined;
+  }
+
   /** One round (joins the one under way): open sessions whose state differs, and recently closed ones. */
   round(): Promise<SyncReport> {
     if (this.abort.signal.aborted) return Promise.reject(new Error('read model sync stopped'));

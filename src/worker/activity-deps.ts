@@ -2,7 +2,13 @@
 import { ConfigError, type Config } from '../config/config';
 import type { Logger } from '../config/logger';
 import { resolve } from 'node:path';
-import { DedupingNotifier, LogNotifier, WebhookNotifier, type Notifier } from '../activities/notifier';
+import {
+  CountingNotifier,
+  DedupingNotifier,
+  LogNotifier,
+  WebhookNotifier,
+  type Notifier,
+} from '../activities/notifier';
 import { DurableNotifier, notifierChannel, type Channel } from '../activities/durable-notifier';
 import { EmailChannel } from '../activities/email-notifier';
 import { SentLog } from '../activities/sent-log';
@@ -63,6 +69,15 @@ export function buildNotifier(config: Config, logger: Logger): Notifier {
     call: n.routes.call ?? n.channel,
     notify: n.routes.notify ?? n.channel,
   };
+  return new CountingNotifier(routedNotifier(config, route, log), (channel) => route[channel]);
+}
+
+function routedNotifier(
+  config: Config,
+  route: Record<'sms' | 'call' | 'notify', Config['notifications']['channel']>,
+  log: Logger,
+): Notifier {
+  const n = config.notifications;
   const used = new Set(Object.values(route));
   if (used.size === 1 && used.has('log')) return new DedupingNotifier(new LogNotifier(log), log);
 

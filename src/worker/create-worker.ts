@@ -5,6 +5,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
+import { activityTracing, workflowSpanSink } from '../config/tracing';
 import { prebuiltWorkflowBundle, workflowInterceptorModules } from './workflow-bundle';
 import { bindToNamespace } from '../read-model/sync';
 import { readModelSinks } from '../read-model/sink';
@@ -49,10 +50,13 @@ export function deploymentOptions(config: Config): Pick<WorkerOptions, 'workerDe
   };
 }
 
-/** What a session worker serves besides workflows: the activities, and the sink sessions publish to. */
+/**
+ * What a session worker serves besides workflows: the activities, the sink sessions publish to, and the
+ * one the prebuilt bundle's tracing interceptors hand their spans to.
+ */
 export const sessionServices = (deps: ActivityDeps) => ({
   activities: createActivities(deps),
-  sinks: readModelSinks(deps.readModel),
+  sinks: { ...readModelSinks(deps.readModel), ...workflowSpanSink() },
 });
 
 const workflowsOf = (bundle: WorkerOptions['workflowBundle'] | undefined) =>
@@ -82,6 +86,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     // Encrypts every payload before it reaches the server (codecs run outside the workflow sandbox).
     dataConverter: dataConverterFor(opts.config),
     ...deploymentOptions(opts.config),
+    ...activityTracing(),
     ...workerTuning,
   });
 }

@@ -7,6 +7,8 @@ import { startGatewayHttp } from '../gateway/http';
 import { runMain } from '../config/run-main';
 import type { Worker } from '@temporalio/worker';
 import { createLogger, type Logger } from '../config/logger';
+import { installRuntime } from '../config/runtime';
+import { startTracing } from '../config/tracing';
 import { buildActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
 
@@ -15,6 +17,8 @@ async function main() {
   const config = loadConfig();
   requireCodecKeys(config);
   logger.info(`configuration: ${configSummary(config)}`);
+  installRuntime(logger, config.telemetry);
+  startTracing('sessionflow-worker', config.telemetry);
   // The embedded gateway: boards of the homes that name no gateway, with their detectors.
   const client = gatewayClient(config, `worker-${EMBEDDED_GATEWAY}-gateway@${hostname()}`);
   const deps = buildActivityDeps(config, logger, { client });

@@ -9,8 +9,14 @@ import { runMain } from '../config/run-main';
 /** Where the build puts the bundle: next to the compiled workflows it was made from. */
 export const PREBUILT_BUNDLE = resolve(__dirname, '../workflow-bundle.js');
 
-/** Bundled with the workflows wherever they are bundled: keeps refused (unencrypted) payloads from acting. */
-export const workflowInterceptorModules = [require.resolve('../workflows/refuse-unencrypted')];
+/**
+ * Bundled with the workflows wherever they are bundled: keeps refused (unencrypted) payloads from acting,
+ * and makes workflow and activity-scheduling spans (exported only when tracing is configured; tracing.ts).
+ */
+export const workflowInterceptorModules = [
+  require.resolve('../workflows/refuse-unencrypted'),
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
 
 /** The prebuilt bundle, when this is a build that has one. */
 export function prebuiltWorkflowBundle(): { codePath: string } | undefined {

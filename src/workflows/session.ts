@@ -4,6 +4,8 @@
 import {
   allHandlersFinished,
   condition,
+  log,
+  metricMeter,
   patched,
   proxyActivities,
   proxySinks,
@@ -26,6 +28,21 @@ export interface SessionScope {
   customerId?: string;
 }
 
+// Session lifecycle metrics, on the worker's SDK metrics endpoint (not emitted on replay, so each counts
+// once; nothing of them enters history). The exporter adds `_total`. Made on use: the meter exists only
+// inside a workflow.
+const counter = (name: string, description: string) => metricMeter.createCounter(name, '', description);
+const sessionMetrics = {
+  opened: () => counter('sessionflow_sessions_opened', 'Sessions opened, by kind'),
+  transitions: () =>
+    counter('sessionflow_session_transitions', 'Moves along the declared model, by kind, from and to state'),
+  ended: () =>
+    counter(
+      'sessionflow_sessions_ended',
+      'Sessions that reached a final state, by kind and outcome (that state)',
+    ),
+};
+
 // A sink, not an activity: the worker writes the read model after the activation that changed the status
 // and before it reports the workflow task complete (so before the request that caused the change is
 // answered), and it leaves no trace in history: nothing to replay, no extra workflow tasks.
@@ -37,7 +54,14 @@ export class SessionTrack<S extends string> {
     private readonly kind: string,
     private readonly model: SessionModel<S>,
     private readonly status: { state: S; path: TransitionTaken[] },
-  ) {}
+  ) {
+    // A run continued as new carries on the same session.
+    if (workflowInfo().continuedFromExecutionRunId === undefined) {
+      sessionMetrics.opened().add(1, { kind });
+      // Through the SDK's logger to the worker's log (not on replay), with workflow and run id.
+      log.info('session opened', { state: status.state });
+    }
+  }
 
   /**
    * Makes the session findable by kind, key, state and owner (Temporal visibility, its Web UI, /ui),
@@ -61,6 +85,9 @@ export class SessionTrack<S extends string> {
     const taken = { from, to, on, at: iso(Date.now()) };
     this.status.path.push(taken);
     upsertSearchAttributes([{ key: SessionState, value: to }]);
+    log.info('session moved', { from, to, on });
+    sessionMetrics.transitions().add(1, { kind: this.kind, from, to });
+    if (this.model.isFinal(to)) sessionMetrics.ended().add(1, { kind: this.kind, outcome: to });
     return taken;
   }
 

@@ -112,9 +112,19 @@ const renderedEnv = (name: string, shell: Record<string, string>): Record<string
 
 /** What an operator must set: compose refuses to start without these (`${VAR:?…}`). */
 const requiredShell = {
+  POSTGRES_PASSWORD: 'a-postgres-password',
   SESSIONFLOW_CODEC_KEYS: `compose-key-1:${Buffer.alloc(32, 3).toString('base64')}`,
   SESSIONFLOW_TOKEN_SECRET: 'compose-token-secret-0123456789abcdef',
 };
+
+/** The secrets compose requires (`${VAR:?message}`): it refuses to start while one is unset or empty. */
+const requiredInCompose = [
+  ...new Set([...read('docker-compose.yml').matchAll(/\$\{(\w+):\?[^}]*\}/g)].map(([, k]) => k)),
+];
+
+/** Assignments in .env.example: active lines (`NAME=value`) and commented-out optional ones. */
+const envExample = read('.env.example');
+const envExampleActive = [...envExample.matchAll(/^(\w+)=(.*)$/gm)].map(([, k, v]) => ({ k, v }));
 
 /** The host file behind the container path SESSIONFLOW_CONFIG_FILE points at. */
 function mountedConfigFile(name: string): string {
@@ -308,6 +318,19 @@ describe('docker-compose.yml and Dockerfile', () => {
         expect(token.sha256).toMatch(/^[a-f0-9]{64}$/);
       }
     }
+  });
+
+  test('When secrets are needed, then compose requires each one (failing before it starts anything) and .env.example lists exactly those, empty', () => {
+    expect(requiredInCompose.sort()).toEqual(Object.keys(requiredShell).sort());
+    expect(envExampleActive.map((e) => e.k).sort()).toEqual(requiredInCompose.sort());
+    for (const { k, v } of envExampleActive) expect({ k, v }).toEqual({ k, v: '' });
+    // No secret has a fallback value compose would use silently.
+    for (const secret of requiredInCompose) {
+      expect(read('docker-compose.yml')).not.toMatch(new RegExp(`\\$\\{${secret}:?-`));
+    }
+    // The channel secrets, needed only with their channel, are named there too (commented out).
+    for (const secret of ['TWILIO_AUTH_TOKEN', 'SMTP_PASS'])
+      expect(envExample).toMatch(new RegExp(`^# ${secret}=$`, 'm'));
   });
 
   test('When the app services load their compose environment with its defaults and the required secrets, then loadConfig accepts it', () => {

@@ -14,7 +14,7 @@ test(
     if (!existsSync(resolve(root, 'dist/worker/main.js')))
       throw new Error("dist/worker/main.js is missing: run 'npm run build' first (npm test does)");
     const report = await runChaos(profile, (m) => process.stderr.write(`${m}\n`));
-    // The full run's report is kept in the repository (README "Reliability"); small ones are test artifacts.
+    // The full run's report is kept in the repository (docs/reliability.md); small ones are test artifacts.
     const dir =
       profile.name === 'full' ? resolve(root, 'chaos/results') : resolve(root, 'test-artifacts/chaos');
     mkdirSync(dir, { recursive: true });

@@ -1,6 +1,6 @@
 // The real Firmata-over-serialport path, as far as it goes without a board: a configured port that is not
 // there makes a siren command fail with BoardUnavailable naming the port and the OS error, and the board
-// keeps trying to open it. (Nothing here talks to real hardware; see the README's "Real hardware" section.)
+// keeps trying to open it. (Nothing here talks to real hardware; see docs/hardware.md.)
 import { boardLabel, openBoardIO } from '../../src/hardware/board-io';
 import { JohnnyFiveSirenBank } from '../../src/hardware/siren-bank';
 import { testLogger } from '../support/silent-logger';

@@ -1,7 +1,7 @@
 // A real HTTP receiver for the webhook notification channel: records every POST it gets,
 // and can be told to fail, so tests count deliveries at the wire rather than trusting the sender.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { startBodyServer } from './body-server';
 import { eventually } from './eventually';
 
 export interface ReceivedNotification {
@@ -25,34 +25,27 @@ export class WebhookSink {
   url = '';
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (this.hangNext > 0) {
-          this.hangNext -= 1;
-          return;
-        }
-        const status = this.failNext.shift();
-        if (status) {
-          res.writeHead(status).end();
-          return;
-        }
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<
-          ReceivedNotification,
-          'receivedAt' | 'headerKey'
-        >;
-        const headerKey = req.headers['idempotency-key'];
-        this.received.push({
-          ...body,
-          headerKey: Array.isArray(headerKey) ? headerKey[0] : headerKey,
-          receivedAt: Date.now(),
-        });
-        res.writeHead(204).end();
+    const { server, url } = await startBodyServer((req, raw, res) => {
+      if (this.hangNext > 0) {
+        this.hangNext -= 1;
+        return;
+      }
+      const status = this.failNext.shift();
+      if (status) {
+        res.writeHead(status).end();
+        return;
+      }
+      const body = JSON.parse(raw.toString('utf8')) as Omit<ReceivedNotification, 'receivedAt' | 'headerKey'>;
+      const headerKey = req.headers['idempotency-key'];
+      this.received.push({
+        ...body,
+        headerKey: Array.isArray(headerKey) ? headerKey[0] : headerKey,
+        receivedAt: Date.now(),
       });
+      res.writeHead(204).end();
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/notify`;
+    this.server = server;
+    this.url = `${url}/notify`;
     return this;
   }
 
