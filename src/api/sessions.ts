@@ -111,7 +111,7 @@ export class Sessions {
     input: unknown,
     owner: { customerId?: string } = {},
   ): Promise<void> {
-    await this.temporal.call((client) =>
+    await this.temporal.write((client) =>
       client.workflow.start(kind.workflowType, {
         workflowId: sessionId(kind, key),
         taskQueue: this.temporal.taskQueue,
@@ -130,7 +130,7 @@ export class Sessions {
   async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
     this.checkEvent(kind, key, name, body);
     const sent = await this.temporal
-      .call((client) => sendSessionEvent(client, this.config, kind, key, name, body))
+      .write((client) => sendSessionEvent(client, this.config, kind, key, name, body))
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
@@ -175,7 +175,7 @@ export class Sessions {
     const arg = decl.args ? decl.args(body, caller) : { ...(body as object), by: caller.name };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.temporal.call(() =>
+        return await this.temporal.write(() =>
           this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
         );
       } catch (err) {

@@ -232,6 +232,18 @@ const configSchema = z
         trustProxy: z
           .union([z.boolean(), z.number().int().min(0).max(10), z.array(z.string().min(1)).min(1)])
           .default(false),
+        /**
+         * Load shedding: Temporal writes (events, requests, starts) in flight at once per API process, and
+         * how many may wait behind them and for how long; beyond that 429 with Retry-After, nothing sent.
+         */
+        writes: z
+          .strictObject({
+            concurrency: z.number().int().positive().default(32),
+            queue: z.number().int().min(0).default(256),
+            maxWaitMs: z.number().int().positive().default(1000),
+            retryAfterSeconds: z.number().int().positive().default(1),
+          })
+          .prefault({}),
       })
       .prefault({}),
     notifications: z
@@ -500,6 +512,8 @@ export const configEnvVars = {
   API_RATE_LIMIT_PER_MINUTE: 'rateLimit.perTokenPerMinute',
   API_UNAUTHENTICATED_PER_MINUTE: 'rateLimit.unauthenticatedPerMinute',
   API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
+  API_WRITE_CONCURRENCY: 'api.writes.concurrency (Temporal writes in flight per API process)',
+  API_WRITE_QUEUE: 'api.writes.queue (writes waiting for a slot; beyond: 429)',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -544,7 +558,12 @@ function envOverrides(env: Env): Record<string, unknown> {
       },
     },
     profile: str(env.SESSIONFLOW_PROFILE),
-    api: { host: str(env.API_HOST), port: num(env.API_PORT), trustProxy: trustProxy(env.API_TRUST_PROXY) },
+    api: {
+      host: str(env.API_HOST),
+      port: num(env.API_PORT),
+      trustProxy: trustProxy(env.API_TRUST_PROXY),
+      writes: { concurrency: num(env.API_WRITE_CONCURRENCY), queue: num(env.API_WRITE_QUEUE) },
+    },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),
       routes: {
