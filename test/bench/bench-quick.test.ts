@@ -31,7 +31,7 @@ describe('bench --quick', () => {
   test('When the quick bench runs then every scenario reports figures with targets and nothing is lost', async () => {
     const { code, stdout, stderr } = await run(['--quick', '--out', out]);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-    expect(stdout).toContain('| scenario | figure | measured | target | met |');
+    expect(stdout).toContain('| scenario | figure | before (issue 18) | measured | target | met |');
 
     const files = readdirSync(out).filter((f) => /^quick-.*\.json$/.test(f));
     expect(files).toHaveLength(1);
