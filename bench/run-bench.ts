@@ -23,6 +23,7 @@ import {
   alarmScenario,
   mixedScenario,
   scaleScenario,
+  shedWrites,
   statusScenario,
   throughputScenario,
   workerSettings,
@@ -286,6 +287,8 @@ async function main() {
     cpuSeconds: cpu,
     table,
     failures,
+    // Smoke and cancel POSTs the API shed (429) and the bench sent again after Retry-After.
+    shedWrites: shedWrites.count,
     targetsMissed: missed.map((r) => `${r.scenario}: ${r.figure}`),
   };
   mkdirSync(flags.out, { recursive: true });

@@ -238,7 +238,7 @@ const configSchema = z
          */
         writes: z
           .strictObject({
-            concurrency: z.number().int().positive().default(32),
+            concurrency: z.number().int().positive().default(16),
             queue: z.number().int().min(0).default(256),
             maxWaitMs: z.number().int().positive().default(1000),
             retryAfterSeconds: z.number().int().positive().default(1),
