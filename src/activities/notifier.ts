@@ -14,6 +14,8 @@ export interface Notification {
   /** Phone number or address; resolved from configuration inside the activity, never in history. */
   to: string;
   text: string;
+  /** Parts of `text` that identify a person or a place (a street address): channels that log mask them. */
+  personal?: string[];
 }
 
 export interface Notifier {
@@ -22,9 +24,21 @@ export interface Notifier {
   notify(n: Notification): Promise<void>;
 }
 
-/** Shows a phone number's shape without the number, for logs. */
+/** A contact for logs and errors: a phone number keeps its last 3 digits, an e-mail address its domain. */
 export function maskContact(to: string): string {
-  return to.length <= 4 ? '***' : `${to.slice(0, 3)}***${to.slice(-2)}`;
+  const at = to.lastIndexOf('@');
+  if (at > 0) return `***${to.slice(at)}`;
+  return to.length <= 4 ? '***' : `***${to.slice(-3)}`;
+}
+
+/** Anything in a free text that looks like a phone number (7+ digits, with the usual separators). */
+const phoneLike = /\+?\d[\d ().-]{5,}\d/g;
+
+/** A message text for logs: the contact, its personal parts and any phone number in it masked. */
+export function maskText(n: Pick<Notification, 'to' | 'text' | 'personal'>): string {
+  let text = n.text.split(n.to).join(maskContact(n.to));
+  for (const part of n.personal ?? []) if (part) text = text.split(part).join('[withheld]');
+  return text.replace(phoneLike, (m) => (m.replace(/\D/g, '').length >= 7 ? maskContact(m) : m));
 }
 
 /** Writes messages to the log: the demo channel, and a sane default with no provider configured. */
@@ -42,7 +56,7 @@ export class LogNotifier implements Notifier {
         orderId: n.orderId,
         to: maskContact(n.to),
         idempotencyKey: n.idempotencyKey,
-        text: n.text,
+        text: maskText(n),
       },
       `notification (${channel})`,
     );
@@ -69,7 +83,8 @@ export class WebhookNotifier implements Notifier {
       res = await fetch(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': n.idempotencyKey },
-        body: JSON.stringify({ channel, ...n }),
+        // `personal` only tells log channels what to mask; the text already carries it.
+        body: JSON.stringify({ channel, ...n, personal: undefined }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

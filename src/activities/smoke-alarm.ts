@@ -19,7 +19,12 @@ export function activities({ notifier, config }: ActivityDeps): SmokeAlarmActivi
     smsOwner: (n: NotificationInput) => notifier.sms({ ...n, to: home(n.homeId).owner.phone }),
     callEmergency: (n: NotificationInput) => {
       const { emergency } = home(n.homeId);
-      return notifier.call({ ...n, to: emergency.phone, text: `${n.text} Address: ${emergency.address}.` });
+      return notifier.call({
+        ...n,
+        to: emergency.phone,
+        text: `${n.text} Address: ${emergency.address}.`,
+        personal: [emergency.address],
+      });
     },
   };
 }

@@ -17,6 +17,7 @@ const RETRY_WHILE_PAUSE_MS = 200;
 
 export interface SessionRow {
   workflowId: string;
+  runId: string;
   kind: string | null;
   key: string | null;
   state: string | null;
@@ -279,6 +280,7 @@ export class Sessions {
       const sa = wf.typedSearchAttributes;
       return {
         workflowId: wf.workflowId,
+        runId: wf.runId,
         kind: sa.get(SessionKind) ?? null,
         key: sa.get(SessionKey) ?? null,
         state: sa.get(SessionState) ?? null,

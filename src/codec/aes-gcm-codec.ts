@@ -6,15 +6,9 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { ValueError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/config';
+import { refusedPayloadJson } from '../shared/refused-payload';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
-/**
- * What a strict codec turns an unencrypted payload into. No payload converter knows this encoding, so the
- * value never reaches workflow or activity code: an update carrying it is rejected before its validator,
- * a signal or start carrying it fails the workflow task (visible, nothing acted on) until an operator
- * resets the workflow past it. Its name is what the failure shows.
- */
-export const REFUSED_ENCODING = 'binary/refused-unencrypted-payload';
 export const KEY_ID_METADATA = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -85,7 +79,9 @@ export class AesGcmCodec implements PayloadCodec {
     if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) {
       // Not strict: payloads written before encryption was switched on (older sessions) stay readable.
       if (!this.strict) return payload;
-      return { metadata: { encoding: utf8(REFUSED_ENCODING) }, data: new Uint8Array() };
+      // A marker no session input can be: the workflows' interceptor drops a signal carrying it and refuses
+      // an update, query or start (a payload that failed to convert would stall the session instead).
+      return { metadata: { encoding: utf8('json/plain') }, data: utf8(refusedPayloadJson) };
     }
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
     const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';

@@ -34,6 +34,8 @@ const tokenSchema = <R extends string>(roles: readonly [R, ...R[]]) =>
     .refine((t) => Boolean(t.token) !== Boolean(t.sha256), 'give exactly one of token or sha256');
 
 /** AES-256 key for the payload codec: an id (stored with every payload, for rotation) and 32 bytes, base64. */
+const pair = 'api.tls needs both certPath and keyPath (API_TLS_CERT and API_TLS_KEY)';
+
 const codecKeySchema = z.strictObject({
   id,
   key: z
@@ -244,6 +246,16 @@ const configSchema = z
             retryAfterSeconds: z.number().int().positive().default(1),
           })
           .prefault({}),
+        /**
+         * HTTPS served by the API itself (PEM files; `npm run certs:new` makes a private CA and a server
+         * certificate). Without it the API speaks plain HTTP: terminate TLS in a proxy in front of it.
+         */
+        tls: z
+          .strictObject({
+            certPath: z.string({ error: pair }).min(1),
+            keyPath: z.string({ error: pair }).min(1),
+          })
+          .optional(),
       })
       .prefault({}),
     notifications: z
@@ -514,6 +526,8 @@ export const configEnvVars = {
   API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
   API_WRITE_CONCURRENCY: 'api.writes.concurrency (Temporal writes in flight per API process)',
   API_WRITE_QUEUE: 'api.writes.queue (writes waiting for a slot; beyond: 429)',
+  API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
+  API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -563,6 +577,10 @@ function envOverrides(env: Env): Record<string, unknown> {
       port: num(env.API_PORT),
       trustProxy: trustProxy(env.API_TRUST_PROXY),
       writes: { concurrency: num(env.API_WRITE_CONCURRENCY), queue: num(env.API_WRITE_QUEUE) },
+      tls:
+        str(env.API_TLS_CERT) || str(env.API_TLS_KEY)
+          ? { certPath: str(env.API_TLS_CERT), keyPath: str(env.API_TLS_KEY) }
+          : undefined,
     },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),

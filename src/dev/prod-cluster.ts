@@ -3,7 +3,12 @@
 // `npm run stack:prod` runs it with the app processes; the tests run the session suites against it.
 import { resolve } from 'node:path';
 import { startPostgres, type RunningPostgres } from './postgres';
-import { setupTemporalSchemas, startTemporalServer, type RunningTemporalServer } from './temporal-server';
+import {
+  setupTemporalSchemas,
+  startTemporalServer,
+  type RunningTemporalServer,
+  type ServerTls,
+} from './temporal-server';
 
 export interface ProdClusterOptions {
   /** Holds `postgres/` (the data dir) and the logs. */
@@ -13,6 +18,8 @@ export interface ProdClusterOptions {
   pgPort?: number;
   temporalPort?: number;
   namespace?: string;
+  /** mTLS on the Temporal frontend (certificates from scripts/make-certs.sh). */
+  tls?: ServerTls;
 }
 
 export interface RunningProdCluster {
@@ -44,6 +51,7 @@ export async function startProdCluster(opts: ProdClusterOptions): Promise<Runnin
       port: opts.temporalPort,
       namespace: opts.namespace,
       logFile: resolve(opts.dataDir, 'temporal-server.log'),
+      tls: opts.tls,
     });
     const t3 = Date.now();
     return {

@@ -2,6 +2,7 @@
 // dir and port), a real Temporal server on it (SQL visibility, our search attributes), two workers, two
 // APIs and the gateway as separate processes, configured like docker-compose.yml configures its
 // containers. Data under .data/prod/ survives a restart; Ctrl-C stops everything in order.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +22,7 @@ import {
   channelVariables,
 } from './prod-topology';
 import { assertPortFree } from './temporal-dev-server';
+import { serverTlsFiles } from './temporal-server';
 
 /** What compose takes from the operator's shell, generated once and kept (0600) beside the data. */
 interface ProdSecrets {
@@ -78,8 +80,21 @@ async function main() {
   await assertPortFree(temporalPort, 'set TEMPORAL_PORT to a free port');
   await assertPortFree(pgPort, 'set PROD_PG_PORT to a free port');
 
-  logger.info({ dataDir, pgPort, temporalPort }, 'starting PostgreSQL and the Temporal server');
-  const cluster = await startProdCluster({ dataDir, pgPassword: secrets.pgPassword, pgPort, temporalPort });
+  // mTLS on the Temporal frontend, as compose runs it: a private CA made once for this data dir.
+  const temporalTls = { dir: resolve(dataDir, 'certs'), serverName: 'localhost' };
+  if (!existsSync(serverTlsFiles(temporalTls.dir).clientCert))
+    execFileSync('bash', [resolve(projectRoot, 'scripts/make-certs.sh'), temporalTls.dir, 'localhost'], {
+      stdio: 'ignore',
+    });
+
+  logger.info({ dataDir, pgPort, temporalPort }, 'starting PostgreSQL and the Temporal server (mTLS)');
+  const cluster = await startProdCluster({
+    dataDir,
+    pgPassword: secrets.pgPassword,
+    pgPort,
+    temporalPort,
+    tls: temporalTls,
+  });
   logger.info({ address: cluster.address, ...cluster.timings }, 'Temporal server on PostgreSQL ready');
 
   const logDir = resolve(dataDir, 'logs');
@@ -101,6 +116,7 @@ async function main() {
       sentLog: resolve(dataDir, 'notifications-sent.db'),
       readModel: resolve(dataDir, 'read-model.db'),
       logLevel: env.LOG_LEVEL ?? 'info',
+      temporalTls,
     }),
     {
       root: projectRoot,
@@ -131,7 +147,15 @@ async function main() {
     ...apiUrls.map((u) => waitForHttp(`${u}/readyz`)),
     waitForHttp(`http://127.0.0.1:${gatewayHttpPort}/status`),
   ]);
-  printBanner(configFile, apiUrls, cluster.address, cluster.pg.port, logDir, config.temporal.namespace);
+  printBanner(
+    configFile,
+    apiUrls,
+    cluster.address,
+    cluster.pg.port,
+    logDir,
+    config.temporal.namespace,
+    temporalTls.dir,
+  );
 }
 
 function printBanner(
@@ -141,6 +165,7 @@ function printBanner(
   pgPort: number,
   logDir: string,
   namespace: string,
+  certs: string,
 ) {
   const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
     homes: Record<string, { tokens: TokenEntry[] }>;
@@ -154,7 +179,8 @@ function printBanner(
     '',
     'sessionflow production shape is running (PostgreSQL, Temporal server, 2 workers, 2 APIs, gateway)',
     `  APIs           ${apiUrls.join('  ')}   (either one; they share nothing but Temporal)`,
-    `  Temporal gRPC  ${temporalAddress}   namespace ${namespace}   (temporal workflow list --address ${temporalAddress})`,
+    `  Temporal gRPC  ${temporalAddress}   namespace ${namespace}   mTLS: certificates in ${certs}`,
+    `                 (temporal workflow list --address ${temporalAddress} --tls-ca-path ${certs}/ca.pem --tls-cert-path ${certs}/client.pem --tls-key-path ${certs}/client-key.pem --tls-server-name localhost)`,
     `  PostgreSQL     127.0.0.1:${pgPort}   databases temporal, temporal_visibility`,
     `  Gateway        ${PROD_GATEWAY_ID} owns ${homeId}'s board (simulated)`,
     `  Config         ${configFile}`,

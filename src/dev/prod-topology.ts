@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serverTlsFiles, type ServerTls } from './temporal-server';
 
 export type AppRole = 'worker' | 'api' | 'gateway';
 
@@ -52,6 +53,8 @@ export interface AppEnvContext {
   /** The read model every worker writes and every API reads (one file per machine). */
   readModel: string;
   logLevel: string;
+  /** mTLS to the Temporal frontend: certificates from scripts/make-certs.sh, the server's name in them. */
+  temporalTls?: ServerTls;
 }
 
 export interface AppProcessSpec {
@@ -80,10 +83,17 @@ export type ChannelVariable = (typeof channelVariables)[number];
 
 /** Environment of each process; every key is one the config reads (or LOG_LEVEL, read by the logger). */
 export function appProcessSpecs(ctx: AppEnvContext): AppProcessSpec[] {
+  const certs = ctx.temporalTls && serverTlsFiles(ctx.temporalTls.dir);
   const common = {
     TEMPORAL_ADDRESS: ctx.temporalAddress,
     TEMPORAL_NAMESPACE: ctx.namespace,
     TEMPORAL_TASK_QUEUE: ctx.taskQueue,
+    // Each process presents the client certificate; empty values leave TLS off.
+    TEMPORAL_TLS: String(Boolean(certs)),
+    TEMPORAL_TLS_CA: certs?.ca ?? '',
+    TEMPORAL_TLS_CERT: certs?.clientCert ?? '',
+    TEMPORAL_TLS_KEY: certs?.clientKey ?? '',
+    TEMPORAL_TLS_SERVER_NAME: ctx.temporalTls?.serverName ?? '',
     SESSIONFLOW_CONFIG_FILE: ctx.configFile,
     SESSIONFLOW_CODEC_KEYS: ctx.codecKeys,
     LOG_LEVEL: ctx.logLevel,

@@ -3,12 +3,12 @@
 // (scripts/install-temporal-server.sh) started with deploy/temporal/sessionflow.yaml, then the namespace
 // and our search attributes registered. docker-compose.yml runs the same config file.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { UserFacingError } from '../config/run-main';
@@ -139,8 +139,11 @@ export function temporalServerEnv(opts: {
   broadcastAddress: string;
   dynamicConfigFile: string;
   logLevel?: string;
+  /** mTLS on the frontend: a directory made by scripts/make-certs.sh, and the name its clients use. */
+  tls?: ServerTls;
 }): Record<string, string> {
   const p = opts.ports;
+  const certs = opts.tls && serverTlsFiles(opts.tls.dir);
   return {
     TEMPORAL_DB_HOST: opts.db.host,
     TEMPORAL_DB_PORT: String(opts.db.port),
@@ -159,6 +162,37 @@ export function temporalServerEnv(opts: {
     TEMPORAL_WORKER_MEMBERSHIP_PORT: String(p.workerMembership),
     TEMPORAL_DYNAMIC_CONFIG_FILE: opts.dynamicConfigFile,
     TEMPORAL_LOG_LEVEL: opts.logLevel ?? 'warn',
+    // Empty: the template leaves TLS off.
+    TEMPORAL_TLS_SERVER_CERT: certs?.serverCert ?? '',
+    TEMPORAL_TLS_SERVER_KEY: certs?.serverKey ?? '',
+    TEMPORAL_TLS_CA: certs?.ca ?? '',
+    TEMPORAL_TLS_SERVER_NAME: opts.tls?.serverName ?? '',
+  };
+}
+
+export interface ServerTls {
+  /** Made by scripts/make-certs.sh: ca.pem, server.pem, client.pem and their keys. */
+  dir: string;
+  /** A name in the server certificate, which clients check. */
+  serverName: string;
+}
+
+/** The files scripts/make-certs.sh writes into `dir`. */
+export const serverTlsFiles = (dir: string) => ({
+  ca: resolve(dir, 'ca.pem'),
+  serverCert: resolve(dir, 'server.pem'),
+  serverKey: resolve(dir, 'server-key.pem'),
+  clientCert: resolve(dir, 'client.pem'),
+  clientKey: resolve(dir, 'client-key.pem'),
+});
+
+/** Connection options of a client presenting the client certificate from `tls.dir`. */
+export function clientTls(tls: ServerTls): TLSConfig {
+  const f = serverTlsFiles(tls.dir);
+  return {
+    serverNameOverride: tls.serverName,
+    serverRootCACertificate: readFileSync(f.ca),
+    clientCertPair: { crt: readFileSync(f.clientCert), key: readFileSync(f.clientKey) },
   };
 }
 
@@ -170,7 +204,8 @@ export const temporalServerArgs = (root: string, configDir: string) => [
   configDir,
   '--env',
   serverConfigEnvName,
-  // Loopback only and no TLS: the same trust boundary as the dev server. Production adds an authorizer.
+  // No authorizer: who may call is decided by mTLS on the frontend (compose, `npm run stack:prod`), or by
+  // loopback-only ports (the test suites).
   '--allow-no-auth',
   'start',
 ];
@@ -182,6 +217,8 @@ export interface TemporalServerOptions {
   namespace?: string;
   logFile?: string;
   readyTimeoutMs?: number;
+  /** mTLS on the frontend; `clientTls` then says how to connect. */
+  tls?: ServerTls;
 }
 
 export interface RunningTemporalServer {
@@ -205,6 +242,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     bindIp: ip,
     broadcastAddress: ip,
     dynamicConfigFile,
+    tls: opts.tls,
   });
   const { child, exited } = spawnServer(binary, temporalServerArgs('/', serverConfigDir), {
     logFile: opts.logFile,
@@ -212,7 +250,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   });
   const address = `${ip}:${ports.frontend}`;
   try {
-    await prepareNamespace(address, namespace, opts.readyTimeoutMs ?? 120_000, exited);
+    const tls = opts.tls && clientTls(opts.tls);
+    await prepareNamespace(address, tls, namespace, opts.readyTimeoutMs ?? 120_000, exited);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -242,6 +281,7 @@ function indexedValueType(type: string): temporal.api.enums.v1.IndexedValueType 
  */
 async function prepareNamespace(
   address: string,
+  tls: TLSConfig | undefined,
   namespace: string,
   timeoutMs: number,
   exited: Promise<number | null>,
@@ -257,7 +297,7 @@ async function prepareNamespace(
       throw new Error(`temporal server exited during start (code ${died}); see its log`);
     let connection: Connection | undefined;
     try {
-      connection = await Connection.connect({ address, connectTimeout: 1000 });
+      connection = await Connection.connect({ address, tls, connectTimeout: 1000 });
       const call = <T>(fn: () => Promise<T>) => connection!.withDeadline(Date.now() + 5000, fn);
       const known = await call(() => connection!.workflowService.describeNamespace({ namespace })).catch(
         (err: { code?: number }) => {

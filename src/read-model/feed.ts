@@ -4,7 +4,12 @@
 import type { SessionChange } from '../shared/session-change';
 import type { ReadModelStore } from './store';
 
-export type FeedItem = { change: SessionChange } | { reset: { newest: number } } | { end: true };
+export type FeedItem =
+  | { change: SessionChange }
+  | { reset: { newest: number } }
+  /** Where the listener is now in the log (after its catch-up): the place to resume from. */
+  | { position: number }
+  | { end: true };
 export type FeedListener = (item: FeedItem) => void;
 
 const TICK_MS = 10;
@@ -42,6 +47,7 @@ export class ChangeFeed {
         }
       }
     }
+    listener({ position: this.seen });
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);

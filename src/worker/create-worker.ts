@@ -5,7 +5,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { prebuiltWorkflowBundle, workflowInterceptorModules } from './workflow-bundle';
 import { bindToNamespace } from '../read-model/sync';
 import { readModelSinks } from '../read-model/sink';
 
@@ -40,7 +40,12 @@ export const sessionServices = (deps: ActivityDeps) => ({
 });
 
 const workflowsOf = (bundle: WorkerOptions['workflowBundle'] | undefined) =>
-  bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
+  bundle
+    ? { workflowBundle: bundle }
+    : {
+        workflowsPath: require.resolve('../workflows'),
+        interceptors: { workflowModules: workflowInterceptorModules },
+      };
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const connection = opts.connection ?? (await connectWorker(opts.config));

@@ -9,6 +9,9 @@ import { runMain } from '../config/run-main';
 /** Where the build puts the bundle: next to the compiled workflows it was made from. */
 export const PREBUILT_BUNDLE = resolve(__dirname, '../workflow-bundle.js');
 
+/** Bundled with the workflows wherever they are bundled: keeps refused (unencrypted) payloads from acting. */
+export const workflowInterceptorModules = [require.resolve('../workflows/refuse-unencrypted')];
+
 /** The prebuilt bundle, when this is a build that has one. */
 export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
   return existsSync(PREBUILT_BUNDLE) ? { codePath: PREBUILT_BUNDLE } : undefined;
@@ -17,6 +20,7 @@ export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
 async function main() {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   writeFileSync(PREBUILT_BUNDLE, code);

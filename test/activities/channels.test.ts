@@ -92,7 +92,7 @@ describe('TwilioChannel', () => {
     expect(err).toMatchObject({ type: 'NotificationRejected', nonRetryable: true });
     expect((err as Error).message).toContain('21211');
     expect((err as Error).message).not.toContain('0049301234567');
-    expect((err as Error).message).toContain('004***67');
+    expect((err as Error).message).toContain('***567');
   });
 
   test.each([500, 503, 429])('When Twilio answers %i, then the failure is retryable', async (code) => {

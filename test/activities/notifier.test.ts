@@ -107,7 +107,8 @@ describe('DedupingNotifier', () => {
   });
 });
 
-test('When a phone number is logged, then only its shape shows', () => {
-  expect(maskContact('+15550000001')).toBe('+15***01');
+test('When a contact is logged, then a phone number keeps only its last 3 digits and an e-mail address its domain', () => {
+  expect(maskContact('+15550000001')).toBe('***001');
   expect(maskContact('112')).toBe('***');
+  expect(maskContact('ada@example.com')).toBe('***@example.com');
 });

@@ -5,13 +5,11 @@
 // 1.7 s, 2.9 s... past the API's deadline. Here the pending task is real: no worker runs yet.
 import '../support/quiet-runtime';
 import { Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { sessionServices } from '../../src/worker/create-worker';
-import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
+import { NativeConnection } from '@temporalio/worker';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { deviceToken } from '../support/test-config';
-import { testWorkflowBundle } from '../support/workflow-bundle';
+import { createStackWorker } from '../support/stack-worker';
 
 const HOME = 'home-readers';
 let stack: LocalStack;
@@ -46,13 +44,7 @@ test('When several readers query a session whose workflow task waits for a worke
   await new Promise((r) => setTimeout(r, 500));
 
   const connection = await NativeConnection.connect({ address: stack.server.address });
-  const worker = await Worker.create({
-    connection,
-    taskQueue: stack.config.temporal.taskQueue,
-    workflowBundle: testWorkflowBundle(),
-    ...sessionServices(stack.deps),
-    dataConverter: dataConverterFor(stack.config),
-  });
+  const worker = await createStackWorker(stack, connection);
   try {
     await worker.runUntil(async () => {
       const answers = await readers;

@@ -5,7 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { configEnvVars, kindEnvVars, loadConfig, parseConfig } from '../../src/config/config';
+import {
+  configEnvVars,
+  kindEnvVars,
+  loadConfig,
+  parseConfig,
+  requireCodecKeys,
+} from '../../src/config/config';
 import { searchAttributeKeys } from '../../src/config/kinds';
 import {
   appProcessSpecs,
@@ -27,7 +33,8 @@ import {
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
-const compose: any = parse(read('docker-compose.yml'));
+// merge: the `<<: *anchor` keys compose resolves (YAML 1.1 merge keys).
+const compose: any = parse(read('docker-compose.yml'), { merge: true });
 const services: Record<string, any> = compose.services;
 const appServices = Object.values(prodTopology).flat();
 const servicesOf = (role: AppRole): readonly string[] => prodTopology[role];
@@ -82,9 +89,32 @@ const commandText = (name: string): string => {
   return Array.isArray(command) ? command.join(' ') : String(command ?? '');
 };
 
-/** What compose substitutes when the shell sets nothing: `${VAR:-default}` becomes `default`. */
-const withDefaults = (value: string) =>
-  value.replace(/\$\{\w+(?::?-([^}]*))?\}/g, (_m, d?: string) => d ?? '');
+/**
+ * Compose's interpolation: `${VAR}`, `${VAR:-default}` and `${VAR:?message}` (refuses to start when VAR is
+ * unset or empty, printing the message), with `shell` as the environment compose runs in.
+ */
+function interpolate(value: string, shell: Record<string, string> = {}): string {
+  return value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+    const set = shell[name] ? shell[name] : undefined;
+    if (op === '?' && set === undefined)
+      throw new Error(`required variable ${name} is missing a value: ${arg}`);
+    return set ?? (op === '-' ? (arg ?? '') : '');
+  });
+}
+
+/** Every service's environment as compose renders it in `shell`. */
+const renderedEnv = (name: string, shell: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(envOf(name))
+      .filter((e): e is [string, string] => e[1] !== null)
+      .map(([key, value]) => [key, interpolate(value, shell)]),
+  );
+
+/** What an operator must set: compose refuses to start without these (`${VAR:?…}`). */
+const requiredShell = {
+  SESSIONFLOW_CODEC_KEYS: `compose-key-1:${Buffer.alloc(32, 3).toString('base64')}`,
+  SESSIONFLOW_TOKEN_SECRET: 'compose-token-secret-0123456789abcdef',
+};
 
 /** The host file behind the container path SESSIONFLOW_CONFIG_FILE points at. */
 function mountedConfigFile(name: string): string {
@@ -110,18 +140,46 @@ describe('docker-compose.yml and Dockerfile', () => {
     );
   });
 
-  test('When ports are published, then Temporal is on 7233, the UI on 8080, each api on its API_PORT and the gateway on its status port', () => {
-    expect(portsOf('temporal')).toContainEqual({ published: 7233, target: 7233 });
-    expect(portsOf('temporal-ui')).toContainEqual({ published: 8080, target: 8080 });
+  test('When ports are published, then only the APIs are, each on its API_PORT: Temporal, its Web UI and the gateway stay on the compose network', () => {
+    for (const name of Object.keys(services).filter((n) => !servicesOf('api').includes(n)))
+      expect({ service: name, ports: portsOf(name) }).toEqual({ service: name, ports: [] });
     for (const api of servicesOf('api')) {
       const apiPort = Number(envOf(api).API_PORT);
       expect(portsOf(api)).toEqual([{ published: apiPort, target: apiPort }]);
       // On loopback (the config default) the published port would lead nowhere.
       expect(envOf(api).API_HOST).toBe('0.0.0.0');
     }
-    const gatewayPort = Number(envOf('gateway').GATEWAY_HTTP_PORT);
-    expect(portsOf('gateway')).toEqual([{ published: gatewayPort, target: gatewayPort }]);
-    expect(envOf('gateway').GATEWAY_HTTP_HOST).toBe('0.0.0.0');
+  });
+
+  test('When anything talks to the Temporal frontend, then it presents the client certificate of the CA the server requires (mTLS)', () => {
+    const server = envOf('temporal');
+    expect(server.TEMPORAL_TLS_SERVER_CERT).toBeTruthy();
+    const certsMount = (name: string) =>
+      (services[name].volumes as string[])
+        .map((v) => v.split(':'))
+        .find(([host]) => host === './deploy/certs');
+    expect(certsMount('temporal')?.[1]).toBe('/certs');
+    const clients = [...appServices, setupService, 'temporal-ui'];
+    for (const name of clients) {
+      const env = envOf(name);
+      expect({ name, address: env.TEMPORAL_ADDRESS }).toEqual({ name, address: 'temporal:7233' });
+      expect({ name, ca: env.TEMPORAL_TLS_CA }).toEqual({ name, ca: server.TEMPORAL_TLS_CA });
+      expect(env.TEMPORAL_TLS_CERT).toBe('/certs/client.pem');
+      expect(env.TEMPORAL_TLS_KEY).toBe('/certs/client-key.pem');
+      expect(env.TEMPORAL_TLS_SERVER_NAME).toBe(server.TEMPORAL_TLS_SERVER_NAME);
+      expect(certsMount(name)?.[1]).toBe('/certs');
+    }
+    // The app services read these through the config: TLS on, the client pair, the server's name.
+    const config = loadConfig({ ...renderedEnv('worker-1', requiredShell), SESSIONFLOW_CONFIG_FILE: '' });
+    expect(config.temporal.tls).toMatchObject({
+      enabled: true,
+      caPath: '/certs/ca.pem',
+      certPath: '/certs/client.pem',
+      keyPath: '/certs/client-key.pem',
+      serverName: 'temporal',
+    });
+    // The certificates are made per deployment, never committed.
+    expect(read('.gitignore')).toMatch(/^\/?deploy\/certs\/?$/m);
   });
 
   test('When workers, apis and the gateway get environment variables, then each is one the config reads (or LOG_LEVEL)', () => {
@@ -137,7 +195,7 @@ describe('docker-compose.yml and Dockerfile', () => {
   test('When the app services connect to Temporal, then all use the temporal service, one namespace, one task queue and one codec key set', () => {
     const envs = appServices.map(envOf);
     expect(services.temporal).toBeDefined();
-    expect(portsOf('temporal').map((p) => p.target)).toContain(7233);
+    expect(Number(envOf('temporal').TEMPORAL_FRONTEND_PORT)).toBe(7233);
     expect(envs[0].TEMPORAL_TASK_QUEUE).toBeTruthy();
     for (const env of envs) {
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
@@ -252,17 +310,29 @@ describe('docker-compose.yml and Dockerfile', () => {
     }
   });
 
-  test('When the app services load their compose environment with its defaults, then loadConfig accepts it', () => {
+  test('When the app services load their compose environment with its defaults and the required secrets, then loadConfig accepts it', () => {
     for (const name of appServices) {
-      const env: Record<string, string> = {};
-      for (const [key, value] of Object.entries(envOf(name))) {
-        if (value !== null) env[key] = withDefaults(value);
-      }
-      env.SESSIONFLOW_CONFIG_FILE = mountedConfigFile(name);
+      const env: Record<string, string> = {
+        ...renderedEnv(name, requiredShell),
+        SESSIONFLOW_CONFIG_FILE: mountedConfigFile(name),
+      };
       const config = loadConfig(env);
       expect(config.temporal.address).toBe(env.TEMPORAL_ADDRESS);
       expect(config.temporal.taskQueue).toBe(env.TEMPORAL_TASK_QUEUE);
+      expect(() => requireCodecKeys(config)).not.toThrow();
     }
+  });
+
+  test('When a secret the processes need is not set, then compose refuses to start and names it, instead of a restart loop', () => {
+    for (const missing of Object.keys(requiredShell)) {
+      const shell: Record<string, string> = { ...requiredShell, [missing]: '' };
+      const needing = appServices.filter((name) => envOf(name)[missing] !== undefined);
+      expect(needing.length).toBeGreaterThan(0);
+      for (const name of needing) expect(() => renderedEnv(name, shell)).toThrow(`${missing} is missing`);
+    }
+    // Every app service needs the codec key: each refuses to run without one (requireCodecKeys).
+    for (const name of appServices)
+      expect(envOf(name).SESSIONFLOW_CODEC_KEYS).toMatch(/^\$\{SESSIONFLOW_CODEC_KEYS:\?.+\}$/);
   });
 
   test('When the image starts, then the workers run its default command and the apis and the gateway their entrypoints, all from existing sources', () => {

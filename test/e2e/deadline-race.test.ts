@@ -10,11 +10,11 @@ import { resolve } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { NativeConnection } from '@temporalio/worker';
-import { sessionServices } from '../../src/worker/create-worker';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { deliveryEventUpdate, pizzaOrderWorkflowId, type OrderStatus } from '../../src/shared/pizza-order';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { customerToken, staffToken, testPizza } from '../support/test-config';
+import { runStackWorker } from '../support/stack-worker';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
 const PROMISE_S = 6;
@@ -89,22 +89,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function runWorker(): Promise<{ stop: () => Promise<void> }> {
-  const worker = await Worker.create({
-    connection,
-    taskQueue: stack.config.temporal.taskQueue,
-    workflowBundle: testWorkflowBundle(),
-    ...sessionServices(stack.deps),
-    dataConverter: dataConverterFor(stack.config),
-  });
-  const running = worker.run();
-  return {
-    stop: async () => {
-      worker.shutdown();
-      await running;
-    },
-  };
-}
+const runWorker = () => runStackWorker(stack, connection);
 
 const api = (method: string, path: string, token: string, body?: unknown) =>
   http(stack.api.url, method, path, { token, body });

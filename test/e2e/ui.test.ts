@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { launchBrowser, SCREENSHOT_DIR } from '../support/browser';
-import { http, startLocalStack, type LocalStack } from '../support/local-stack';
+import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { customerToken, deviceToken, operatorToken, ownerToken } from '../support/test-config';
 
 const HOME = 'ui-home';
@@ -174,5 +174,55 @@ describe('the /ui page', () => {
     expect((await fetch(`${stack.api.url}/ui`)).status).toBe(200);
     expect((await fetch(`${stack.api.url}/ui/static/app.js`)).status).toBe(200);
     expect((await fetch(`${stack.api.url}/ui/static/../../config/config.js`)).status).toBe(404);
+  });
+
+  test('When a session changes while its page is open, then the page shows it within a second without polling, and a dropped stream resumes without missing a change', async () => {
+    const home = 'other-home';
+    const smoke = () =>
+      http(stack.api.url, 'POST', `/homes/${home}/smoke`, {
+        token: deviceToken(home),
+        body: { detectorId: 'hall' },
+      });
+    expect((await smoke()).status).toBe(202);
+    await page.goto(`${stack.api.url}/ui#token=${operatorToken}`);
+    await page.goto(`${stack.api.url}/ui#/session/${encodeURIComponent(`smoke-alarm:${home}`)}`);
+    await page.locator('#diagram svg[data-current="waiting-for-cancel"]').waitFor({ timeout: 15_000 });
+    await seeText(page, '#live', 'live');
+
+    // Once the opening's side effects are done the session is idle, and so is the page: no request
+    // leaves it (the one open stream aside).
+    await eventually(
+      () => http(stack.api.url, 'GET', `/homes/${home}/alarm?consistent=true`, { token: ownerToken(home) }),
+      (r) =>
+        r.body?.steps?.length >= 2 && r.body.steps.every((x: { status: string }) => x.status !== 'pending'),
+    );
+    await page.waitForTimeout(1000);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.waitForTimeout(2500);
+    expect(requests).toEqual([]);
+
+    const t0 = Date.now();
+    expect(
+      (await http(stack.api.url, 'POST', `/homes/${home}/alarm/cancel`, { token: ownerToken(home) })).status,
+    ).toBe(200);
+    await page.locator('#diagram svg[data-current="cancelled"]').waitFor({ timeout: 1000 });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await stack.client.workflow.getHandle(`smoke-alarm:${home}`).result();
+
+    // The list page; its stream is cut, and a new session opens while it is down.
+    await page.goto(`${stack.api.url}/ui#/`);
+    const row = page.locator(`tr[data-workflow-id="smoke-alarm:${home}"]`);
+    await row.locator('.badge', { hasText: 'cancelled' }).waitFor({ timeout: 15_000 });
+    await seeText(page, '#live', 'live');
+    stack.api.server.closeAllConnections();
+    await seeText(page, '#live', 'reconnecting');
+    expect((await smoke()).status).toBe(202);
+    // Resumed with Last-Event-ID: the opening it missed arrives and the row shows the new session.
+    await row.locator('.badge.running', { hasText: 'waiting-for-cancel' }).waitFor({ timeout: 5000 });
+    await seeText(page, '#live', 'live');
+    expect(
+      (await http(stack.api.url, 'POST', `/homes/${home}/alarm/cancel`, { token: ownerToken(home) })).status,
+    ).toBe(200);
   });
 });

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowInterceptorModules } from '../../src/worker/workflow-bundle';
 
 const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 
@@ -12,10 +13,13 @@ export default async function globalSetup(): Promise<void> {
   const dir = resolve(__dirname, '../../test-artifacts');
   mkdirSync(dir, { recursive: true });
   const [plain, timeSkipping] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath, logger: quiet }),
+    bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quiet }),
     bundleWorkflowCode({
       workflowsPath,
-      workflowInterceptorModules: [resolve(__dirname, 'no-search-attributes.ts')],
+      workflowInterceptorModules: [
+        ...workflowInterceptorModules,
+        resolve(__dirname, 'no-search-attributes.ts'),
+      ],
       logger: quiet,
     }),
   ]);

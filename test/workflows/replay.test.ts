@@ -6,8 +6,10 @@
 // This is an SDK job-ordering bug (cf. temporalio/sdk-python#673), not workflow nondeterminism; no
 // handler code can satisfy both orders, so the workflows refuse updates in such a task instead
 // (`TransitionTaskGuard`: the alarm's escalation, the order's deadlines) and the API asks again.
-// The order's counterpart (a delivery promise and "delivered" in one task) was recorded on purpose by
-// test/e2e/deadline-race and must replay.
+// The order's counterparts (a delivery promise and "delivered" in one task; recorded on purpose by
+// test/e2e/deadline-race with a cut line, and by test/e2e/order-deadline-races after a worker death, as the
+// alarm's was made, for both the payment timeout and the delivery promise) must replay: this SDK hands an
+// order the update first, live as on replay.
 // The alarm test pins the failure exactly: it turns red if the history goes missing, if replay fails in any
 // other way, or if an SDK upgrade fixes the ordering (then assert that the history replays).
 import '../support/quiet-runtime';
@@ -54,6 +56,32 @@ test('When an order’s delivery promise fired in the same task as "delivered" (
   expect(events.slice(fired, accepted).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
   await expect(replay('order-delivered-in-same-task-as-promise.binpb')).resolves.toBeUndefined();
 });
+
+/** Events from the first timer firing to the update accepted after it (the first update of each kind). */
+function raceTask(file: string) {
+  const events = history(file).events ?? [];
+  const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+  const accepted = events.findIndex((e, i) => i > fired && e.workflowExecutionUpdateAcceptedEventAttributes);
+  return { events, fired, accepted, between: events.slice(fired, accepted) };
+}
+
+test.each([
+  ['order-race-paid-with-payment-timeout.binpb', 'pay'],
+  ['order-race-delivered-with-delivery-promise.binpb', 'delivery'],
+])(
+  'When an order’s deadline fired in the task of an update after its worker died (%s, recorded by test/e2e/order-deadline-races), then that update was taken in the same task and the history replays',
+  async (file, update) => {
+    const { events, accepted, between } = raceTask(file);
+    expect(
+      events[accepted].workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name,
+    ).toBe(update);
+    // The task first went to the dead worker's sticky queue and timed out there, unstarted.
+    expect(between.filter((e) => e.workflowTaskTimedOutEventAttributes)).toHaveLength(1);
+    expect(between.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect(events.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
+    await expect(replay(file)).resolves.toBeUndefined();
+  },
+);
 
 test('When the recorded history is missing, then reading it fails (the replay test above cannot pass vacuously)', () => {
   expect(() => history('no-such-history.binpb')).toThrow(/ENOENT/);

@@ -30,14 +30,26 @@ describeRoute({
   path: '/sessions/changes',
   operationId: 'streamSessionChanges',
   summary:
-    'Server-sent events: `change` (id = its place in the log, data = the session change) for every state ' +
-    'change of a session the caller may see; `reset` when a resumed stream cannot be replayed',
+    'Server-sent events: `ready` (id = where the stream starts), then `change` (id = its place in the ' +
+    'log, data = the session change) for every state change of a session the caller may see; `reset` ' +
+    'when a resumed stream cannot be replayed',
   tags: ['sessions'],
   security: [...roles.filter((r) => r !== 'device'), 'operator'] as Security[],
   query: changesQuery,
   headers: z.object({ 'Last-Event-ID': lastEventId.optional() }),
   responses: {
-    200: { description: 'the stream', schema: sessionChangeSchema, mediaType: 'text/event-stream' },
+    200: {
+      description: 'the stream: `change` events carry a session change, `ready` and `reset` an empty object',
+      // One server-sent event; `data` is JSON text (a session change for `change` events).
+      schema: z.object({
+        event: z.enum(['ready', 'change', 'reset']),
+        id: z.string().regex(/^\d+$/),
+        data: z
+          .string()
+          .describe(`JSON: ${JSON.stringify(z.toJSONSchema(sessionChangeSchema).required)} for change`),
+      }),
+      mediaType: 'text/event-stream',
+    },
     403: { description: 'this token cannot view sessions', schema: errorBodySchema },
     404: { description: 'no-kind', schema: errorBodySchema },
   },
@@ -64,6 +76,8 @@ export function changeRoutes(sessions: Sessions, authority: TokenAuthority, feed
     const send = (item: FeedItem) => {
       if ('end' in item) return res.end();
       if ('reset' in item) return res.write(`id: ${item.reset.newest}\nevent: reset\ndata: {}\n\n`);
+      // Gives even a client that sees no change a place to resume from.
+      if ('position' in item) return res.write(`id: ${item.position}\nevent: ready\ndata: {}\n\n`);
       const c = item.change;
       if ((kind !== undefined && c.kind !== kind) || !visible(c)) return;
       res.write(`id: ${c.seq}\nevent: change\ndata: ${JSON.stringify(c)}\n\n`);

@@ -63,6 +63,7 @@ export const listQuery = z.strictObject({
 });
 export const sessionRowSchema = z.strictObject({
   workflowId: z.string(),
+  runId: z.string(),
   kind: z.string().nullable(),
   key: z.string().nullable(),
   state: z.string().nullable(),

@@ -1,13 +1,24 @@
 // The /ui page: a session list from Temporal visibility and a session page with its state diagram,
 // open timers, timeline and the actions allowed now. Plain DOM, no build step; all data as text.
+// Live without polling: the page follows the API's change stream (server-sent events, read with fetch so
+// the token stays in a header) and redraws what a change touches; a dropped stream reconnects with the
+// last event id and gets what it missed.
 const TOKEN_KEY = 'sessionflow.token';
-const REFRESH_MS = 2000;
+const RECONNECT_MS = 1000;
+// History (the timeline) settles a moment after the state a change reports: look once more after it.
+const SETTLE_MS = 700;
 const $ = (id) => document.getElementById(id);
 
 let token = sessionStorage.getItem(TOKEN_KEY);
 let models = null;
-let refreshTimer = null;
 let countdownTimer = null;
+let following = null;
+let redrawTimer = null;
+let settleTimer = null;
+/** Counts the views opened: a draw that finishes after its view was left draws nothing. */
+let view = 0;
+/** The newest change of each session run since the list was opened. */
+const recent = new Map();
 
 // A link such as /ui#token=… logs in at once; the token then leaves the address bar.
 const fromLink = /^#token=([^&]+)/.exec(location.hash);
@@ -76,22 +87,106 @@ function logout(message = '') {
 }
 
 function stopRefresh() {
-  clearTimeout(refreshTimer);
+  following?.abort();
+  following = null;
+  clearTimeout(redrawTimer);
+  clearTimeout(settleTimer);
   clearInterval(countdownTimer);
 }
 
-function every(fn) {
-  stopRefresh();
-  const tick = async () => {
-    try {
-      await fn();
-    } catch (err) {
-      if (err instanceof Unauthorized) return logout(err.message);
-      console.error(err);
+/** One server-sent event from its text block (`id:`, `event:`, `data:` lines). */
+function parseEvent(block) {
+  const e = { event: 'message', data: '' };
+  for (const line of block.split('\n')) {
+    const at = line.indexOf(':');
+    if (at <= 0) continue;
+    const field = line.slice(0, at);
+    const value = line.slice(at + 1).replace(/^ /, '');
+    if (field === 'id') e.id = value;
+    else if (field === 'event') e.event = value;
+    else if (field === 'data') e.data += value;
+  }
+  return e;
+}
+
+/**
+ * Follows the change stream until stopRefresh(): `onChange(change)` for each change, `onChange(null)`
+ * after a reset (redraw everything). Resolves once the stream is first connected, so nothing that
+ * happens after the first draw is missed.
+ */
+function follow(onChange) {
+  const ctl = new AbortController();
+  following = ctl;
+  let lastId = null;
+  let connected;
+  const firstConnect = new Promise((resolve) => (connected = resolve));
+  const showLive = (text) => ($('live').textContent = text);
+  const run = async () => {
+    while (!ctl.signal.aborted) {
+      try {
+        const headers = { authorization: `Bearer ${token}` };
+        if (lastId) headers['last-event-id'] = lastId;
+        const res = await fetch('/sessions/changes', { headers, signal: ctl.signal });
+        if (res.status === 401) throw new Unauthorized('unauthorized');
+        if (!res.ok || !res.body) throw new Error(`change stream: ${res.status}`);
+        showLive('live');
+        connected();
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const e = parseEvent(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (e.id) lastId = e.id;
+            if (e.event === 'change') onChange(JSON.parse(e.data));
+            else if (e.event === 'reset') onChange(null);
+          }
+        }
+      } catch (err) {
+        if (ctl.signal.aborted) return;
+        if (err instanceof Unauthorized) return logout(err.message);
+        console.warn(err);
+      }
+      connected();
+      showLive('reconnecting…');
+      await new Promise((r) => setTimeout(r, RECONNECT_MS));
     }
-    refreshTimer = setTimeout(tick, REFRESH_MS);
   };
-  return tick();
+  void run();
+  return firstConnect;
+}
+
+/** Draws now, and again on every change `touches` says concerns it (a burst of changes: one redraw). */
+async function live(draw, touches) {
+  stopRefresh();
+  view++;
+  const redraw = (settle) => {
+    clearTimeout(redrawTimer);
+    redrawTimer = setTimeout(() => {
+      guarded(draw);
+      if (settle) {
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(() => guarded(draw), SETTLE_MS);
+      }
+    }, 30);
+  };
+  await follow((change) => {
+    if (change === null || touches(change)) redraw(true);
+  });
+  await guarded(draw);
+}
+
+async function guarded(draw) {
+  try {
+    await draw();
+  } catch (err) {
+    if (err instanceof Unauthorized) return logout(err.message);
+    console.error(err);
+  }
 }
 
 function renderSimulator(homes) {
@@ -135,12 +230,31 @@ async function renderList() {
   if ($('filter-kind').value) params.set('kind', $('filter-kind').value);
   if ($('filter-state').value.trim()) params.set('state', $('filter-state').value.trim());
   if ($('filter-open').checked) params.set('open', 'true');
+  const at = view;
   const { status, body } = await api(`/ui/api/sessions?${params}`);
+  if (at !== view) return;
   if (status !== 200) {
     $('list-note').textContent = body?.error?.message ?? `error ${status}`;
     return;
   }
-  const rows = body.sessions.map((s) =>
+  // Visibility trails the change stream by a moment: the newest change of a session wins, and one that
+  // visibility does not list yet is shown already.
+  const listed = new Set(body.sessions.map((s) => s.runId));
+  const kindFilter = $('filter-kind').value;
+  const sessions = [
+    ...[...recent.values()]
+      .filter((c) => !listed.has(c.runId) && (!kindFilter || c.kind === kindFilter))
+      .filter(() => !$('filter-state').value.trim())
+      .map((c) => ({
+        workflowId: c.workflowId,
+        runId: c.runId,
+        kind: c.kind,
+        state: c.state,
+        status: 'RUNNING',
+      })),
+    ...body.sessions.map((s) => (recent.has(s.runId) ? { ...s, state: recent.get(s.runId).state } : s)),
+  ];
+  const rows = sessions.map((s) =>
     el(
       'tr',
       { dataset: { workflowId: s.workflowId } },
@@ -163,7 +277,7 @@ async function renderList() {
     ),
   );
   $('sessions').replaceChildren(...rows);
-  $('list-note').textContent = `${rows.length} session(s), refreshed ${new Date().toLocaleTimeString()}`;
+  $('list-note').textContent = `${rows.length} session(s), as of ${new Date().toLocaleTimeString()}`;
 }
 
 function markDiagram(detail) {
@@ -228,7 +342,9 @@ function renderActions(detail) {
 }
 
 async function renderSession(workflowId) {
+  const at = view;
   const { status, body } = await api(`/ui/api/sessions/${encodeURIComponent(workflowId)}`);
+  if (at !== view) return;
   show('session');
   if (status !== 200) {
     $('session-title').textContent = workflowId;
@@ -281,9 +397,17 @@ async function route() {
   $('action-result').textContent = '';
   if (m) {
     $('diagram').dataset.kind = '';
-    return every(() => renderSession(decodeURIComponent(m[1])));
+    const workflowId = decodeURIComponent(m[1]);
+    return live(
+      () => renderSession(workflowId),
+      (change) => change.workflowId === workflowId,
+    );
   }
-  return every(renderList);
+  recent.clear();
+  return live(renderList, (change) => {
+    recent.set(change.runId, change);
+    return true;
+  });
 }
 
 $('login-form').addEventListener('submit', (e) => {
