@@ -12,6 +12,8 @@ export interface HttpResult {
   /** Request start on the hrtime clock. */
   startedAt: number;
   ms: number;
+  /** The answer's Retry-After (seconds), when it has one. */
+  retryAfterSec?: number;
 }
 
 export function httpJson(
@@ -40,7 +42,14 @@ export function httpJson(
         } catch {
           // not JSON: keep the text for the error report
         }
-        resolve({ status: res.statusCode ?? 0, body: parsed, startedAt, ms: nowMs() - startedAt });
+        const retryAfter = Number(res.headers['retry-after']);
+        resolve({
+          status: res.statusCode ?? 0,
+          body: parsed,
+          startedAt,
+          ms: nowMs() - startedAt,
+          ...(Number.isFinite(retryAfter) ? { retryAfterSec: retryAfter } : {}),
+        });
       });
       res.on('error', failed);
     });

@@ -1,5 +1,7 @@
 // The five scenarios of issue 7. Every latency is measured end to end on one clock: from the moment the
 // HTTP request is sent to the moment the simulated board's siren pin is written (SimulatedIO timestamps).
+import { temporal } from '@temporalio/proto';
+import autocannon from 'autocannon';
 import { smokeAlarmWorkflowId } from '../src/shared/smoke-alarm';
 import { closedLoop, httpJson, openLoop, type HttpResult } from './load';
 import { processMemory, type ProcessMemory } from './machine';
@@ -7,7 +9,6 @@ import type { BenchStack } from './stack';
 import { distribution, nowMs, sleep, type Distribution } from './stats';
 import { openSignal, rawSessionWorkflow } from './workflows/raw-session';
 
-const SIREN_PIN = 13;
 const HIGH = 1;
 const LOW = 0;
 
@@ -24,38 +25,37 @@ export class Failures {
   }
 }
 
-/** When the home's siren pin was written `value` at or after `since` (waits up to timeoutMs). */
-async function sirenWrittenAt(
-  stack: BenchStack,
-  homeId: string,
-  value: number,
-  since: number,
-  timeoutMs: number,
-): Promise<number | undefined> {
-  const io = stack.deps.simulatedBoards.get(homeId)!;
-  const find = () => io.writes.find((w) => w.pin === SIREN_PIN && w.value === value && w.atMs >= since)?.atMs;
-  const until = nowMs() + timeoutMs;
-  // waitForPin resolves on the next matching write; loop in case the pin held `value` from before `since`.
-  for (;;) {
-    const at = find();
-    if (at !== undefined) return at;
-    const left = until - nowMs();
-    if (left <= 0) return undefined;
-    if (io.pinValue(SIREN_PIN) === value) await sleep(Math.min(left, 20));
-    else await io.waitForPin(SIREN_PIN, value, left).catch(() => undefined);
-  }
-}
+/** When the home's siren went to `value` at or after `since` (see BenchStack.sirenAt). */
+const sirenWrittenAt = (stack: BenchStack, homeId: string, value: 0 | 1, since: number, timeoutMs: number) =>
+  stack.sirenAt(homeId, value, since, timeoutMs);
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
 const describeHttp = (r: HttpResult) => `${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
 
+/**
+ * A write as a well-behaved client sends it: shed by the API (429, nothing sent), it waits Retry-After and
+ * sends again. The waits count in its time; `shedWrites` counts the refusals.
+ */
+export const shedWrites = { count: 0 };
+async function write(send: () => Promise<HttpResult>): Promise<HttpResult> {
+  const first = await send();
+  let last = first;
+  while (last.status === 429) {
+    shedWrites.count += 1;
+    await sleep((last.retryAfterSec ?? 1) * 1000);
+    last = await send();
+  }
+  return { ...last, startedAt: first.startedAt, ms: nowMs() - first.startedAt };
+}
 const smoke = (stack: BenchStack, homeId: string) =>
-  httpJson(stack.apiUrl, 'POST', `/homes/${homeId}/smoke`, stack.homes.device(homeId), {
-    detectorId: 'kitchen',
-  });
+  write(() =>
+    httpJson(stack.apiUrl, 'POST', `/homes/${homeId}/smoke`, stack.homes.device(homeId), {
+      detectorId: 'kitchen',
+    }),
+  );
 const cancel = (stack: BenchStack, homeId: string) =>
-  httpJson(stack.apiUrl, 'POST', `/homes/${homeId}/alarm/cancel`, stack.homes.owner(homeId));
+  write(() => httpJson(stack.apiUrl, 'POST', `/homes/${homeId}/alarm/cancel`, stack.homes.owner(homeId)));
 const status = (stack: BenchStack, homeId: string) =>
   httpJson(stack.apiUrl, 'GET', `/homes/${homeId}/alarm`, stack.homes.owner(homeId));
 
@@ -94,6 +94,8 @@ export interface AlarmResult {
   smokePostMs: Distribution;
   /** Every measured session: [ms since the first measured smoke, smoke → siren HIGH ms, cancel → LOW ms]. */
   samples: [number, number, number][];
+  /** Workflow tasks (WorkflowTaskCompleted in history) of a sample of the sessions, open to closed. */
+  workflowTasksPerSession: Distribution;
   allClosed: boolean;
   failures: Failures;
 }
@@ -146,6 +148,9 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
   const completed = await visibilityCount(stack, sessionsQuery(stack, group, 'Completed'), sessions, 30_000);
   if (running !== 0 || completed !== sessions)
     failures.add('not-closed', `${running} still running, ${completed}/${sessions} completed`);
+  const sample = Array.from({ length: Math.min(10, sessions) }, (_, k) =>
+    stack.homes.id(group, Math.floor((k * sessions) / Math.min(10, sessions))),
+  );
   return {
     options: o,
     sessions,
@@ -154,7 +159,211 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
     statusMs: distribution(statusMs),
     smokePostMs: distribution(smokePost),
     samples: samples.sort((a, b) => a[0] - b[0]),
+    workflowTasksPerSession: distribution(await Promise.all(sample.map((h) => workflowTasks(stack, h)))),
     allClosed: running === 0 && completed === sessions,
+    failures,
+  };
+}
+
+/** Workflow tasks a session's run took: its history's WorkflowTaskCompleted events. */
+async function workflowTasks(stack: BenchStack, homeId: string): Promise<number> {
+  const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).fetchHistory();
+  const completed = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+  return (history.events ?? []).filter((e) => e.eventType === completed).length;
+}
+
+/** Opens a session for each home (smoke POST) and waits until its siren is on: it is then published. */
+async function openSessions(stack: BenchStack, homeIds: string[], failures: Failures, callers = 8) {
+  await closedLoop(
+    callers,
+    (i) => i >= homeIds.length,
+    async (i) => {
+      const t0 = nowMs();
+      const on = sirenWrittenAt(stack, homeIds[i], HIGH, t0, 30_000);
+      const posted = await smoke(stack, homeIds[i]);
+      if (posted.status !== 202) failures.add('smoke-post', describeHttp(posted));
+      if ((await on) === undefined) failures.add('siren-never-on', homeIds[i]);
+    },
+  );
+}
+
+function runAutocannon(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((done, fail) => {
+    autocannon(opts, (err: Error | null, result) => (err ? fail(err) : done(result)));
+  });
+}
+
+/** What one autocannon run measured, in the figures the targets name. */
+export interface HttpLoad {
+  requests: number;
+  seconds: number;
+  requestsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+}
+
+function httpLoad(r: autocannon.Result, statuses: Record<string, number>): HttpLoad {
+  return {
+    requests: r.requests.total,
+    seconds: r.duration,
+    requestsPerSec: r.requests.total / r.duration,
+    latencyMs: {
+      p50: r.latency.p50,
+      p90: r.latency.p90,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      mean: r.latency.average,
+    },
+    statuses,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
+
+const count = (statuses: Record<string, number>, status: number) =>
+  void (statuses[status] = (statuses[status] ?? 0) + 1);
+
+// ---------------------------------------------------------------------------------------------------------
+// Status GET throughput: autocannon with N connections reading the status of open sessions, round robin.
+
+export interface StatusOptions {
+  homes: number;
+  connections: number;
+  durationSec: number;
+}
+
+export interface StatusResult {
+  options: StatusOptions;
+  load: HttpLoad;
+  failures: Failures;
+}
+
+export async function statusScenario(stack: BenchStack, o: StatusOptions): Promise<StatusResult> {
+  const failures = new Failures();
+  const homeIds = Array.from({ length: o.homes }, (_, i) => stack.homes.id('status', i));
+  await openSessions(stack, homeIds, failures);
+  let next = 0;
+  const statuses: Record<string, number> = {};
+  const result = await runAutocannon({
+    url: stack.apiUrl,
+    connections: o.connections,
+    duration: o.durationSec,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const homeId = homeIds[next++ % homeIds.length];
+          return {
+            ...req,
+            method: 'GET',
+            path: `/homes/${homeId}/alarm`,
+            headers: { authorization: `Bearer ${stack.homes.owner(homeId)}` },
+          };
+        },
+        onResponse: (status) => count(statuses, status),
+      },
+    ],
+  });
+  const load = httpLoad(result, statuses);
+  const bad = Object.entries(statuses).filter(([s]) => s !== '200');
+  if (bad.length > 0) failures.add('status-not-200', JSON.stringify(Object.fromEntries(bad)));
+  if (result.errors > 0) failures.add('http-errors', `${result.errors} (timeouts ${result.timeouts})`);
+  return { options: o, load, failures };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Mixed load, as in test/e2e/load.test.ts: N connections, each posting a smoke event for the next of a few
+// homes and then reading that home's status; a fixed number of requests, so every answer is known. Above
+// the write capacity the API may shed (429, nothing sent); 5xx are failures; every accepted event must be
+// counted in its session (asked from Temporal afterwards).
+
+export interface MixedOptions {
+  homes: number;
+  connections: number;
+  requests: number;
+}
+
+export interface MixedResult {
+  options: MixedOptions;
+  load: HttpLoad;
+  accepted: number;
+  shed: number;
+  serverErrors: number;
+  failures: Failures;
+}
+
+export async function mixedScenario(stack: BenchStack, o: MixedOptions): Promise<MixedResult> {
+  const failures = new Failures();
+  const homeIds = Array.from({ length: o.homes }, (_, i) => stack.homes.id('mixed', i));
+  const accepted = new Map<string, number>();
+  // A 503 on smoke means "not confirmed": the event may or may not have been taken.
+  const unconfirmed = new Map<string, number>();
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  type Ctx = { homeId: string };
+  const result = await runAutocannon({
+    url: stack.apiUrl,
+    connections: o.connections,
+    amount: o.requests,
+    requests: [
+      {
+        setupRequest: (req, ctx: object) => {
+          const homeId = homeIds[next++ % homeIds.length];
+          (ctx as Ctx).homeId = homeId;
+          return {
+            ...req,
+            method: 'POST',
+            path: `/homes/${homeId}/smoke`,
+            headers: {
+              authorization: `Bearer ${stack.homes.device(homeId)}`,
+              'content-type': 'application/json',
+            },
+            body: JSON.stringify({ detectorId: 'kitchen' }),
+          };
+        },
+        onResponse: (status, _body, ctx: object) => {
+          count(statuses, status);
+          const { homeId } = ctx as Ctx;
+          if (status === 202) accepted.set(homeId, (accepted.get(homeId) ?? 0) + 1);
+          if (status >= 500) unconfirmed.set(homeId, (unconfirmed.get(homeId) ?? 0) + 1);
+        },
+      },
+      {
+        setupRequest: (req, ctx: object) => ({
+          ...req,
+          method: 'GET',
+          path: `/homes/${(ctx as Ctx).homeId}/alarm`,
+          headers: { authorization: `Bearer ${stack.homes.owner((ctx as Ctx).homeId)}` },
+        }),
+        onResponse: (status) => count(statuses, status),
+      },
+    ],
+  });
+  const load = httpLoad(result, statuses);
+  const serverErrors = Object.entries(statuses)
+    .filter(([s]) => Number(s) >= 500)
+    .reduce((n, [, c]) => n + c, 0);
+  if (result.errors > 0) failures.add('http-errors', `${result.errors} (timeouts ${result.timeouts})`);
+  for (const homeId of homeIds) {
+    const want = accepted.get(homeId) ?? 0;
+    const r = await httpJson(
+      stack.apiUrl,
+      'GET',
+      `/homes/${homeId}/alarm?consistent=true`,
+      stack.homes.owner(homeId),
+    );
+    const body = r.body as { detectors?: { events?: number }[] } | undefined;
+    const events = body?.detectors?.[0]?.events ?? 0;
+    if (events < want || events > want + (unconfirmed.get(homeId) ?? 0))
+      failures.add('event-lost', `${homeId}: ${events} events in the session, ${want} accepted`);
+  }
+  return {
+    options: o,
+    load,
+    accepted: [...accepted.values()].reduce((a, b) => a + b, 0),
+    shed: statuses[429] ?? 0,
+    serverErrors,
     failures,
   };
 }
@@ -174,6 +383,17 @@ export interface ThroughputOptions {
   latencyBoundMs: number;
   /** Homes available to our side (each new session needs a fresh home). */
   homePool: number;
+  /** The server's write capacity: `callers` raw clients back to back for `capacitySec` each. */
+  capacityCallers: number;
+  capacitySec: number;
+}
+
+/** What the Temporal server accepts with the raw client, closed loop: the ceiling under our API's writes. */
+export interface WriteCapacity {
+  callers: number;
+  seconds: number;
+  signalsPerSec: number;
+  startsPerSec: number;
 }
 
 export interface StepResult {
@@ -197,6 +417,7 @@ export interface ThroughputResult {
   ours: RateResult;
   raw: RateResult;
   ratio: number;
+  capacity: WriteCapacity;
   failures: Failures;
 }
 
@@ -334,7 +555,8 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     effectAt: (i, since) => sirenWrittenAt(stack, homeAt(i), HIGH, since, effectTimeoutMs),
   });
   await rampBoth(o, [raw, ours]);
-  await terminateAll(stack, [...raw.keys, ...ours.keys]);
+  const capacity = await writeCapacity(stack, o, raw.keys, failures);
+  await terminateAll(stack, [...raw.keys, ...ours.keys, ...capacity.started]);
 
   const lost = (r: RateResult) => r.steps.reduce((n, st) => n + st.neverTookEffect, 0);
   if (lost(raw.result()) > 0) failures.add('raw-lost', `${lost(raw.result())} raw workflows never opened`);
@@ -345,16 +567,65 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     ours: ours.result(),
     raw: raw.result(),
     ratio: raw.good > 0 ? ours.good / raw.good : NaN,
+    capacity: capacity.figures,
     failures,
   };
 }
 
+/**
+ * Signals to open raw sessions, then starts of new ones, each by `capacityCallers` callers back to back
+ * for `capacitySec`: the writes per second the server (and its store) accepts here.
+ */
+async function writeCapacity(
+  stack: BenchStack,
+  o: ThroughputOptions,
+  open: string[],
+  failures: Failures,
+): Promise<{ figures: WriteCapacity; started: string[] }> {
+  const timed = async (call: (i: number) => Promise<unknown>, kind: string) => {
+    const began = nowMs();
+    const until = began + o.capacitySec * 1000;
+    const n = await closedLoop(
+      o.capacityCallers,
+      () => nowMs() >= until,
+      (i) =>
+        call(i).then(
+          () => undefined,
+          (err: unknown) => failures.add(kind, String(err)),
+        ),
+    );
+    return n / ((nowMs() - began) / 1000);
+  };
+  const signalsPerSec =
+    open.length === 0
+      ? NaN
+      : await timed(
+          (i) => stack.client.workflow.getHandle(open[i % open.length]).signal(openSignal),
+          'capacity-signal',
+        );
+  const started: string[] = [];
+  const startsPerSec = await timed((i) => {
+    const workflowId = `bench-cap-${stack.homes.tag}-${i}`;
+    started.push(workflowId);
+    return stack.client.workflow.start(rawSessionWorkflow, { workflowId, taskQueue: stack.rawTaskQueue });
+  }, 'capacity-start');
+  return {
+    figures: { callers: o.capacityCallers, seconds: o.capacitySec, signalsPerSec, startsPerSec },
+    started,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------
-// 5. Scale: N sessions open at once in their (long) cancel window; memory; then cancel them all.
+// 5. Scale: N sessions open at once in their (long) cancel window, homes on a gateway's queue so the worker
+// process is the central worker alone; its memory; cancel latency of a sample at a modest rate while all
+// the others stay open; then all the rest cancelled as fast as `concurrency` callers go.
 
 export interface ScaleOptions {
   sessions: number;
   concurrency: number;
+  /** The sample cancelled while all are open: this many, at this rate (open loop). */
+  cancelSample: number;
+  cancelRatePerSec: number;
 }
 
 export interface ScaleResult {
@@ -364,16 +635,16 @@ export interface ScaleResult {
   runningSeen: number;
   memory: {
     worker: ProcessMemory | undefined;
-    workerHeapUsedMiB: number;
     api: ProcessMemory | undefined;
     server: ProcessMemory | undefined;
   };
   workerSettings: Record<string, unknown>;
   /** Peak resident memory over the whole scenario (VmHWM once all are closed). */
   peakAfterCancel: { worker: ProcessMemory | undefined; server: ProcessMemory | undefined };
+  /** The sample, cancelled while all others were open. */
   cancelToSirenOffMs: Distribution;
   cancelPostMs: Distribution;
-  /** From the first cancel POST until visibility shows none running and all completed. */
+  /** From the first cancel of the rest until visibility shows none running and all completed. */
   allClosedSeconds: number;
   runningAfterCancel: number;
   completed: number;
@@ -381,8 +652,9 @@ export interface ScaleResult {
   failures: Failures;
 }
 
+/** The central worker's settings: `workerTuning`, which the raw-client baseline's worker runs with too. */
 export function workerSettings(stack: BenchStack): Record<string, unknown> {
-  const w = stack.worker.options;
+  const w = stack.rawWorker.options;
   return {
     maxCachedWorkflows: w.maxCachedWorkflows,
     reuseV8Context: w.reuseV8Context,
@@ -405,23 +677,27 @@ export async function scaleScenario(
   const failures = new Failures();
   const homeAt = (i: number) => stack.homes.id(group, i);
   const effectTimeoutMs = 300_000;
+  const every = Math.max(1000, Math.round(o.sessions / 20));
 
   const openedAt = nowMs();
-  const sirensOn: Promise<number | undefined>[] = [];
+  const sirensOn: Promise<void>[] = [];
   let opened = 0;
   await closedLoop(
     o.concurrency,
     (i) => i >= o.sessions,
     async (i) => {
-      sirensOn.push(sirenWrittenAt(stack, homeAt(i), HIGH, 0, effectTimeoutMs));
+      sirensOn.push(
+        sirenWrittenAt(stack, homeAt(i), HIGH, 0, effectTimeoutMs).then((at) => {
+          if (at === undefined) failures.add('siren-never-on', homeAt(i));
+        }),
+      );
       const posted = await smoke(stack, homeAt(i));
       if (posted.status === 202) opened += 1;
       else failures.add('smoke-post', describeHttp(posted));
-      if ((i + 1) % 1000 === 0) log(`  scale: ${i + 1}/${o.sessions} opened`);
+      if ((i + 1) % every === 0) log(`  scale: ${i + 1}/${o.sessions} opened`);
     },
   );
-  const neverOn = (await Promise.all(sirensOn)).filter((at) => at === undefined).length;
-  if (neverOn > 0) failures.add('siren-never-on', `${neverOn} sessions`);
+  await Promise.all(sirensOn);
   const openSeconds = (nowMs() - openedAt) / 1000;
   const runningSeen = await visibilityCount(
     stack,
@@ -432,36 +708,43 @@ export async function scaleScenario(
   if (runningSeen !== o.sessions) failures.add('not-running', `${runningSeen}/${o.sessions} running`);
   log(`  scale: ${runningSeen} sessions running at once; measuring memory`);
   const memory = {
-    worker: processMemory(process.pid),
-    workerHeapUsedMiB: process.memoryUsage().heapUsed / (1024 * 1024),
+    worker: processMemory(stack.workerPid),
     api: processMemory(stack.apiPid),
     server: processMemory(stack.serverPid),
   };
 
-  const cancelStart = nowMs();
   const off: number[] = [];
   const cancelPost: number[] = [];
-  const sirensOff: Promise<void>[] = [];
+  const cancelOne = async (i: number, sample: boolean) => {
+    const homeId = homeAt(i);
+    const t1 = nowMs();
+    const sirenOff = sirenWrittenAt(stack, homeId, LOW, t1, effectTimeoutMs);
+    const cancelled = await cancel(stack, homeId);
+    if (sample) cancelPost.push(cancelled.ms);
+    if (cancelled.status !== 200 || (cancelled.body as { state?: string })?.state !== 'cancelled')
+      failures.add('cancel', describeHttp(cancelled));
+    const at = await sirenOff;
+    if (at === undefined) failures.add('siren-never-off', homeId);
+    else if (sample) off.push(at - t1);
+  };
+  // The sample: spread over the sessions, at a modest rate, while all the others are open.
+  const sample = Math.min(o.cancelSample, o.sessions);
+  const sampled = new Set(Array.from({ length: sample }, (_, k) => Math.floor((k * o.sessions) / sample)));
+  const sampleIds = [...sampled];
+  log(`  scale: cancelling ${sample} at ${o.cancelRatePerSec}/s while the others stay open`);
+  await openLoop(o.cancelRatePerSec, (sample / o.cancelRatePerSec) * 1000, (k) =>
+    cancelOne(sampleIds[k], true),
+  );
+  const rest = Array.from({ length: o.sessions }, (_, i) => i).filter((i) => !sampled.has(i));
+  const closeStart = nowMs();
   await closedLoop(
     o.concurrency,
-    (i) => i >= o.sessions,
-    async (i) => {
-      const homeId = homeAt(i);
-      const t1 = nowMs();
-      sirensOff.push(
-        sirenWrittenAt(stack, homeId, LOW, t1, effectTimeoutMs).then((at) => {
-          if (at === undefined) failures.add('siren-never-off', homeId);
-          else off.push(at - t1);
-        }),
-      );
-      const cancelled = await cancel(stack, homeId);
-      cancelPost.push(cancelled.ms);
-      if (cancelled.status !== 200 || (cancelled.body as { state?: string })?.state !== 'cancelled')
-        failures.add('cancel', describeHttp(cancelled));
-      if ((i + 1) % 1000 === 0) log(`  scale: ${i + 1}/${o.sessions} cancelled`);
+    (k) => k >= rest.length,
+    async (k) => {
+      await cancelOne(rest[k], false);
+      if ((k + 1) % every === 0) log(`  scale: ${k + 1}/${rest.length} others cancelled`);
     },
   );
-  await Promise.all(sirensOff);
   const runningAfterCancel = await visibilityCount(stack, sessionsQuery(stack, group, 'Running'), 0, 120_000);
   const completed = await visibilityCount(
     stack,
@@ -469,8 +752,11 @@ export async function scaleScenario(
     o.sessions,
     60_000,
   );
-  const allClosedSeconds = (nowMs() - cancelStart) / 1000;
-  const peakAfterCancel = { worker: processMemory(process.pid), server: processMemory(stack.serverPid) };
+  const allClosedSeconds = (nowMs() - closeStart) / 1000;
+  const peakAfterCancel = {
+    worker: processMemory(stack.workerPid),
+    server: processMemory(stack.serverPid),
+  };
   // Visibility is eventually consistent: confirm with the source of truth for a sample.
   for (let i = 0; i < o.sessions; i += Math.max(1, Math.floor(o.sessions / 50))) {
     const d = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeAt(i))).describe();

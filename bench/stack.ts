@@ -1,13 +1,22 @@
 // The system under test, on loopback: a Temporal dev server on SQLite (started here, or an existing one
-// with --attach; or, with --store postgres, the production shape's server on a private PostgreSQL), our worker in this process (so the bench reads the simulated siren pins directly), our API as
-// its own process (as deployed), and, for the raw-client baseline, a second worker with the same tuning
-// running a trivial workflow on its own task queue. Homes, tokens and the task queues are per run.
+// with --attach; or, with --store postgres, the production shape's server on a private PostgreSQL), our
+// worker, our API as its own process (as deployed), and, for the raw-client baseline, a second worker with
+// the same tuning running a trivial workflow on its own task queue. Homes, tokens and the task queues are
+// per run. Two topologies:
+// - embedded: the central worker runs in this process with the homes' simulated boards (its embedded
+//   gateway), so the bench reads the siren pins and their timestamps directly (latency scenarios);
+// - gateway: every home belongs to the gateway `bench`; the central worker runs alone in its own process
+//   (`src/worker/main.ts`, as deployed), and this process — the load generator — runs a stand-in gateway:
+//   an activity worker on the gateway's task queue that records each siren command instead of driving a
+//   johnny-five board. The worker process's memory is then the central worker's alone (scale scenario).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { dataConverterFor } from '../src/codec/aes-gcm-codec';
 import {
   DefaultLogger,
   NativeConnection,
@@ -25,7 +34,9 @@ import {
   startTemporalDevServer,
   type RunningDevServer,
 } from '../src/dev/temporal-dev-server';
+import { gatewayTaskQueue } from '../src/config/config';
 import { SimulatedIO } from '../src/hardware/simulated-io';
+import type { HardwareActivities } from '../src/shared/hardware';
 import { buildActivityDeps, type BuiltActivityDeps } from '../src/worker/activity-deps';
 import { createWorker, workerTuning } from '../src/worker/create-worker';
 import { findListeningPid } from './machine';
@@ -37,6 +48,8 @@ export const projectRoot = resolve(
   __dirname,
   existsSync(resolve(__dirname, '../package.json')) ? '..' : '../..',
 );
+
+const SIREN_PIN = 13;
 
 /** Homes of one run: ids carry a run tag, so an attached server's other sessions are never touched. */
 export class BenchHomes {
@@ -63,8 +76,11 @@ export class EventTimes {
   private readonly times = new Map<string, number>();
   private readonly waiters = new Map<string, (t: number) => void>();
 
+  /** `latest`: a key that happens again keeps its newest time (else its first). */
+  constructor(private readonly latest = false) {}
+
   record(key: string, at = nowMs()): void {
-    if (this.times.has(key)) return;
+    if (this.times.has(key) && !this.latest) return;
     this.times.set(key, at);
     this.waiters.get(key)?.(at);
     this.waiters.delete(key);
@@ -86,17 +102,30 @@ export class EventTimes {
   }
 }
 
+export type Topology = 'embedded' | 'gateway';
+
+/** The gateway every home of the `gateway` topology belongs to. */
+export const BENCH_GATEWAY = 'bench';
+
 export interface BenchStack {
   mode: 'started' | 'attached';
+  topology: Topology;
   temporalAddress: string;
   namespace: string;
   serverPid: number | undefined;
   apiUrl: string;
   apiPid: number | undefined;
+  /** The process running the central worker (this one in the embedded topology). */
+  workerPid: number | undefined;
   config: Config;
   homes: BenchHomes;
-  deps: BuiltActivityDeps;
-  worker: Worker;
+  /** The in-process central worker's dependencies (embedded topology only). */
+  deps: BuiltActivityDeps | undefined;
+  /**
+   * When the home's siren was switched to `value` (1 on, 0 off) at or after `since` (hrtime ms), waiting up
+   * to timeoutMs; undefined when it was not.
+   */
+  sirenAt(homeId: string, value: 0 | 1, since: number, timeoutMs: number): Promise<number | undefined>;
   rawWorker: Worker;
   rawTaskQueue: string;
   rawOpened: EventTimes;
@@ -113,14 +142,17 @@ export interface StackOptions {
   /** Number of homes per group (alarm, throughput, scale...). */
   homeGroups: Record<string, number>;
   cancelWindowSeconds: number;
+  /** Default embedded. */
+  topology?: Topology;
   log: (line: string) => void;
 }
 
-function homeEntry(homes: BenchHomes, homeId: string) {
+function homeEntry(homes: BenchHomes, homeId: string, topology: Topology) {
   return {
+    ...(topology === 'gateway' ? { gateway: BENCH_GATEWAY } : {}),
     owner: { name: `Owner of ${homeId}`, phone: '+15550000001' },
     emergency: { phone: '+15550000911', address: `1 Bench Street, ${homeId}` },
-    siren: { pin: 13, component: 'relay' },
+    siren: { pin: SIREN_PIN, component: 'relay' },
     // The one detector the scenarios report from (the API refuses ids a home does not have).
     detectors: { kitchen: { pin: 2 } },
     tokens: [
@@ -141,6 +173,72 @@ async function waitForReady(url: string, child: ChildProcess, timeoutMs: number)
     await sleep(200);
   }
   throw new Error(`api at ${url} not ready after ${timeoutMs} ms`);
+}
+
+/** A process of ours (API, worker) on the run's config file, its output in `<name>.log` in the work dir. */
+function spawnLogged(
+  main: string,
+  name: string,
+  workDir: string,
+  configFile: string,
+  nodeArgs: string[] = [],
+) {
+  const out = openSync(join(workDir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, [...nodeArgs, main], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, SESSIONFLOW_CONFIG_FILE: configFile, LOG_FORMAT: 'json' },
+  });
+  closeSync(out);
+  const exited = new Promise((r) => child.once('exit', r));
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  return {
+    child,
+    async stop() {
+      process.removeListener('exit', kill);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      // A graceful close waits for open requests; an interrupted scenario may still be sending some.
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** Waits until a worker process polls its task queue (it bundles nothing: the build's bundle is used). */
+async function untilPolled(
+  connection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+  child: ChildProcess,
+): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`worker exited during start (code ${child.exitCode})`);
+    const r = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    if ((r.pollers?.length ?? 0) > 0) return;
+    await sleep(200);
+  }
+  throw new Error(`no worker polls ${taskQueue} after 60 s`);
+}
+
+/** When a simulated board's siren pin was written `value` at or after `since` (waits up to timeoutMs). */
+async function pinWrittenAt(io: SimulatedIO, value: number, since: number, timeoutMs: number) {
+  const find = () => io.writes.find((w) => w.pin === SIREN_PIN && w.value === value && w.atMs >= since)?.atMs;
+  const until = nowMs() + timeoutMs;
+  // waitForPin resolves on the next matching write; loop in case the pin held `value` from before `since`.
+  for (;;) {
+    const at = find();
+    if (at !== undefined) return at;
+    const left = until - nowMs();
+    if (left <= 0) return undefined;
+    if (io.pinValue(SIREN_PIN) === value) await sleep(Math.min(left, 20));
+    else await io.waitForPin(SIREN_PIN, value, left).catch(() => undefined);
+  }
 }
 
 let runtimeInstalled = false;
@@ -189,6 +287,7 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       serverPid = server.pid;
     }
 
+    const topology = opts.topology ?? 'embedded';
     const apiPort = await freePort();
     const raw = {
       temporal: {
@@ -200,6 +299,11 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       // A long window: every session waits for its cancel however slow the run is.
       alarm: { cancelWindowSeconds: opts.cancelWindowSeconds },
       notifications: { channel: 'log' },
+      // Per run, shared by the worker and the API as on one host (never the checkout's .data/).
+      readModel: { path: join(workDir, 'read-model.db') },
+      // The per-token limit is a guard against one looping device; the scenarios read a home at a time
+      // far above it on purpose (the issue's figures are measured with it raised out of the way).
+      rateLimit: { perTokenPerMinute: 1_000_000_000, unauthenticatedPerMinute: 1_000_000_000 },
       // Payloads are encrypted as in any deployment (the API refuses to start without a key), so "ours"
       // includes the codec's cost; the raw-client baseline has none.
       codec: { keys: [{ id: 'bench', key: randomBytes(32).toString('base64') }] },
@@ -209,32 +313,69 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       for (let n = 0; n < count; n++) {
         const homeId = homes.id(group, n);
         homes.ids.push(homeId);
-        raw.homes[homeId] = homeEntry(homes, homeId);
+        raw.homes[homeId] = homeEntry(homes, homeId, topology);
       }
     }
     const configFile = join(workDir, 'config.json');
     writeFileSync(configFile, JSON.stringify(raw), { mode: 0o600 });
     const config = parseConfig(raw);
 
-    // Worker logs go to a file at info, as a deployed worker would log them.
-    const logger = pino(
-      { level: process.env.LOG_LEVEL ?? 'info' },
-      pino.destination(join(workDir, 'worker.log')),
-    );
-    const deps = buildActivityDeps(config, logger);
-    // Boards exist before the first alarm (as a connected board would), so the bench can watch their pins.
-    for (const homeId of homes.ids) deps.simulatedBoards.set(homeId, new SimulatedIO(`simulated:${homeId}`));
-
     const connection = await NativeConnection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
-    const bundlePath = process.env.SESSIONFLOW_TEST_WORKFLOW_BUNDLE;
-    opts.log('bundling workflows and starting workers');
-    const worker = await createWorker({
-      config,
-      deps,
-      connection,
-      ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
-    });
+    opts.log('starting workers');
+    const workers: Worker[] = [];
+    let deps: BuiltActivityDeps | undefined;
+    let workerPid: number | undefined;
+    let sirenAt: BenchStack['sirenAt'];
+    if (topology === 'embedded') {
+      // Worker logs go to a file at info, as a deployed worker would log them.
+      const logger = pino(
+        { level: process.env.LOG_LEVEL ?? 'info' },
+        pino.destination(join(workDir, 'worker.log')),
+      );
+      const built = (deps = buildActivityDeps(config, logger));
+      // Boards exist before the first alarm (as a connected board would), so the bench can watch their pins.
+      for (const homeId of homes.ids)
+        built.simulatedBoards.set(homeId, new SimulatedIO(`simulated:${homeId}`));
+      cleanups.push(() => Promise.resolve(built.sirens.close()));
+      const bundlePath = process.env.SESSIONFLOW_TEST_WORKFLOW_BUNDLE;
+      workers.push(
+        await createWorker({
+          config,
+          deps: built,
+          connection,
+          ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
+        }),
+      );
+      workerPid = process.pid;
+      sirenAt = (homeId, value, since, timeoutMs) =>
+        pinWrittenAt(built.simulatedBoards.get(homeId)!, value, since, timeoutMs);
+    } else {
+      const switched = new EventTimes(true);
+      const standIn: HardwareActivities = {
+        setSiren: ({ homeId, on }) => Promise.resolve(switched.record(`${homeId}:${on ? 1 : 0}`)),
+      };
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: gatewayTaskQueue(BENCH_GATEWAY),
+          activities: standIn,
+          dataConverter: dataConverterFor(config),
+        }),
+      );
+      const worker = spawnLogged(resolve(__dirname, '../src/worker/main.js'), 'worker', workDir, configFile, [
+        // As the Dockerfile starts a deployed worker (see README, Performance).
+        '--max-old-space-size=512',
+      ]);
+      cleanups.push(() => worker.stop());
+      workerPid = worker.child.pid;
+      await untilPolled(connection, config.temporal.namespace, config.temporal.taskQueue, worker.child);
+      sirenAt = (homeId, value, since, timeoutMs) =>
+        switched
+          .wait(`${homeId}:${value}`, timeoutMs)
+          .then((at) => (at !== undefined && at >= since ? at : undefined));
+    }
     const rawOpened = new EventTimes();
     const rawTaskQueue = `bench-raw-${homes.tag}`;
     const sinks: InjectedSinks<BenchSinks> = {
@@ -251,33 +392,16 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       sinks,
       ...workerTuning,
     });
-    const runs = [worker.run(), rawWorker.run()];
+    const runs = [...workers, rawWorker].map((w) => w.run());
     cleanups.push(async () => {
-      worker.shutdown();
-      rawWorker.shutdown();
+      for (const w of [...workers, rawWorker]) w.shutdown();
       await Promise.allSettled(runs);
     });
 
-    const apiMain = resolve(__dirname, '../src/api/main.js');
-    const apiLog = openSync(join(workDir, 'api.log'), 'a');
-    const api = spawn(process.execPath, [apiMain], {
-      stdio: ['ignore', apiLog, apiLog],
-      env: { ...process.env, SESSIONFLOW_CONFIG_FILE: configFile, LOG_FORMAT: 'json' },
-    });
-    closeSync(apiLog);
-    const apiExited = new Promise((r) => api.once('exit', r));
-    const killApi = () => api.kill('SIGKILL');
-    process.once('exit', killApi);
-    cleanups.push(async () => {
-      process.removeListener('exit', killApi);
-      if (api.exitCode === null) api.kill('SIGTERM');
-      // A graceful close waits for open requests; an interrupted scenario may still be sending some.
-      const force = setTimeout(() => api.kill('SIGKILL'), 5000);
-      await apiExited;
-      clearTimeout(force);
-    });
+    const api = spawnLogged(resolve(__dirname, '../src/api/main.js'), 'api', workDir, configFile);
+    cleanups.push(() => api.stop());
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForReady(apiUrl, api, 60_000);
+    await waitForReady(apiUrl, api.child, 60_000);
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
     cleanups.push(() => clientConnection.close());
@@ -285,15 +409,17 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
 
     return {
       mode: opts.attach ? 'attached' : 'started',
+      topology,
       temporalAddress,
       namespace: config.temporal.namespace,
       serverPid,
       apiUrl,
-      apiPid: api.pid,
+      apiPid: api.child.pid,
+      workerPid,
       config,
       homes,
       deps,
-      worker,
+      sirenAt,
       rawWorker,
       rawTaskQueue,
       rawOpened,
@@ -301,7 +427,6 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       workDir,
       async stop({ keepWorkDir = false } = {}) {
         await stopAll();
-        deps.sirens.close();
         if (!keepWorkDir) rmSync(workDir, { recursive: true, force: true });
       },
     };

@@ -108,9 +108,11 @@ function standardResponses(doc: RouteDoc): RouteDoc['responses'] {
       'WWW-Authenticate': 'Bearer challenge',
     });
     out[403] = errorResponse('token of another home or of the wrong role');
-    out[429] = errorResponse('rate limit of this token, or of this address without a valid token, exceeded', {
-      'Retry-After': 'seconds to wait',
-    });
+    out[429] = errorResponse(
+      'rate limit of this token, or of this address without a valid token, exceeded; or (POST) the ' +
+        'server is at its write capacity (overloaded): nothing was sent',
+      { 'Retry-After': 'seconds to wait' },
+    );
   }
   if (doc.method === 'post') {
     out[413] = errorResponse('body larger than the limit');

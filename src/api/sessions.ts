@@ -117,7 +117,7 @@ export class Sessions {
     owner: { customerId?: string } = {},
   ): Promise<void> {
     noteSession(sessionId(kind, key));
-    const handle = await this.temporal.call((client) =>
+    const handle = await this.temporal.write((client) =>
       client.workflow.start(kind.workflowType, {
         workflowId: sessionId(kind, key),
         taskQueue: this.temporal.taskQueue,
@@ -139,7 +139,7 @@ export class Sessions {
     this.checkEvent(kind, key, name, body);
     noteSession(sessionId(kind, key));
     const sent = await this.temporal
-      .call((client) => sendSessionEvent(client, this.config, kind, key, name, body))
+      .write((client) => sendSessionEvent(client, this.config, kind, key, name, body))
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
@@ -174,7 +174,7 @@ export class Sessions {
     const arg = decl.args ? decl.args(body, caller) : { ...(body as object), by: caller.name };
     for (let attempt = 1; ; attempt++) {
       try {
-        const answer = await this.temporal.call(() =>
+        const answer = await this.temporal.write(() =>
           this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
         );
         this.metrics?.counters.sessionRequests.inc({ kind: kind.name, request: name, result: 'answered' });

@@ -1,16 +1,20 @@
 // The API's handle on Temporal: a lazily connected client plus a deadline on every call,
-// so a Temporal outage becomes a quick 503 instead of a hung request.
+// so a Temporal outage becomes a quick 503 instead of a hung request; writes pass the load-shedding gate.
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { clientInterceptors } from '../config/tracing';
+import { WriteGate } from './write-gate';
 
 export interface TemporalGateway {
   client: Client;
   taskQueue: string;
   /** Runs fn with the configured call deadline (or a shorter one). */
   call<T>(fn: (client: Client) => Promise<T>, timeoutMs?: number): Promise<T>;
+  /** A call that changes sessions: through the write gate (429 when over capacity), then like `call`. */
+  write<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+  writes: WriteGate;
   /** Up to `limit` workflows matching a visibility query, newest first, each mapped; within the deadline. */
   list<T>(query: string, limit: number, map: (wf: WorkflowExecutionInfo) => T): Promise<T[]>;
   /** Whether the server answers at all (readiness). */
@@ -29,10 +33,13 @@ export function createTemporalGateway(config: Config, connection?: Connection): 
   const { callTimeoutMs } = config.temporal;
   const call: TemporalGateway['call'] = (fn, timeoutMs = callTimeoutMs) =>
     conn.withDeadline(Date.now() + timeoutMs, () => fn(client));
+  const writes = new WriteGate(config.api.writes);
   return {
     client,
     taskQueue: config.temporal.taskQueue,
     call,
+    write: (fn) => writes.run(() => call(fn)),
+    writes,
     list: (query, limit, map) =>
       call(async (c) => {
         const found: ReturnType<typeof map>[] = [];

@@ -330,6 +330,18 @@ const configSchema = z
           .union([z.boolean(), z.number().int().min(0).max(10), z.array(z.string().min(1)).min(1)])
           .default(false),
         /**
+         * Load shedding: Temporal writes (events, requests, starts) in flight at once per API process, and
+         * how many may wait behind them and for how long; beyond that 429 with Retry-After, nothing sent.
+         */
+        writes: z
+          .strictObject({
+            concurrency: z.number().int().positive().default(16),
+            queue: z.number().int().min(0).default(256),
+            maxWaitMs: z.number().int().positive().default(1000),
+            retryAfterSeconds: z.number().int().positive().default(1),
+          })
+          .prefault({}),
+        /**
          * HTTPS served by the API itself (PEM files; `npm run certs:new` makes a private CA and a server
          * certificate). Without it the API speaks plain HTTP: terminate TLS in a proxy in front of it.
          */
@@ -623,6 +635,8 @@ export const configEnvVars = {
   API_RATE_LIMIT_PER_MINUTE: 'rateLimit.perTokenPerMinute',
   API_UNAUTHENTICATED_PER_MINUTE: 'rateLimit.unauthenticatedPerMinute',
   API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
+  API_WRITE_CONCURRENCY: 'api.writes.concurrency (Temporal writes in flight per API process)',
+  API_WRITE_QUEUE: 'api.writes.queue (writes waiting for a slot; beyond: 429)',
   API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
   API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
   MQTT_URL: 'mqtt.url (the broker, e.g. mqtt://127.0.0.1:1883; MQTT is off when unset)',
@@ -691,6 +705,7 @@ function envOverrides(env: Env): Record<string, unknown> {
       host: str(env.API_HOST),
       port: num(env.API_PORT),
       trustProxy: trustProxy(env.API_TRUST_PROXY),
+      writes: { concurrency: num(env.API_WRITE_CONCURRENCY), queue: num(env.API_WRITE_QUEUE) },
       tls:
         str(env.API_TLS_CERT) || str(env.API_TLS_KEY)
           ? { certPath: str(env.API_TLS_CERT), keyPath: str(env.API_TLS_KEY) }

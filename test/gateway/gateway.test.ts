@@ -11,7 +11,7 @@ import type { SimulatedIO } from '../../src/hardware/simulated-io';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { testLogger } from '../support/silent-logger';
-import { ownerToken } from '../support/test-config';
+import { deviceToken, ownerToken } from '../support/test-config';
 
 const GATEWAY_ID = 'gw-test';
 const IDENTITY = `gateway-${GATEWAY_ID}@test`;
@@ -38,7 +38,7 @@ const hardware = (extra: Record<string, unknown> = {}) => ({
   },
   ...extra,
 });
-const homes = ['gw-press', 'gw-two', 'gw-dark', 'gw-bounce'];
+const homes = ['gw-press', 'gw-two', 'gw-dark', 'gw-bounce', 'gw-central'];
 
 let stack: LocalStack;
 let gateway: Gateway;
@@ -68,8 +68,11 @@ beforeAll(async () => {
       }),
       'gw-dark': hardware({ cancelWindowSeconds: DARK_WINDOW_S }),
       'gw-bounce': hardware(),
+      'gw-central': hardware(),
     },
   });
+  // The central worker's embedded gateway, started as the worker's main does.
+  stack.deps.gateway.start();
   clientConnection = await Connection.connect({ address: stack.server.address });
   gateway = new Gateway({
     config: stack.config,
@@ -266,5 +269,31 @@ describe('edge gateway', () => {
     await new Promise((r) => setTimeout(r, 800));
     expect((await status('gw-bounce')).status).toBe(404);
     expect(gateway.status().eventsPending).toBe(0);
+  });
+
+  test('When every home belongs to an edge gateway, then the central worker holds no board: sirens run on the gateway only', async () => {
+    const home = 'gw-central';
+    const smoke = await http(stack.api.url, 'POST', `/homes/${home}/smoke`, {
+      token: deviceToken(home),
+      body: { detectorId: 'kitchen' },
+    });
+    expect(smoke.status).toBe(202);
+    await waitPins(home, 1);
+    const cancelled = await http(stack.api.url, 'POST', `/homes/${home}/alarm/cancel`, {
+      token: ownerToken(home),
+    });
+    expect(cancelled.status).toBe(200);
+    await waitPins(home, 0);
+    // Sessions of every home ran; the central worker's embedded gateway serves none and opened no board.
+    const central = stack.deps.gateway;
+    expect(homes.filter((h) => central.serves(h))).toEqual([]);
+    expect(central.status().homes).toEqual([]);
+    expect(stack.deps.simulatedBoards.size).toBe(0);
+    expect(
+      gateway
+        .status()
+        .homes.map((h) => h.homeId)
+        .sort(),
+    ).toEqual([...homes].sort());
   });
 });
