@@ -349,7 +349,7 @@ describe('docker-compose.yml and Dockerfile', () => {
   test('When a secret the processes need is not set, then compose refuses to start and names it, instead of a restart loop', () => {
     for (const missing of Object.keys(requiredShell)) {
       const shell: Record<string, string> = { ...requiredShell, [missing]: '' };
-      const needing = appServices.filter((name) => envOf(name)[missing] !== undefined);
+      const needing = Object.keys(services).filter((name) => envOf(name)[missing] !== undefined);
       expect(needing.length).toBeGreaterThan(0);
       for (const name of needing) expect(() => renderedEnv(name, shell)).toThrow(`${missing} is missing`);
     }
