@@ -49,7 +49,10 @@ export function startTracing(service: string, telemetry: Config['telemetry']): T
 export const tracer = () => trace.getTracer('sessionflow');
 
 /** The Temporal client's interceptors: start, signal, update and query carry the active trace. */
-export const clientInterceptors = () => ({ workflow: [new OpenTelemetryWorkflowClientInterceptor()] });
+export const clientInterceptors = () =>
+  // Only when tracing: the trace header would otherwise go into history unencrypted (headers bypass the
+  // payload codec), and the session's workflow interceptors trace what carries it (workflows/tracing.ts).
+  active ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : {};
 
 /** Activities run in a span under the workflow's (both the worker's and the gateway's). */
 export function activityTracing(): Pick<WorkerOptions, 'interceptors'> {

@@ -15,7 +15,7 @@ export const PREBUILT_BUNDLE = resolve(__dirname, '../workflow-bundle.js');
  */
 export const workflowInterceptorModules = [
   require.resolve('../workflows/refuse-unencrypted'),
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+  require.resolve('../workflows/tracing'),
 ];
 
 /** The prebuilt bundle, when this is a build that has one. */
