@@ -14,27 +14,30 @@ const refusal = (what: string) =>
   });
 const refused = (args: unknown[]) => args.some(isRefusedPayload);
 
+// Not `async`: an async wrapper would run the handler (and complete an update) microtasks later than the
+// workflow's own code expects, reordering commands against histories recorded without it.
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [
     {
-      async execute(input, next) {
-        if (refused(input.args)) throw refusal('the workflow start');
+      execute(input, next) {
+        if (refused(input.args)) return Promise.reject(refusal('the workflow start'));
         return next(input);
       },
-      async handleSignal(input, next) {
+      handleSignal(input, next) {
         if (!refused(input.args)) return next(input);
         log.warn('signal with an unencrypted payload dropped', { signal: input.signalName });
+        return Promise.resolve();
       },
       validateUpdate(input, next) {
         if (refused(input.args)) throw refusal(`update '${input.name}'`);
         next(input);
       },
-      async handleUpdate(input, next) {
-        if (refused(input.args)) throw refusal(`update '${input.name}'`);
+      handleUpdate(input, next) {
+        if (refused(input.args)) return Promise.reject(refusal(`update '${input.name}'`));
         return next(input);
       },
       handleQuery(input, next) {
-        if (refused(input.args)) throw refusal(`query '${input.queryName}'`);
+        if (refused(input.args)) return Promise.reject(refusal(`query '${input.queryName}'`));
         return next(input);
       },
     },
