@@ -168,14 +168,19 @@ export class Sessions {
     name: string,
     body: unknown,
     caller: Caller,
-    opts?: Missing,
+    opts?: Missing & { idempotencyKey?: string },
   ) {
     const decl = kind.requests[name];
+    // The same key, the same update: Temporal answers a retry with the first one's outcome.
+    const updateId = opts?.idempotencyKey && `${name}/${caller.name}/${opts.idempotencyKey}`;
     const arg = decl.args ? decl.args(body, caller) : { ...(body as object), by: caller.name };
     for (let attempt = 1; ; attempt++) {
       try {
         const answer = await this.temporal.write(() =>
-          this.handle(kind, key).executeUpdate(decl.update, { args: [arg] }),
+          this.handle(kind, key).executeUpdate(decl.update, {
+            args: [arg],
+            ...(updateId ? { updateId } : {}),
+          }),
         );
         this.metrics?.counters.sessionRequests.inc({ kind: kind.name, request: name, result: 'answered' });
         return answer;

@@ -16,6 +16,12 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: str
   throw badRequest('validation-failed', detail);
 }
 
+/** A client's key for "the same request again" (a retry after a timeout or a 503). */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{8,128}$/, 'Idempotency-Key must be 8-128 printable ASCII characters')
+  .optional();
+
 /** POST bodies must be JSON when present; anything else is refused before a handler runs. */
 export const jsonBodyOnly: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;

@@ -102,6 +102,26 @@ const historyLength = async (orderId: string) =>
   (await stack.client.workflow.getHandle(pizzaOrderWorkflowId(orderId)).describe()).historyLength;
 
 describe('pizza-order HTTP API', () => {
+  test('When staff repeat a request with the same Idempotency-Key, then the repeat gets the first answer and the order moves once', async () => {
+    const { orderId } = (await place()).body;
+    expect((await pay(orderId)).status).toBe(200);
+    const accept = (key: string) =>
+      http(url, 'POST', `/orders/${orderId}/kitchen`, {
+        token: staffToken,
+        body: { event: 'accepted' },
+        headers: { 'Idempotency-Key': key },
+      });
+    const first = await accept('kitchen-accepted-0001');
+    expect(first.status).toBe(200);
+    const again = await accept('kitchen-accepted-0001');
+    expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: first.body });
+    // Another key is another request: the order is past that step.
+    expect((await accept('kitchen-accepted-0002')).status).toBe(409);
+    const path = (await get(orderId)).body.path.filter((t: { to: string }) => t.to === 'in-kitchen');
+    expect(path).toHaveLength(1);
+    expect((await accept('short')).status).toBe(400);
+  });
+
   test('When a customer orders, pays and staff report kitchen and delivery, then every status answer follows the order', async () => {
     const placed = await place();
     expect(placed.status).toBe(201);

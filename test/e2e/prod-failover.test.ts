@@ -51,8 +51,12 @@ const ESCALATION_LATENESS_BOUND_MS = 8_000;
  * 10.0-10.5 s on a busy 2-core machine.
  */
 const ORDER_ANSWERED_AGAIN_BOUND_MS = 20_000;
-/** The first staff request once the order answers again: the survivor holds it now. */
-const FIRST_REQUEST_AFTER_KILL_BOUND_MS = 5_000;
+/**
+ * The staff's first request after the kill, retried on 503 with one Idempotency-Key: status reads answer
+ * from the read model at once, so this is the first call that waits for Temporal to give up on the dead
+ * worker (the same 3-10.5 s as above).
+ */
+const FIRST_REQUEST_AFTER_KILL_BOUND_MS = 20_000;
 
 let dir: string;
 let cluster: RunningProdCluster;
@@ -261,11 +265,24 @@ describe('production shape: failover', () => {
     expect(again.body.orderId).toBe(orderId);
     expect(measurements.orderAnsweredAgainAfterKillMs).toBeLessThan(ORDER_ANSWERED_AGAIN_BOUND_MS);
 
-    const staff = (path: string, event: string) =>
-      http(viaSecond, 'POST', `/orders/${orderId}/${path}`, { token: staffToken, body: { event } });
+    const staff = (path: string, event: string, idempotencyKey?: string) =>
+      http(viaSecond, 'POST', `/orders/${orderId}/${path}`, {
+        token: staffToken,
+        body: { event },
+        ...(idempotencyKey ? { headers: { 'Idempotency-Key': idempotencyKey } } : {}),
+      });
+    // The kitchen's first request after the kill: the status already answered from the read model, but
+    // the update waits for Temporal to give up on the dead worker; the client retries a 503 with the same
+    // Idempotency-Key, so however many tries it takes, the order moves once.
     const t1 = Date.now();
-    const accepted = await staff('kitchen', 'accepted');
+    let kitchenRetries = 0;
+    const accepted = await eventually(
+      () => staff('kitchen', 'accepted', `kitchen-accepted-${orderId}`),
+      (r) => r.status !== 503 || (kitchenRetries++, false),
+      30_000,
+    );
     measurements.firstOrderRequestAfterWorkerKillMs = Date.now() - t1;
+    measurements.kitchenRetriesAnswered503 = kitchenRetries;
     expect(accepted.status).toBe(200);
     expect(accepted.body.state).toBe('in-kitchen');
     expect(measurements.firstOrderRequestAfterWorkerKillMs).toBeLessThan(FIRST_REQUEST_AFTER_KILL_BOUND_MS);

@@ -155,9 +155,15 @@ export async function http(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; contentType?: string } = {},
+  opts: {
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;

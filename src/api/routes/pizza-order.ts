@@ -23,9 +23,16 @@ import type { KindRouteDeps } from '../app';
 import { authenticate, type Principal } from '../auth';
 import { HttpError, forbidden, fromTemporal, notFound, unauthorized } from '../errors';
 import { describeRoute, errorBodySchema, type Security } from '../openapi';
-import { jsonBodyOnly, parse } from '../validation';
+import { idempotencyKeySchema, jsonBodyOnly, parse } from '../validation';
 import { RateLimiter } from '../rate-limit';
-import { describeRequest, securityOf, sendStatus, statusAnswerSchema, statusQuery } from './sessions';
+import {
+  describeRequest,
+  requestOptions,
+  securityOf,
+  sendStatus,
+  statusAnswerSchema,
+  statusQuery,
+} from './sessions';
 
 const orderParams = z.object({ orderId: orderIdSchema });
 /** The customer id of orders placed without a token (config reserves the name for no token to take). */
@@ -49,10 +56,6 @@ function hourly(limit: number, what: string): (key: string) => void {
     }
   };
 }
-const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{8,128}$/, 'Idempotency-Key must be 8-128 printable ASCII characters')
-  .optional();
 
 /** The order body for one menu: a SKU off the menu is refused by the schema, and the spec lists them. */
 export const placeOrderBodyFor = (menu: Record<string, unknown>) =>
@@ -282,7 +285,10 @@ export function routes({ config, sessions, authority }: KindRouteDeps): Router {
       const { orderId, caller } = await orderOf(req, request.roles);
       const body = parse(request.body, req.body, 'body');
       res.json(
-        await sessions.request(pizzaOrder, orderId, name, body, caller, { missing: noOrder(orderId) }),
+        await sessions.request(pizzaOrder, orderId, name, body, caller, {
+          ...requestOptions(req),
+          missing: noOrder(orderId),
+        }),
       );
     });
   }

@@ -7,7 +7,7 @@ import { authenticate, type TokenAuthority } from '../auth';
 import { notFound } from '../errors';
 import { describeRoute, errorBodySchema, errorResponse, type RouteDoc, type Security } from '../openapi';
 import type { Missing, Sessions } from '../sessions';
-import { jsonBodyOnly, parse } from '../validation';
+import { idempotencyKeySchema, jsonBodyOnly, parse } from '../validation';
 
 /** Who may call, as the spec lists it: the declared roles, and operators wherever a person may act. */
 export const securityOf = (allowed: readonly Role[]): Security[] =>
@@ -21,6 +21,14 @@ export const acceptedSchema = (kind: AnySessionKind) =>
     runId: z.string().nullable(),
     state: z.enum(['starting', ...kind.model.decl.states]),
   });
+
+/**
+ * A request's Idempotency-Key: the same key makes a retry (after a timeout or a 503) the same update, so
+ * a request that did reach the session is not applied, or refused, a second time.
+ */
+export const requestOptions = (req: Request) => ({
+  idempotencyKey: parse(idempotencyKeySchema, req.get('idempotency-key'), 'header.Idempotency-Key'),
+});
 
 /** `?consistent=true` asks Temporal instead of the read model (a query that wakes a worker). */
 export const statusQuery = z.strictObject({ consistent: z.enum(['true', 'false']).optional() });
@@ -203,6 +211,7 @@ export function describeRequest(
     tags: [kind.name],
     security: securityOf(r.roles),
     params: at.params,
+    headers: z.object({ 'Idempotency-Key': idempotencyKeySchema }),
     body: r.body,
     bodyRequired: !r.body.safeParse(undefined).success,
     temporal: true,
@@ -275,7 +284,7 @@ export function sessionRoutes(sessions: Sessions, authority: TokenAuthority): Ro
     const request = declared(kind, 'requests', name);
     const caller = await sessions.authorize(req.principal!, kind, key, request.roles);
     const body = parse(request.body, req.body, 'body');
-    res.json(await sessions.request(kind, key, name, body, caller));
+    res.json(await sessions.request(kind, key, name, body, caller, requestOptions(req)));
   });
 
   return router;

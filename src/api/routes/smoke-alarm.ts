@@ -10,6 +10,7 @@ import { describeRoute, errorBodySchema } from '../openapi';
 import {
   acceptedSchema,
   describeRequest,
+  requestOptions,
   securityOf,
   sendStatus,
   statusAnswerSchema,
@@ -106,7 +107,10 @@ export function routes({ sessions, authority }: KindRouteDeps): Router {
       const { homeId } = parse(homeParams, req.params, 'path');
       const body = parse(request.body, req.body, 'body');
       res.json(
-        await sessions.request(smokeAlarm, homeId, name, body, caller, { missing: nothingRunning(homeId) }),
+        await sessions.request(smokeAlarm, homeId, name, body, caller, {
+          ...requestOptions(req),
+          missing: nothingRunning(homeId),
+        }),
       );
     });
   }
