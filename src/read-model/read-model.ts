@@ -6,12 +6,13 @@ import type { Logger } from '../config/logger';
 import type { AnySessionKind } from '../shared/session-kind';
 import { ChangeFeed } from './feed';
 import { readModelAt, type ReadModelStore } from './store';
-import { ReadModelSync, bindToNamespace } from './sync';
+import { ReadModelSync, abortable, bindToNamespace } from './sync';
 
 export class ReadModel {
   readonly feed: ChangeFeed;
   readonly sync: ReadModelSync;
   private bound: Promise<void> | undefined;
+  // Ends the sync's rounds and the namespace binding: their calls are cancelled.
   private readonly stopped = new AbortController();
 
   constructor(
@@ -22,7 +23,7 @@ export class ReadModel {
     syncEveryMs: number,
   ) {
     this.feed = new ChangeFeed(store);
-    this.sync = new ReadModelSync(store, temporal, kinds, logger, syncEveryMs);
+    this.sync = new ReadModelSync(store, temporal, kinds, logger, syncEveryMs, this.stopped.signal);
   }
 
   static of(config: Config, temporal: TemporalGateway, kinds: AnySessionKind[], logger: Logger): ReadModel {
@@ -48,21 +49,19 @@ export class ReadModel {
 
   private bind(): Promise<void> {
     const c = this.temporal.client;
-    return c.connection
-      .withAbortSignal(this.stopped.signal, () =>
-        this.temporal.call(() => bindToNamespace(this.store, c.workflowService, c.options.namespace)),
-      )
-      .then(
-        (emptied) => {
-          if (emptied)
-            this.logger.warn({ path: this.store.path }, 'read model was of another namespace: emptied');
-        },
-        (err: unknown) => {
-          if (this.stopped.signal.aborted) return;
-          this.logger.warn({ err: String(err) }, 'read model not bound to its namespace yet; retrying');
-          setTimeout(() => void this.bind(), 5000).unref();
-        },
-      );
+    return abortable(this.temporal, this.stopped.signal, () =>
+      bindToNamespace(this.store, c.workflowService, c.options.namespace),
+    ).then(
+      (emptied) => {
+        if (emptied)
+          this.logger.warn({ path: this.store.path }, 'read model was of another namespace: emptied');
+      },
+      (err: unknown) => {
+        if (this.stopped.signal.aborted) return;
+        this.logger.warn({ err: String(err) }, 'read model not bound to its namespace yet; retrying');
+        setTimeout(() => void this.bind(), 5000).unref();
+      },
+    );
   }
 
   start(): void {

@@ -121,10 +121,6 @@ export class ReadModelStore {
     return new Map(this.stmt.states.all().map((r) => [r.workflow_id, r]));
   }
 
-  size(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
-  }
-
   /** Changes after `seq`, oldest first. */
   changesAfter(seq: number, limit = 1000): SessionChange[] {
     return this.stmt.after

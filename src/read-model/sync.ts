@@ -36,18 +36,32 @@ export interface SyncReport {
   forgotten: number;
 }
 
+/**
+ * A call to Temporal bounded by `timeoutMs` (default: the configured deadline) that `signal` cancels: a
+ * connection closed under a call still retrying throws from a timer.
+ */
+export function abortable<T>(
+  temporal: TemporalGateway,
+  signal: AbortSignal,
+  fn: () => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  return temporal.client.connection.withAbortSignal(signal, () => temporal.call(fn, timeoutMs));
+}
+
 export class ReadModelSync {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<SyncReport> | undefined;
   private lastRound = 0;
-  private readonly abort = new AbortController();
 
+  /** `stopped`: aborted by the owner when it stops; rounds end and their calls are cancelled. */
   constructor(
     private readonly store: ReadModelStore,
     private readonly temporal: TemporalGateway,
     private readonly kinds: AnySessionKind[],
     private readonly logger: Logger,
     private readonly everyMs: number,
+    private readonly stopped: AbortSignal,
   ) {}
 
   /** A first round at once (it rebuilds an empty store), then one every `everyMs`. */
@@ -56,7 +70,7 @@ export class ReadModelSync {
       void this.round()
         .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'read model sync failed'))
         .finally(() => {
-          if (this.abort.signal.aborted) return;
+          if (this.stopped.aborted) return;
           this.timer = setTimeout(tick, this.everyMs);
           this.timer.unref();
         });
@@ -64,18 +78,14 @@ export class ReadModelSync {
     tick();
   }
 
-  /** Stops, cancelling the calls of a round under way (a connection closed under them throws). */
+  /** Once `stopped` is aborted: no next round, and the one under way has ended. */
   async stop(): Promise<void> {
-    this.abort.abort();
     clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
   }
 
-  /** A call to Temporal that stop() cancels; `timeoutMs` bounds it (default: the configured deadline). */
   private call<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
-    return this.temporal.client.connection.withAbortSignal(this.abort.signal, () =>
-      this.temporal.call(fn, timeoutMs),
-    );
+    return abortable(this.temporal, this.stopped, fn, timeoutMs);
   }
 
   /** When the last finished round started (ms since epoch), or undefined before the first: its age is the lag. */
@@ -85,7 +95,7 @@ export class ReadModelSync {
 
   /** One round (joins the one under way): open sessions whose state differs, and recently closed ones. */
   round(): Promise<SyncReport> {
-    if (this.abort.signal.aborted) return Promise.reject(new Error('read model sync stopped'));
+    if (this.stopped.aborted) return Promise.reject(new Error('read model sync stopped'));
     this.running ??= this.compare().finally(() => (this.running = undefined));
     return this.running;
   }
