@@ -74,7 +74,11 @@ export async function doorLeftOpenWorkflow(input: DoorInput): Promise<DoorStatus
     if (track.ended) reopened = true;
   });
   setHandler(doorClosedSignal, () => {
-    if (track.ended) return;
+    // While this run is ending, the contact's latest report decides whether a next session opens.
+    if (track.ended) {
+      reopened = false;
+      return;
+    }
     track.move('closed', 'doorClosed');
     s.closedAt = iso(Date.now());
     s.remindAt = s.escalateAt = s.snoozedUntil = null;
