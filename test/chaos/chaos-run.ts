@@ -154,7 +154,10 @@ export interface ChaosReport {
   gatewayHomes: number;
   /** SIGKILLs of one component alone (the whole-stack kills are counted in stackKills). */
   kills: Record<Component, number>;
-  /** Worker kills that landed after the provider accepted a send and before Temporal heard of it. */
+  /**
+   * Kills (of the worker, or of the whole stack) that landed after the provider accepted a send and before
+   * Temporal heard of it.
+   */
   targetedKills: number;
   /** SIGKILLs of dev server, worker, API and gateway at once, each followed by a restart of all four. */
   stackKills: number;
@@ -383,10 +386,11 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   /**
    * The kill exactly-once is about: the next SMS, call or e-mail a provider accepts freezes the worker's
    * link to Temporal before the answer leaves, so its completion cannot be reported; once the worker has
-   * recorded the send, SIGKILL. True when it landed there (false: no send came within 15 s, plain kill).
+   * recorded the send, `kill` (the worker alone, or the whole stack). True when it landed there (false:
+   * no send came within 15 s, plain kill).
    */
   let aimedKills = 0;
-  const killAfterAccept = async (): Promise<boolean> => {
+  const killAfterAccept = async (kill: () => Promise<void>): Promise<boolean> => {
     aimedKills++;
     // The sent-log key (a LIKE pattern) of the accepted send.
     const hit = await new Promise<string | undefined>((resolve) => {
@@ -407,7 +411,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       const until = Date.now() + 5000;
       while (!(recorded = sentStateIs(sentLogPath, hit, 'sent')) && Date.now() < until) await sleep(20);
     }
-    await apps.worker.kill();
+    await kill();
     proxy.thaw();
     return recorded;
   };
@@ -527,9 +531,17 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         ? ('stack-kill' as const)
         : ('server-restart' as const),
   }));
+  /** Every other one (the first included) right after a send, as the aimed worker kills. */
   const killStack = async () => {
-    log(`chaos: SIGKILL the whole stack: dev server, worker, API, gateway (${stackKills + 1})`);
-    await Promise.all([server.kill(), ...components.map((c) => apps[c].kill())]);
+    const aimed = stackKills % 2 === 0;
+    log(
+      `chaos: SIGKILL the whole stack: dev server, worker, API, gateway${aimed ? ', right after a send' : ''} (${stackKills + 1})`,
+    );
+    const all = async () => {
+      await Promise.all([server.kill(), ...components.map((c) => apps[c].kill())]);
+    };
+    if (!aimed) await all();
+    else if (await killAfterAccept(all)) targetedKills++;
     stackKills++;
     await sleep(profile.stackDownMs);
     server = await startServer();
@@ -548,7 +560,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     const c: Component = turn === 1 ? 'api' : turn === 2 ? 'gateway' : 'worker';
     if (turn === 0) {
       log(`chaos: SIGKILL worker right after a send (${kills.worker + 1})`);
-      if (await killAfterAccept()) targetedKills++;
+      if (await killAfterAccept(() => apps.worker.kill())) targetedKills++;
     } else {
       log(`chaos: SIGKILL ${c} (${kills[c] + 1})`);
       await apps[c].kill();
@@ -557,6 +569,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     await sleep(profile.killPauseMs);
     apps[c].start();
   };
+  // A failed restart ends the run (below) instead of leaving it waiting for kills that never come.
+  let chaosFailed: Error | undefined;
   const chaos = (async () => {
     while (chaosOn) {
       await sleep(profile.killEverySeconds * 1000 * rand(0.7, 1.3));
@@ -567,7 +581,9 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         await (next.what === 'stack-kill' ? killStack() : restartServer());
       } else await killOne();
     }
-  })();
+  })().catch((err: unknown) => {
+    chaosFailed = err instanceof Error ? err : new Error(String(err));
+  });
 
   try {
     await Promise.all(sessions.map(drive));
@@ -586,10 +602,13 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       serverRestarts < profile.serverRestarts ||
       stackKills < profile.stackKills ||
       (targetedKills < 1 && aimedKills < 6)
-    )
+    ) {
+      if (chaosFailed) break;
       await sleep(500);
+    }
     chaosOn = false;
     await chaos;
+    if (chaosFailed) throw chaosFailed;
     for (const c of components) if (!apps[c].running) apps[c].start();
     log('chaos over; waiting for every session to settle');
 
