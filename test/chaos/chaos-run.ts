@@ -59,7 +59,7 @@ export const chaosProfiles: Record<string, ChaosProfile> = {
     killPauseMs: 1000,
     serverRestarts: 1,
     serverDownMs: 2000,
-    stackKills: 1,
+    stackKills: 2,
     stackDownMs: 2000,
     latenessBoundMs: 60_000,
   },
