@@ -4,7 +4,12 @@
 // whose restarted worker took seconds to start).
 import '../support/quiet-runtime';
 import { NativeConnection } from '@temporalio/worker';
-import { alarmStatusQuery, smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
+import {
+  AlarmRefusal,
+  alarmStatusQuery,
+  allClearUpdate,
+  smokeAlarmWorkflowId,
+} from '../../src/shared/smoke-alarm';
 import { doorStatusQuery, doorWorkflowId } from '../../src/shared/door-left-open';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { deviceToken } from '../support/test-config';
@@ -12,6 +17,7 @@ import { createStackWorker } from '../support/stack-worker';
 
 const ALARM_HOME = 'home-alarm-no-worker';
 const DOOR_HOME = 'home-door-no-worker';
+const ALARM_HOME_2 = 'home-all-clear-no-worker';
 const WINDOW_S = 3;
 const REMIND_S = 3;
 const DOWN_MS = 5000;
@@ -19,7 +25,7 @@ let stack: LocalStack;
 
 beforeAll(async () => {
   stack = await startLocalStack({
-    homes: [ALARM_HOME, DOOR_HOME],
+    homes: [ALARM_HOME, DOOR_HOME, ALARM_HOME_2],
     worker: false,
     cancelWindowSeconds: WINDOW_S,
     overrides: { doors: { remindAfterSeconds: REMIND_S, escalateAfterSeconds: 600 } },
@@ -93,5 +99,30 @@ test('When a door opens while no worker runs, then its reminder is due a reminde
     expect(openedAt).toBeLessThanOrEqual(accepted);
     const reminded = status.path.find((t) => t.to === 'reminded');
     expect(Date.parse(reminded!.at) - workerAt).toBeLessThan(REMIND_S * 1000);
+  });
+});
+
+test("When the owner's all-clear reaches a session whose cancel window ran out while no worker ran, then it is asked to retry while the alarm escalates, and the retry resolves it", async () => {
+  const HOME = ALARM_HOME_2;
+  const opened = await http(stack.api.url, 'POST', `/homes/${HOME}/smoke`, {
+    token: deviceToken(HOME),
+    body: { detectorId: 'kitchen' },
+  });
+  expect(opened.status).toBe(202);
+  await new Promise((r) => setTimeout(r, WINDOW_S * 1000 + 1000));
+  // Waiting at the server before any worker runs: it reaches the session in the same task as its timer.
+  const handle = stack.client.workflow.getHandle(smokeAlarmWorkflowId(HOME));
+  const first = handle.executeUpdate(allClearUpdate, { args: [{ by: 'owner' }] }).then(
+    (d) => d.state,
+    (err: Error & { cause?: { type?: string } }) => err.cause?.type,
+  );
+  await new Promise((r) => setTimeout(r, 500));
+
+  await withWorker(async () => {
+    expect(await first).toBe(AlarmRefusal.escalating);
+    const retried = await handle.executeUpdate(allClearUpdate, { args: [{ by: 'owner' }] });
+    expect(retried).toEqual({ state: 'resolved', outcome: 'resolved' });
+    const status = await handle.query(alarmStatusQuery);
+    expect(status.escalation?.reason).toBe('window-expired');
   });
 });
