@@ -50,6 +50,19 @@ export interface ChaosProfile {
 }
 
 export const chaosProfiles: Record<string, ChaosProfile> = {
+  stress: {
+    name: 'stress',
+    sessions: 60,
+    openOverSeconds: 30,
+    windowSeconds: [8, 30],
+    killEverySeconds: 3,
+    killPauseMs: 500,
+    serverRestarts: 1,
+    serverDownMs: 1000,
+    stackKills: 6,
+    stackDownMs: 500,
+    latenessBoundMs: 60_000,
+  },
   small: {
     name: 'small',
     sessions: 16,
@@ -137,6 +150,8 @@ interface Session {
   dueAt?: number;
   /** When the owner first tried to end it (cancel, all-clear) or the door first reported closed. */
   endedAt?: number;
+  /** When the door's closing was answered (after any retries). */
+  closeAnsweredAt?: number;
   problems: string[];
   notes: string[];
   status?: any;
@@ -192,6 +207,8 @@ export interface ChaosReport {
   p50LatenessMs: number;
   p95LatenessMs: number;
   apiRetries: number;
+  /** Escalated in the read model but not (yet) in Temporal: a status published by a task that was lost. */
+  uncommittedReads: number;
   problems: string[];
 }
 
@@ -435,8 +452,31 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   };
   const sessionPath = (s: Session) =>
     isDoor(s.scenario) ? `/sessions/door-left-open/${s.homeId}.front` : `/sessions/smoke-alarm/${s.homeId}`;
-  const status = (s: Session) =>
-    call('GET', s.generic ? sessionPath(s) : `/homes/${s.homeId}/alarm`, ownerToken(s.homeId));
+  const status = (s: Session, consistent = false) =>
+    call(
+      'GET',
+      `${s.generic ? sessionPath(s) : `/homes/${s.homeId}/alarm`}${consistent ? '?consistent=true' : ''}`,
+      ownerToken(s.homeId),
+    );
+  /**
+   * Waits until the session is escalated, as its owner's app would: polling the read model. The worker
+   * publishes a status before Temporal has accepted the task that made it, so a worker killed in between
+   * leaves a state in the read model that Temporal never recorded (known issue, docs/reliability.md);
+   * acting on it goes wrong (the door closes "after" a second contact who was never told). Each escalated
+   * read is confirmed by a consistent one; disagreements are counted.
+   */
+  let uncommittedReads = 0;
+  const untilEscalated = async (s: Session, until: number): Promise<boolean> => {
+    for (;;) {
+      if ((await status(s)).body?.state === 'escalated') {
+        if ((await status(s, true)).body?.state === 'escalated') return true;
+        uncommittedReads++;
+        s.notes.push('read model said escalated before Temporal did');
+      }
+      if (Date.now() > until) return false;
+      await sleep(1000);
+    }
+  };
   const event = (s: Session, name: string, body: unknown = {}) =>
     call('POST', `${sessionPath(s)}/events/${name}`, deviceToken(s.homeId), body);
   const smoke = (s: Session, detectorId: string) =>
@@ -463,13 +503,11 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     if (s.scenario === 'door-closed') await sleep(rand(1000, 5000));
     else {
       const until = Date.now() + (profile.windowSeconds[0] + 6) * 1000 + 180_000;
-      while ((await status(s)).body?.state !== 'escalated') {
-        if (Date.now() > until) return void s.problems.push('never escalated');
-        await sleep(1000);
-      }
+      if (!(await untilEscalated(s, until))) return void s.problems.push('never escalated');
     }
     s.endedAt = Date.now();
     const closed = await event(s, 'doorClosed');
+    s.closeAnsweredAt = Date.now();
     // A 404 after a lost answer is fine when the session did close; the final check says.
     if (closed.status !== 202 && closed.status !== 404)
       s.problems.push(`doorClosed answered ${closed.status}`);
@@ -491,12 +529,27 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       if (second.status !== 202) s.problems.push(`second smoke answered ${second.status}`);
     } else if (s.scenario === 'resolved') {
       const until = Date.now() + s.windowSeconds * 1000 + 180_000;
-      while ((await status(s)).body?.state !== 'escalated') {
-        if (Date.now() > until) return void s.problems.push('never escalated');
-        await sleep(1000);
-      }
+      if (!(await untilEscalated(s, until))) return void s.problems.push('never escalated');
       await end(s, 'all-clear');
     }
+  };
+
+  /**
+   * The deliveries a session must have produced. A door meant to close in time whose closing was held up
+   * by the chaos (its answer came after the reminder was due) was rightly reminded: reminder, second
+   * contact if it got that far, and "closed again". A reminder for a closing answered before it was due
+   * stays a duplicate.
+   */
+  const wanted = (s: Session) => {
+    const want = expected[s.scenario];
+    const st = s.status;
+    const heldUp =
+      s.scenario === 'door-closed' &&
+      s.openedAt !== undefined &&
+      (s.closeAnsweredAt ?? Infinity) > s.openedAt + profile.windowSeconds[0] * 1000;
+    if (!heldUp || !(st?.reminders > 0)) return want;
+    const escalated = (st.path ?? []).some((t: { to: string }) => t.to === 'escalated');
+    return { ...want, sms: 2 + (escalated ? 1 : 0) };
   };
 
   /** The gateway's siren pin per home it serves (undefined while it is down or the board not up). */
@@ -615,13 +668,13 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     // --- settle and check ---
     const settleUntil = Date.now() + 180_000;
     for (const s of sessions) {
-      const want = expected[s.scenario];
       const siren = finalSiren[s.scenario];
       for (;;) {
         const st = await status(s);
         const mine = deliveries().filter((n) => n.homeId === s.homeId);
         const uniq = (ch: string) => new Set(mine.filter((n) => n.channel === ch).map((n) => n.id)).size;
         s.status = st.body;
+        const want = wanted(s);
         if (s.onGateway && siren) s.sirenPin = (await gatewayPins()).get(s.homeId);
         const done =
           st.body?.state === finalState[s.scenario] &&
@@ -662,7 +715,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   const doorRemind = profile.windowSeconds[0] * 1000;
   const doorEscalate = (profile.windowSeconds[0] + 6) * 1000;
   for (const s of sessions) {
-    const want = expected[s.scenario];
+    const want = wanted(s);
     const st = s.status;
     if (st?.state !== finalState[s.scenario])
       s.problems.push(`state ${st?.state} (want ${finalState[s.scenario]})`);
@@ -690,17 +743,21 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       }
     }
     if (s.problems.length) wrongOutcome++;
+    if (want !== expected[s.scenario])
+      s.notes.push(`door closing held up past the reminder: ${want.sms} SMS expected`);
     const mine = all.filter((n) => n.homeId === s.homeId);
     if (s.dueAt === undefined && st?.cancelDeadline && s.scenario !== 'cancelled')
       s.dueAt = Date.parse(st.cancelDeadline);
     // When each expected delivery became due, per channel; paired in order with the first arrival of
     // each distinct delivery (pairing sorted with sorted gives the smallest worst lateness).
+    const opened = s.openedAt ?? 0;
     const due: Record<'sms' | 'call' | 'notify', (number | undefined)[]> = isDoor(s.scenario)
       ? {
-          sms:
-            s.scenario === 'door-left-open' && s.openedAt !== undefined
-              ? [s.openedAt + doorRemind, s.openedAt + doorEscalate, s.endedAt]
-              : [],
+          sms: [
+            ...(want.sms > 0 ? [opened + doorRemind] : []),
+            ...(want.sms > 2 ? [opened + doorEscalate] : []),
+            ...(want.sms > 0 ? [s.endedAt] : []),
+          ],
           call: [],
           notify: [],
         }
@@ -775,6 +832,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     p50LatenessMs: pct(0.5),
     p95LatenessMs: pct(0.95),
     apiRetries,
+    uncommittedReads,
     problems: sessions
       .filter((s) => s.problems.length)
       .slice(0, 30)
