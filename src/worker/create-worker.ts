@@ -6,7 +6,7 @@ import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
 import { activityTracing, workflowSpanSink } from '../config/tracing';
-import { prebuiltWorkflowBundle, workflowInterceptorModules } from './workflow-bundle';
+import { preloadedDeclarations, prebuiltWorkflowBundle, workflowInterceptorModules } from './workflow-bundle';
 import { bindToNamespace } from '../read-model/sync';
 import { readModelSinks } from '../read-model/sink';
 
@@ -65,6 +65,7 @@ const workflowsOf = (bundle: WorkerOptions['workflowBundle'] | undefined) =>
     : {
         workflowsPath: require.resolve('../workflows'),
         interceptors: { workflowModules: workflowInterceptorModules },
+        bundlerOptions: { preloadModules: preloadedDeclarations(require.resolve('../workflows')) },
       };
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {

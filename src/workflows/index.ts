@@ -6,22 +6,22 @@ import { registeredKinds } from '../shared/session-kinds';
 
 type WorkflowFn = (...args: unknown[]) => Promise<unknown>;
 
-const workflows = new Map<string, WorkflowFn>();
-const versioning = new Map<string, SessionVersioning>();
+/** Workflow type → its kind's name and declared versioning (declarations are preloaded once per worker). */
+const kinds = new Map<string, { name: string; versioning: SessionVersioning }>();
 for (const name of registeredKinds) {
   // webpack bundles these as contexts of the two folders (every file there is sandbox-safe).
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { sessionKind } = require(`../shared/${name}`) as { sessionKind: AnySessionKind };
-  const mod = require(`./${name}`) as Record<string, WorkflowFn | undefined>;
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const fn = mod[sessionKind.workflowType];
-  if (fn) workflows.set(sessionKind.workflowType, fn);
-  versioning.set(sessionKind.workflowType, sessionKind.versioning);
+  kinds.set(sessionKind.workflowType, { name, versioning: sessionKind.versioning });
 }
 
 export default function sessionWorkflow(...args: unknown[]): Promise<unknown> {
   const { workflowType } = workflowInfo();
-  const run = workflows.get(workflowType);
+  const kind = kinds.get(workflowType);
+  // Only the running kind's workflow module is evaluated: each session evaluates its modules anew, so
+  // loading every kind's would make each kind pay for all of them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const run = kind && (require(`./${kind.name}`) as Record<string, WorkflowFn | undefined>)[workflowType];
   if (!run) {
     throw ApplicationFailure.nonRetryable(`no registered session kind has a workflow '${workflowType}'`);
   }
@@ -35,7 +35,7 @@ const behaviors = { pinned: 'PINNED', 'auto-upgrade': 'AUTO_UPGRADE' } as const;
 // deployment only with versioning on).
 setWorkflowOptions(() => {
   const { workflowType, currentDeploymentVersion } = workflowInfo();
-  const declared = versioning.get(workflowType);
+  const declared = kinds.get(workflowType)?.versioning;
   return currentDeploymentVersion?.deploymentName && declared
     ? { versioningBehavior: behaviors[declared] }
     : {};

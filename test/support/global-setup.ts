@@ -4,24 +4,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowInterceptorModules } from '../../src/worker/workflow-bundle';
-
-const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+import { workflowBundleOptions, workflowInterceptorModules } from '../../src/worker/workflow-bundle';
 
 export default async function globalSetup(): Promise<void> {
   const workflowsPath = resolve(__dirname, '../../src/workflows/index.ts');
   const dir = resolve(__dirname, '../../test-artifacts');
   mkdirSync(dir, { recursive: true });
   const [plain, timeSkipping] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quiet }),
-    bundleWorkflowCode({
-      workflowsPath,
-      workflowInterceptorModules: [
+    bundleWorkflowCode(workflowBundleOptions(workflowsPath)),
+    bundleWorkflowCode(
+      workflowBundleOptions(workflowsPath, [
         ...workflowInterceptorModules,
         resolve(__dirname, 'no-search-attributes.ts'),
-      ],
-      logger: quiet,
-    }),
+      ]),
+    ),
   ]);
   const write = (name: string, code: string) => {
     const path = resolve(dir, name);
