@@ -263,7 +263,7 @@ async function main() {
       // only a deliberate second Ctrl-C, a moment later, forces the exit.
       if (Date.now() - stoppingSince < 1000) return;
       logger.warn('second signal: exiting now');
-      devServer?.kill();
+      void devServer?.kill();
       process.exit(1);
     }
     stoppingSince = Date.now();

@@ -54,8 +54,8 @@ export interface RunningDevServer {
   /** The server process (binary only): the benchmark reads its memory use. */
   pid?: number;
   stop(): Promise<void>;
-  /** SIGKILL, for crash tests. */
-  kill(): void;
+  /** SIGKILL, as a power cut would (crash tests); resolves once the process is gone and its port free. */
+  kill(): Promise<void>;
 }
 
 const projectRoot = resolve(__dirname, '../..');
@@ -165,8 +165,9 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     via: 'binary',
     pid: child.pid,
     stop: () => stopChild(child, exited),
-    kill: () => {
-      child.kill('SIGKILL');
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
     },
   };
 }
@@ -413,6 +414,6 @@ async function startViaSdkDownload(
     namespace: opts.namespace,
     via: 'sdk-download',
     stop: () => env.teardown(),
-    kill: () => void env.teardown(),
+    kill: () => env.teardown(),
   };
 }

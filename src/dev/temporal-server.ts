@@ -227,8 +227,8 @@ export interface RunningTemporalServer {
   ports: ServerPorts;
   pid: number | undefined;
   stop(): Promise<void>;
-  /** SIGKILL, for crash tests. */
-  kill(): void;
+  /** SIGKILL, for crash tests; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporalServer> {
@@ -262,7 +262,10 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     ports,
     pid: child.pid,
     stop: () => stopChild(child, exited, { graceMs: 20_000 }),
-    kill: () => void child.kill('SIGKILL'),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 

@@ -39,14 +39,27 @@ export interface SyncReport {
 /**
  * A call to Temporal bounded by `timeoutMs` (default: the configured deadline) that `signal` cancels: a
  * connection closed under a call still retrying throws from a timer.
+ *
+ * The SDK (1.24) adds an 'abort' listener to the signal for every gRPC request and never removes it, so
+ * on the read model's process-long signal they piled up, each holding its finished call (Node warned of
+ * it after an API restart's repair round). Each call gets its own signal, linked to `signal` only while
+ * it runs.
  */
-export function abortable<T>(
+export async function abortable<T>(
   temporal: TemporalGateway,
   signal: AbortSignal,
   fn: () => Promise<T>,
   timeoutMs?: number,
 ): Promise<T> {
-  return temporal.client.connection.withAbortSignal(signal, () => temporal.call(fn, timeoutMs));
+  const own = new AbortController();
+  const cancel = () => own.abort(signal.reason);
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await temporal.client.connection.withAbortSignal(own.signal, () => temporal.call(fn, timeoutMs));
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 export class ReadModelSync {

@@ -15,7 +15,7 @@ import {
   type SnoozeRequest,
 } from '../shared/door-left-open';
 import { checkActor, refuse } from './requests';
-import { SessionTrack, allWorkFinished, kindActivities } from './session';
+import { SessionTrack, allWorkFinished, kindActivities, sessionOpenedAt } from './session';
 import { StepRunner, iso } from './step-runner';
 
 // A reminder about a door is worth sending for an hour at most.
@@ -33,7 +33,7 @@ const notices = kindActivities<DoorActivities>(sessionKind.name, {
 export async function doorLeftOpenWorkflow(input: DoorInput): Promise<DoorStatus> {
   const { homeId, doorId } = input;
   const { workflowId, runId } = workflowInfo();
-  const openedAt = Date.now();
+  const openedAt = sessionOpenedAt();
   const s: DoorStatus = {
     sessionId: workflowId,
     homeId,

@@ -180,6 +180,20 @@ export class TransitionTaskGuard {
   }
 }
 
+/**
+ * When the session opened: when Temporal accepted its opening event (the run's started event), not when a
+ * worker first ran it. Its windows and timers count from here, so a worker that was down or restarting as
+ * the session opened does not stretch them by its outage (an alarm then escalates as soon as a worker is
+ * back, if its window ran out meanwhile). `runStartTime` is the first activation's time, not the event's.
+ * A run continued from another one starts with a worker at hand; runs that began before this rule keep
+ * their first task's clock.
+ */
+export function sessionOpenedAt(): number {
+  const { startTime, continuedFromExecutionRunId } = workflowInfo();
+  if (continuedFromExecutionRunId || !patched('opened-at-run-start')) return Date.now();
+  return startTime.getTime();
+}
+
 /** History has grown past the limit (or the server suggests it) and nothing is in flight to carry over. */
 export function dueToContinueAsNew(historyLimit: number, steps: StepRunner): boolean {
   const { continueAsNewSuggested, historyLength } = workflowInfo();

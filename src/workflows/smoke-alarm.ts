@@ -39,6 +39,7 @@ import {
   allWorkFinished,
   dueToContinueAsNew,
   kindActivities,
+  sessionOpenedAt,
 } from './session';
 import { StepRunner, iso } from './step-runner';
 
@@ -81,6 +82,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   });
 
   // A session carried over from a version without `path` starts its path here.
+  const openedAt = input.carried ? 0 : sessionOpenedAt();
   const s: AlarmStatus = input.carried
     ? { ...input.carried, path: input.carried.path ?? [] }
     : {
@@ -89,9 +91,9 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
         homeId: input.homeId,
         state: smokeAlarmModel.decl.initial,
         outcome: null,
-        startedAt: iso(Date.now()),
+        startedAt: iso(openedAt),
         cancelWindowSeconds: input.cancelWindowMs / 1000,
-        cancelDeadline: iso(Date.now() + input.cancelWindowMs),
+        cancelDeadline: iso(openedAt + input.cancelWindowMs),
         detectors: [],
         escalation: null,
         steps: [],
@@ -200,6 +202,10 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     validator: (actor: Actor) => {
       checkActor(actor);
       if (s.state === 'waiting-for-cancel') {
+        // The window ran out but its timer is in this same task, after the update (a worker was down as
+        // it fell due): the escalation happens now, so ask for a retry instead of refusing for good.
+        if (Date.now() >= Date.parse(s.cancelDeadline))
+          throw refuse(AlarmRefusal.escalating, 'the alarm is escalating right now; retry in a moment');
         throw refuse(AlarmRefusal.notEscalated, 'the alarm is not escalated: cancel it instead');
       }
       if (s.state !== 'escalated') throw endedRefusal();

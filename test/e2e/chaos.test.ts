@@ -9,10 +9,11 @@ const profile = chaosProfiles[process.env.CHAOS_PROFILE ?? 'small'];
 const root = resolve(__dirname, '../..');
 
 test(
-  `When the worker is SIGKILLed over and over and the server restarts (${profile.name} chaos run), then no alarm is lost, doubled or late`,
+  `When the worker, API, gateway and the whole stack are SIGKILLed over and over and the server restarts (${profile.name} chaos run), then no notification is lost, doubled or late and every siren ends as its session wants`,
   async () => {
-    if (!existsSync(resolve(root, 'dist/worker/main.js')))
-      throw new Error("dist/worker/main.js is missing: run 'npm run build' first (npm test does)");
+    for (const main of ['worker', 'api', 'gateway'])
+      if (!existsSync(resolve(root, `dist/${main}/main.js`)))
+        throw new Error(`dist/${main}/main.js is missing: run 'npm run build' first (npm test does)`);
     const report = await runChaos(profile, (m) => process.stderr.write(`${m}\n`));
     // The full run's report is kept in the repository (docs/reliability.md); small ones are test artifacts.
     const dir =
@@ -29,8 +30,13 @@ test(
     );
     process.stderr.write(text);
 
-    expect(report.workerKills).toBeGreaterThanOrEqual(2);
+    // Every component was killed on its own, and the whole stack at once, as the profile asks.
+    expect(report.kills.worker).toBeGreaterThanOrEqual(2);
+    expect(report.kills.api).toBeGreaterThanOrEqual(1);
+    expect(report.kills.gateway).toBeGreaterThanOrEqual(1);
+    expect(report.stackKills).toBeGreaterThanOrEqual(Math.max(1, profile.stackKills));
     expect(report.serverRestarts).toBeGreaterThanOrEqual(1);
+    expect(report.gatewayHomes).toBeGreaterThanOrEqual(1);
     expect(report.problems).toEqual([]);
     // A duplicate is allowed only where the sent log recorded a blind resend (a worker killed while its
     // request was in flight: the documented window); anything else is a failure.
@@ -38,11 +44,13 @@ test(
       lost: report.lost,
       duplicated: report.duplicatedOutsideWindow,
       wrongOutcome: report.wrongOutcome,
+      wrongSiren: report.wrongSiren,
       late: report.late,
     }).toEqual({
       lost: 0,
       duplicated: 0,
       wrongOutcome: 0,
+      wrongSiren: 0,
       late: 0,
     });
     expect(report.duplicated).toBeLessThanOrEqual(report.sentLog.ambiguous);

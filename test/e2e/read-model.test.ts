@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort, startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { SessionState } from '../../src/shared/search-attributes';
 import { EventStreamClient } from '../support/event-stream';
-import { eventually, http } from '../support/local-stack';
+import { eventually, http, untilPolled } from '../support/local-stack';
 import { killed, spawnBuilt } from '../support/processes';
 import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-config';
 
@@ -110,6 +110,8 @@ afterAll(async () => {
 test('When the API restarts, a worker is killed and publications are lost to a locked store, then status reads still answer from the read model and converge, and a resumed change stream misses nothing', async () => {
   let worker = startWorker('worker-1');
   const api1 = await startApi('api-1');
+  // The window counts from the smoke's acceptance: a worker still starting would find it run out.
+  await untilPolled(server.address, 'default', taskQueue);
 
   const live = stream(api1.url, ownerToken(HOME));
   expect(await live.open()).toBe(200);

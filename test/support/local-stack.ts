@@ -132,7 +132,7 @@ export async function startLocalStack(opts: {
 }
 
 /** Waits until the server reports a poller on the queue's workflow tasks. */
-async function untilPolled(address: string, namespace: string, taskQueue: string): Promise<void> {
+export async function untilPolled(address: string, namespace: string, taskQueue: string): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     await eventually(
