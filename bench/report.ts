@@ -165,18 +165,32 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
     });
     out.push({
       scenario: '4',
-      figure: 'raw client: signalWithStart → opened, sustained',
+      figure: 'Temporal client, the same sessions: signalWithStart → siren HIGH, sustained',
+      value: rate(t.direct),
+      target: '',
+      before: '',
+    });
+    out.push({
+      scenario: '4',
+      figure: 'sessions opened/s, ours / Temporal client (same sessions)',
+      value: Number.isFinite(t.directRatio) ? t.directRatio.toFixed(2) : 'n/a',
+      target: `≥ ${targets.startRatio.toFixed(1)}`,
+      before: '',
+      met: t.directRatio >= targets.startRatio,
+    });
+    out.push({
+      scenario: '4',
+      figure: 'raw client, trivial workflow: signalWithStart → opened, sustained',
       value: rate(t.raw),
       target: '',
       before: before.raw,
     });
     out.push({
       scenario: '4',
-      figure: 'sessions opened/s, ours / raw',
+      figure: 'sessions opened/s, ours / trivial workflow (the session’s own work)',
       value: Number.isFinite(t.ratio) ? t.ratio.toFixed(2) : 'n/a',
-      target: `≥ ${targets.startRatio.toFixed(1)}`,
+      target: '',
       before: before.ratio,
-      met: t.ratio >= targets.startRatio,
     });
     const c = t.capacity;
     out.push({

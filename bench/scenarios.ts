@@ -1,8 +1,11 @@
 // The five scenarios of issue 7. Every latency is measured end to end on one clock: from the moment the
 // HTTP request is sent to the moment the simulated board's siren pin is written (SimulatedIO timestamps).
+import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import autocannon from 'autocannon';
-import { smokeAlarmWorkflowId } from '../src/shared/smoke-alarm';
+import { dataConverterFor } from '../src/codec/aes-gcm-codec';
+import { sendSessionEvent } from '../src/config/session-events';
+import { sessionKind as smokeAlarmKind, smokeAlarmWorkflowId } from '../src/shared/smoke-alarm';
 import { closedLoop, httpJson, openLoop, type HttpResult } from './load';
 import { processMemory, type ProcessMemory } from './machine';
 import type { BenchStack } from './stack';
@@ -415,7 +418,13 @@ export interface RateResult {
 export interface ThroughputResult {
   options: ThroughputOptions;
   ours: RateResult;
+  /** The same smoke-alarm sessions opened by the Temporal client itself (what our API does, minus HTTP). */
+  direct: RateResult;
+  /** A trivial workflow opened by the Temporal client: what the session's own work costs beside it. */
   raw: RateResult;
+  /** ours / direct: what our API costs over the client opening the same sessions (the target). */
+  directRatio: number;
+  /** ours / raw. */
   ratio: number;
   capacity: WriteCapacity;
   failures: Failures;
@@ -491,10 +500,10 @@ class Ramp {
 }
 
 /**
- * Both sides step through the same rates in turn (raw, ours, raw, ours…), so a change in the machine's
- * background load hits both alike: rising by `factor` until a side fails, then bisecting each side.
+ * The sides step through the same rates in turn (raw, direct, ours, raw…), so a change in the machine's
+ * background load hits all alike: rising by `factor` until a side fails, then bisecting each side.
  */
-async function rampBoth(o: ThroughputOptions, sides: Ramp[]): Promise<void> {
+async function rampTogether(o: ThroughputOptions, sides: Ramp[]): Promise<void> {
   for (let k = 0, rate = o.startRate; k < o.maxSteps; k++, rate *= o.factor) {
     const rising = sides.filter((r) => r.bad === undefined);
     if (rising.length === 0) break;
@@ -544,8 +553,32 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     },
     effectAt: (i) => stack.rawOpened.wait(rawId(i), effectTimeoutMs),
   });
+  // The client the API itself uses, with the codec, sending the event the way the API sends it.
+  const directClient = new Client({
+    connection: stack.client.connection,
+    namespace: stack.namespace,
+    dataConverter: dataConverterFor(stack.config),
+  });
+  const half = Math.floor(o.homePool / 2);
+  const direct = new Ramp(o, {
+    limit: half,
+    start: async (i) => {
+      const began = nowMs();
+      const homeId = homeAt(half + i);
+      try {
+        await sendSessionEvent(directClient, stack.config, smokeAlarmKind, homeId, 'smokeDetected', {
+          detectorId: 'kitchen',
+        });
+        return { key: smokeAlarmWorkflowId(homeId), ms: nowMs() - began };
+      } catch (err) {
+        failures.add('direct-signal-with-start', String(err));
+        return undefined;
+      }
+    },
+    effectAt: (i, since) => sirenWrittenAt(stack, homeAt(half + i), HIGH, since, effectTimeoutMs),
+  });
   const ours = new Ramp(o, {
-    limit: o.homePool,
+    limit: half,
     start: async (i) => {
       const posted = await smoke(stack, homeAt(i));
       if (posted.status === 202) return { key: smokeAlarmWorkflowId(homeAt(i)), ms: posted.ms };
@@ -554,18 +587,24 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     },
     effectAt: (i, since) => sirenWrittenAt(stack, homeAt(i), HIGH, since, effectTimeoutMs),
   });
-  await rampBoth(o, [raw, ours]);
+  await rampTogether(o, [raw, direct, ours]);
   const capacity = await writeCapacity(stack, o, raw.keys, failures);
-  await terminateAll(stack, [...raw.keys, ...ours.keys, ...capacity.started]);
+  await terminateAll(stack, [...raw.keys, ...direct.keys, ...ours.keys, ...capacity.started]);
 
   const lost = (r: RateResult) => r.steps.reduce((n, st) => n + st.neverTookEffect, 0);
   if (lost(raw.result()) > 0) failures.add('raw-lost', `${lost(raw.result())} raw workflows never opened`);
-  if (lost(ours.result()) > 0)
-    failures.add('siren-never-on', `${lost(ours.result())} sessions never turned the siren on`);
+  for (const [side, name] of [
+    [ours, 'siren-never-on'],
+    [direct, 'direct-siren-never-on'],
+  ] as const)
+    if (lost(side.result()) > 0)
+      failures.add(name, `${lost(side.result())} sessions never turned the siren on`);
   return {
     options: o,
     ours: ours.result(),
+    direct: direct.result(),
     raw: raw.result(),
+    directRatio: direct.good > 0 ? ours.good / direct.good : NaN,
     ratio: raw.good > 0 ? ours.good / raw.good : NaN,
     capacity: capacity.figures,
     failures,

@@ -66,11 +66,12 @@ describe('bench --quick', () => {
     expect(mixed.serverErrors).toBe(0);
     expect(mixed.accepted + mixed.shed).toBe(mixed.options.requests / 2);
 
-    for (const side of [throughput.ours, throughput.raw]) {
+    for (const side of [throughput.ours, throughput.direct, throughput.raw]) {
       expect(side.steps.length).toBeGreaterThan(0);
       expect(side.steps.every((s: any) => s.neverTookEffect === 0 && s.failedCalls === 0)).toBe(true);
     }
     expect(Number.isFinite(throughput.ratio)).toBe(true);
+    expect(Number.isFinite(throughput.directRatio)).toBe(true);
     expect(throughput.capacity.signalsPerSec).toBeGreaterThan(0);
     expect(throughput.capacity.startsPerSec).toBeGreaterThan(0);
 
