@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { freePort, startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { http } from '../support/local-stack';
+import { killed } from '../support/processes';
 import { deviceToken, ownerToken, testCodec, testHome } from '../support/test-config';
 import Database from 'better-sqlite3';
 import { SentLog, type SentLogTotals } from '../../src/activities/sent-log';
@@ -260,11 +261,7 @@ class AppProcess {
 
   async kill(): Promise<void> {
     this.supervising = false;
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
+    if (this.child && this.running) await killed(this.child);
   }
 }
 
