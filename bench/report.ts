@@ -110,6 +110,15 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
         before: '',
       },
       {
+        scenario: '1',
+        figure: 'smoke → siren HIGH by phase, p50 (p99), from histories of every 5th session',
+        value: Object.entries(a.openingPhasesMs)
+          .map(([name, d]) => `${name} ${d.p50.toFixed(1)} (${d.p99.toFixed(1)})`)
+          .join(' · '),
+        target: '',
+        before: '',
+      },
+      {
         scenario: '1-3 sessions',
         figure: 'opened, cancelled, closed',
         value: `${a.sessions} sessions (warm-up included); failed calls: ${failedCalls(a.failures)}; all closed: ${a.allClosed ? 'yes' : 'no'}`,

@@ -99,6 +99,8 @@ export interface AlarmResult {
   samples: [number, number, number][];
   /** Workflow tasks (WorkflowTaskCompleted in history) of a sample of the sessions, open to closed. */
   workflowTasksPerSession: Distribution;
+  /** Where smoke → siren HIGH went, from the histories of a sample of measured sessions (see openingPhases). */
+  openingPhasesMs: Record<OpeningPhase, Distribution>;
   allClosed: boolean;
   failures: Failures;
 }
@@ -112,6 +114,8 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
   const failures = new Failures();
   const waitMs = 30_000;
   const samples: [number, number, number][] = [];
+  // Split after the run (history reads would add load): every fifth measured opening.
+  const phaseSample: [string, number, number][] = [];
   const warmup = Math.floor(o.ratePerSec * o.warmupSec);
   let sessions = 0;
   let measuredFrom = 0;
@@ -130,6 +134,7 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
     const onAt = await sirenOn;
     if (onAt === undefined) failures.add('siren-never-on', homeId);
     else if (counted) on.push(onAt - t0);
+    if (counted && onAt !== undefined && i % 5 === 0) phaseSample.push([homeId, t0, onAt]);
     const read = await statusRead;
     if (counted) statusMs.push(read.ms);
     if (read.status !== 200) failures.add('status', describeHttp(read));
@@ -151,6 +156,7 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
   const completed = await visibilityCount(stack, sessionsQuery(stack, group, 'Completed'), sessions, 30_000);
   if (running !== 0 || completed !== sessions)
     failures.add('not-closed', `${running} still running, ${completed}/${sessions} completed`);
+  const phases = await Promise.all(phaseSample.map(([h, t0, onAt]) => openingPhases(stack, h, t0, onAt)));
   const sample = Array.from({ length: Math.min(10, sessions) }, (_, k) =>
     stack.homes.id(group, Math.floor((k * sessions) / Math.min(10, sessions))),
   );
@@ -163,6 +169,9 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
     smokePostMs: distribution(smokePost),
     samples: samples.sort((a, b) => a[0] - b[0]),
     workflowTasksPerSession: distribution(await Promise.all(sample.map((h) => workflowTasks(stack, h)))),
+    openingPhasesMs: Object.fromEntries(
+      openingPhaseNames.map((name) => [name, distribution(phases.map((p) => p[name]))]),
+    ) as Record<OpeningPhase, Distribution>,
     allClosed: running === 0 && completed === sessions,
     failures,
   };
@@ -173,6 +182,54 @@ async function workflowTasks(stack: BenchStack, homeId: string): Promise<number>
   const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).fetchHistory();
   const completed = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
   return (history.events ?? []).filter((e) => e.eventType === completed).length;
+}
+
+const openingPhaseNames = ['api', 'firstTaskWait', 'firstTask', 'sirenDispatch', 'sirenActivity'] as const;
+type OpeningPhase = (typeof openingPhaseNames)[number];
+type OpeningPhases = Record<OpeningPhase, number>;
+
+/**
+ * Splits one opening by its history's event times (server clock, the same host's): POST sent → run started
+ * (API and the server's start), → first workflow task started (dispatch to the worker's poll), → completed
+ * (the worker's first activation), → siren activity started (its dispatch), → siren pin HIGH (the activity).
+ */
+async function openingPhases(
+  stack: BenchStack,
+  homeId: string,
+  t0: number,
+  onAt: number,
+): Promise<OpeningPhases> {
+  const toEpoch = Date.now() - nowMs();
+  const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).fetchHistory();
+  const T = temporal.api.enums.v1.EventType;
+  const events = history.events ?? [];
+  const at = (
+    type: temporal.api.enums.v1.EventType,
+    where: (e: (typeof events)[number]) => boolean = () => true,
+  ) => {
+    const e = events.find((ev) => ev.eventType === type && where(ev));
+    const t = e?.eventTime;
+    return t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) - toEpoch : NaN;
+  };
+  const sirenScheduled = events.find(
+    (e) =>
+      e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      e.activityTaskScheduledEventAttributes?.activityType?.name === 'setSiren',
+  )?.eventId;
+  const started = at(T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  const taskStarted = at(T.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  const taskCompleted = at(T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  const sirenStarted = at(
+    T.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+    (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(sirenScheduled),
+  );
+  return {
+    api: started - t0,
+    firstTaskWait: taskStarted - started,
+    firstTask: taskCompleted - taskStarted,
+    sirenDispatch: sirenStarted - taskCompleted,
+    sirenActivity: onAt - sirenStarted,
+  };
 }
 
 /** Opens a session for each home (smoke POST) and waits until its siren is on: it is then published. */

@@ -68,6 +68,19 @@ const projectRoot = resolve(__dirname, '../..');
 export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
 
 /**
+ * How often history reads its task queues. The defaults (20 reads/s per shard) suit clusters with hundreds
+ * of shards; the dev server has one, so at 20 openings/s a new session's first workflow task waited for
+ * the next read: 18 ms of a 45 ms smoke → siren (bench scenario 1's phases; 2–3 ms at 200/s, and smoke →
+ * siren p50 28 ms). Fired timers and visibility updates wait the same way. A read takes all that is due,
+ * so the cap only bounds the wait; 1,000/s measured no better than 200/s.
+ */
+const queuePollRates = [
+  'history.transferProcessorMaxPollRPS',
+  'history.timerProcessorMaxPollRPS',
+  'history.visibilityProcessorMaxPollRPS',
+];
+
+/**
  * Eager activity dispatch: the worker that completes a workflow task gets the siren activity in the reply,
  * one matching round trip less between smoke and siren (issue 7). Clusters set this in their own config.
  *
@@ -78,7 +91,11 @@ export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
  * user's first status query slept past the API's 5 s deadline: the intermittent 503 of issue 16.
  * A session has a handful of readers (owner, gateway, /ui, operators); 20 leaves room for all of them.
  */
-const dynamicConfig = ['system.enableActivityEagerExecution=true', 'history.MaxBufferedQueryCount=20'];
+const dynamicConfig = [
+  'system.enableActivityEagerExecution=true',
+  'history.MaxBufferedQueryCount=20',
+  ...queuePollRates.map((key) => `${key}=200`),
+];
 
 export function findTemporalBinary(explicit?: string): string | undefined {
   if (explicit) return explicit;

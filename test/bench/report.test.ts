@@ -13,6 +13,13 @@ function alarm(smokeMs: number[], failures = new Failures()): AlarmResult {
     smokePostMs: distribution(smokeMs.map(() => 5)),
     samples: [],
     workflowTasksPerSession: distribution([5, 5, 6]),
+    openingPhasesMs: {
+      api: distribution([3]),
+      firstTaskWait: distribution([2]),
+      firstTask: distribution([12]),
+      sirenDispatch: distribution([1]),
+      sirenActivity: distribution([3]),
+    },
     allClosed: true,
     failures,
   };
