@@ -138,6 +138,7 @@ export function createApp({
   }
   const authority = new TokenAuthority(config, new SessionTokens(config.tokenSecret));
   const sessions = new Sessions(config, temporal, sessionKinds(), readModel, metrics);
+  metrics.openingsWaiting(() => sessions.openings?.size ?? 0);
   // The read model's lag: how long ago it was last checked against Temporal (NaN before the first check).
   metrics.readModelLag(() => {
     const at = readModel.sync.lastRoundAt;

@@ -61,6 +61,7 @@ export class ApiMetrics {
 
   /** Set by the read model once it exists: seconds it is behind the newest session change. */
   private lagSource?: () => number;
+  private waitingSource?: () => number;
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry });
@@ -73,6 +74,20 @@ export class ApiMetrics {
         this.set(lag());
       },
     });
+    const waiting = () => this.waitingSource?.() ?? 0;
+    new client.Gauge({
+      name: 'sessionflow_openings_waiting',
+      help: 'Sessions this API opened that wait for their first workflow task (openings are shed past api.writes.openingBacklog)',
+      registers: [this.registry],
+      collect() {
+        this.set(waiting());
+      },
+    });
+  }
+
+  /** The hook the API's opening backlog reports its size through. */
+  openingsWaiting(count: () => number): void {
+    this.waitingSource = count;
   }
 
   /** The hook a read model reports its lag through. */

@@ -10,6 +10,7 @@ import { sessionId, type AnySessionKind, type Caller } from '../shared/session-k
 import { authorize, visibilityScope, type Principal } from './auth';
 import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
 import type { ApiMetrics } from './metrics';
+import { OpeningBacklog } from './opening-backlog';
 import type { TemporalGateway } from './temporal-gateway';
 import type { ReadModel } from '../read-model/read-model';
 import { sessionPublicationQuery } from '../shared/session-change';
@@ -46,14 +47,29 @@ const refusalOf = (err: unknown) =>
     ? err.cause.type
     : undefined;
 
+// A run that has not published after this long never will (it failed at once, or another process's).
+const FORGET_OPENING_AFTER_MS = 5 * 60_000;
+
 export class Sessions {
+  /** Runs opened here that wait for their first workflow task; openings are shed past its limit. */
+  readonly openings: OpeningBacklog | undefined;
+
   constructor(
     private readonly config: Config,
     private readonly temporal: TemporalGateway,
     readonly kinds: AnySessionKind[],
     readonly readModel?: ReadModel,
     private readonly metrics?: ApiMetrics,
-  ) {}
+  ) {
+    const { openingBacklog, retryAfterSeconds } = config.api.writes;
+    this.openings =
+      readModel &&
+      new OpeningBacklog(readModel.store, readModel.feed, {
+        limit: openingBacklog,
+        retryAfterSeconds,
+        forgetAfterMs: FORGET_OPENING_AFTER_MS,
+      });
+  }
 
   /** The session as the read model last heard of it (after binding the store to its namespace). */
   private async stored(kind: AnySessionKind, key: string) {
@@ -117,6 +133,7 @@ export class Sessions {
     owner: { customerId?: string } = {},
   ): Promise<void> {
     noteSession(sessionId(kind, key));
+    this.openings?.admit();
     const handle = await this.temporal.write((client) =>
       client.workflow.start(kind.workflowType, {
         workflowId: sessionId(kind, key),
@@ -127,6 +144,7 @@ export class Sessions {
       }),
     );
     noteSession(handle.workflowId, handle.firstExecutionRunId);
+    this.openings?.opened(handle.workflowId, handle.firstExecutionRunId);
     this.metrics?.counters.sessionStarts.inc({ kind: kind.name });
   }
 
@@ -138,6 +156,7 @@ export class Sessions {
   async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
     this.checkEvent(kind, key, name, body);
     noteSession(sessionId(kind, key));
+    if (await this.mayOpen(kind, key, name)) this.openings?.admit();
     const sent = await this.temporal
       .write((client) => sendSessionEvent(client, this.config, kind, key, name, body))
       .catch((err: unknown) => {
@@ -148,7 +167,15 @@ export class Sessions {
     const known = await this.stored(kind, key);
     const joined = known && (known.runId === sent.runId || !known.final);
     const state = joined ? known.state : kind.model.decl.initial;
+    if (!joined && sent.runId) this.openings?.opened(sessionId(kind, key), sent.runId);
     return { sessionId: sessionId(kind, key), runId: sent.runId ?? null, state };
+  }
+
+  /** Whether the event would open a session: an opening event, and no run of it is known to go on. */
+  private async mayOpen(kind: AnySessionKind, key: string, name: string): Promise<boolean> {
+    if (!kind.events[name]?.opens || this.openings?.isPending(sessionId(kind, key))) return false;
+    const known = await this.stored(kind, key);
+    return !known || known.final;
   }
 
   /** The event's own check against the configuration (422, before anything is started or signalled). */

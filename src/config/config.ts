@@ -339,6 +339,12 @@ const configSchema = z
             queue: z.number().int().min(0).default(256),
             maxWaitMs: z.number().int().positive().default(1000),
             retryAfterSeconds: z.number().int().positive().default(1),
+            /**
+             * Sessions this API process opened that wait for their first workflow task; a new opening
+             * beyond is refused with 429 (events to running sessions still pass). A worker and dev server
+             * on 2 cores run about 40 first tasks/s, so 200 holds a new session back up to 5 s.
+             */
+            openingBacklog: z.number().int().positive().default(200),
           })
           .prefault({}),
         /**
@@ -637,6 +643,7 @@ export const configEnvVars = {
   API_TRUST_PROXY: 'api.trustProxy (false, a hop count, or comma-separated addresses/subnets)',
   API_WRITE_CONCURRENCY: 'api.writes.concurrency (Temporal writes in flight per API process)',
   API_WRITE_QUEUE: 'api.writes.queue (writes waiting for a slot; beyond: 429)',
+  API_OPENING_BACKLOG: 'api.writes.openingBacklog (sessions waiting for their first task; beyond: 429)',
   API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
   API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
   MQTT_URL: 'mqtt.url (the broker, e.g. mqtt://127.0.0.1:1883; MQTT is off when unset)',
@@ -705,7 +712,11 @@ function envOverrides(env: Env): Record<string, unknown> {
       host: str(env.API_HOST),
       port: num(env.API_PORT),
       trustProxy: trustProxy(env.API_TRUST_PROXY),
-      writes: { concurrency: num(env.API_WRITE_CONCURRENCY), queue: num(env.API_WRITE_QUEUE) },
+      writes: {
+        concurrency: num(env.API_WRITE_CONCURRENCY),
+        queue: num(env.API_WRITE_QUEUE),
+        openingBacklog: num(env.API_OPENING_BACKLOG),
+      },
       tls:
         str(env.API_TLS_CERT) || str(env.API_TLS_KEY)
           ? { certPath: str(env.API_TLS_CERT), keyPath: str(env.API_TLS_KEY) }

@@ -31,12 +31,13 @@ describe('configuration', () => {
       taskQueue: 'sessionflow',
     });
     // No proxy is trusted: a client cannot choose its own address with X-Forwarded-For.
-    // Load shedding: 16 Temporal writes in flight per API process, 256 waiting at most 1 s, then 429.
+    // Load shedding: 16 Temporal writes in flight per API process, 256 waiting at most 1 s, then 429;
+    // openings are refused while 200 sessions it opened wait for their first workflow task.
     expect(c.api).toEqual({
       host: '127.0.0.1',
       port: 3000,
       trustProxy: false,
-      writes: { concurrency: 16, queue: 256, maxWaitMs: 1000, retryAfterSeconds: 1 },
+      writes: { concurrency: 16, queue: 256, maxWaitMs: 1000, retryAfterSeconds: 1, openingBacklog: 200 },
     });
     expect(settingsOf(smokeAlarm, c).cancelWindowSeconds).toBe(60);
     expect(c.notifications.channel).toBe('log');

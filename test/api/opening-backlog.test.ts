@@ -1,0 +1,73 @@
+// Shedding openings by backlog: a signal-with-start is cheap for Temporal, so the write gate never sees a
+// backlog of sessions that wait for their first workflow task (at 30,000 openings the API accepted them
+// faster than worker and server ran them, and sirens came minutes late). Past `api.writes.openingBacklog`
+// such sessions, the API refuses new openings with 429 and Retry-After and starts nothing for them, while
+// events to sessions it already opened still pass. Here no worker runs at first, so every opening waits.
+import '../support/quiet-runtime';
+import { NativeConnection } from '@temporalio/worker';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { alarmStatusQuery, smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
+import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
+import { parsePrometheus, total } from '../support/prometheus';
+import { runStackWorker } from '../support/stack-worker';
+import { deviceToken } from '../support/test-config';
+
+const BACKLOG = 3;
+const homes = ['backlog-0', 'backlog-1', 'backlog-2', 'backlog-3'];
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    homes,
+    worker: false,
+    cancelWindowSeconds: 3600,
+    overrides: { api: { writes: { openingBacklog: BACKLOG, retryAfterSeconds: 2 } } },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const smoke = (homeId: string, detectorId = 'kitchen') =>
+  http(stack.api.url, 'POST', `/homes/${homeId}/smoke`, { token: deviceToken(homeId), body: { detectorId } });
+
+const waiting = async () => {
+  const res = await fetch(`${stack.api.url}/metrics`);
+  return total(parsePrometheus(await res.text()), 'sessionflow_openings_waiting');
+};
+
+test('When more sessions wait for their first workflow task than the backlog allows, then a new opening gets 429 with Retry-After and starts nothing, events to the waiting sessions still pass, and once a worker runs them openings are accepted again', async () => {
+  const [first, second, third, fourth] = homes;
+  for (const homeId of [first, second, third]) expect((await smoke(homeId)).status).toBe(202);
+  expect(await waiting()).toBe(BACKLOG);
+
+  const refused = await smoke(fourth);
+  expect(refused.status).toBe(429);
+  expect(refused.body.error.code).toBe('overloaded');
+  expect(refused.headers.get('retry-after')).toBe('2');
+  await expect(
+    stack.client.workflow.getHandle(smokeAlarmWorkflowId(fourth)).describe(),
+  ).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+  // A second detector in a home whose session waits opens nothing: it joins that run.
+  expect((await smoke(first, 'hall')).status).toBe(202);
+
+  const connection = await NativeConnection.connect({ address: stack.server.address });
+  const worker = await runStackWorker(stack, connection);
+  try {
+    // Each session publishes in its first task; the API stops counting it.
+    await eventually(waiting, (n) => n === 0, 30_000);
+    expect((await smoke(fourth)).status).toBe(202);
+    const status = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(first)).query(alarmStatusQuery);
+    expect(status.detectors.map((d) => d.detectorId).sort()).toEqual(['hall', 'kitchen']);
+    await eventually(
+      () => stack.client.workflow.getHandle(smokeAlarmWorkflowId(fourth)).query(alarmStatusQuery),
+      (s) => s.siren === 'on',
+      30_000,
+    );
+  } finally {
+    await worker.stop();
+    await connection.close();
+  }
+});
