@@ -77,14 +77,21 @@ export class ReadModelSync {
     private readonly stopped: AbortSignal,
   ) {}
 
-  /** A first round at once (it rebuilds an empty store), then one every `everyMs`. */
+  /**
+   * A first round at once (it rebuilds an empty store), then one every `everyMs`, or longer: a round lists
+   * every open session (100 pages at 100,000), so the pause is at least nine times the round's own time
+   * and the sync never takes more than a tenth of server and API.
+   */
   start(): void {
     const tick = () => {
+      const began = Date.now();
       void this.round()
         .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'read model sync failed'))
         .finally(() => {
           if (this.stopped.aborted) return;
-          this.timer = setTimeout(tick, this.everyMs);
+          const took = Date.now() - began;
+          if (took > 1000) this.logger.info({ ms: took }, 'read model sync round was long: next one later');
+          this.timer = setTimeout(tick, Math.max(this.everyMs, 9 * took));
           this.timer.unref();
         });
     };
