@@ -169,9 +169,14 @@ test('When the worker is SIGKILLed after Twilio accepted the SMS but before Temp
 
   // The window passes; the worker sends the SMS, records it and tries to report the completion.
   // (The worker creates the file before its table: until both exist, nothing is recorded.)
+  // The call goes out beside the SMS: the kill waits until no send is between "the provider took it" and
+  // "recorded" (`sending`), the window where a retry must send again (docs/notifications.md); a fast
+  // worker had the call there when the SMS was recorded, and the retry called twice.
   await eventually(
     () => Promise.resolve(existsSync(sentLogPath) ? sentRowsOrNone() : []),
-    (rows) => rows.some((r) => r.key.startsWith('sms:') && r.state === 'sent'),
+    (rows) =>
+      rows.some((r) => r.key.startsWith('sms:') && r.state === 'sent') &&
+      !rows.some((r) => r.state === 'sending'),
     30_000,
   );
   await killed(first);
