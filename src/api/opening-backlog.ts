@@ -21,8 +21,6 @@ export class OpeningBacklog {
   private readonly pending = new Map<string, { workflowId: string; at: number }>();
   private readonly pendingWorkflows = new Map<string, number>();
   private unsubscribe: (() => void) | undefined;
-  /** Openings refused since start (metrics, tests). */
-  shed = 0;
 
   constructor(
     private readonly store: ReadModelStore,
@@ -43,7 +41,6 @@ export class OpeningBacklog {
   /** Throws 429 when an opening now would wait behind `limit` others. */
   admit(): void {
     if (this.size < this.o.limit) return;
-    this.shed += 1;
     const s = this.o.retryAfterSeconds;
     throw new HttpError(
       429,
