@@ -17,6 +17,7 @@ import {
 import { sessionPublicationQuery, type ReadModelSinks } from '../shared/session-change';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import type { SessionModel, TransitionTaken } from '../shared/session-model';
+import { atActivationEnd } from './activation-end';
 import { refuse } from './requests';
 import type { StepRunner } from './step-runner';
 import { iso } from './step-runner';
@@ -116,34 +117,32 @@ class Publication {
       asOf: this.asOf,
       status: this.status,
     }));
-    void this.run();
+    atActivationEnd(() => this.publishIfChanged());
   }
 
-  private async run(): Promise<never> {
-    const { workflowId, runId } = workflowInfo();
-    for (;;) {
-      let next = '';
-      await condition(() => (next = JSON.stringify(this.status)) !== this.sent);
-      this.sent = next;
-      // Workflow time in µs, never below the last: it keeps growing across continue-as-new.
-      this.version = Math.max(this.version + 1, Date.now() * 1000);
-      this.asOf = new Date().toISOString();
-      // The worker would drop it anyway; a replayer (tests, CI) has no such sink to drop it.
-      if (workflowInfo().unsafe.isReplaying) continue;
-      readModel.publish({
-        workflowId,
-        runId,
-        kind: this.kind,
-        key: this.scope.key,
-        version: this.version,
-        asOf: this.asOf,
-        state: this.status.state,
-        final: this.isFinal(this.status.state),
-        homeId: this.scope.homeId ?? null,
-        customerId: this.scope.customerId ?? null,
-        status: JSON.parse(next) as Record<string, unknown>,
-      });
-    }
+  private publishIfChanged(): void {
+    const next = JSON.stringify(this.status);
+    if (next === this.sent) return;
+    this.sent = next;
+    // Workflow time in µs, never below the last: it keeps growing across continue-as-new.
+    this.version = Math.max(this.version + 1, Date.now() * 1000);
+    this.asOf = new Date().toISOString();
+    const { workflowId, runId, unsafe } = workflowInfo();
+    // The worker would drop it anyway; a replayer (tests, CI) has no such sink to drop it.
+    if (unsafe.isReplaying) return;
+    readModel.publish({
+      workflowId,
+      runId,
+      kind: this.kind,
+      key: this.scope.key,
+      version: this.version,
+      asOf: this.asOf,
+      state: this.status.state,
+      final: this.isFinal(this.status.state),
+      homeId: this.scope.homeId ?? null,
+      customerId: this.scope.customerId ?? null,
+      status: JSON.parse(next) as Record<string, unknown>,
+    });
   }
 }
 
