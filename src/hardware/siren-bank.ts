@@ -11,6 +11,8 @@ export interface SetSirenOptions {
   issuedAt?: number;
   /** Called about every second while waiting for the board (activity heartbeat). */
   onWait?: () => void;
+  /** How long to wait for a (re)connecting board; default the bank's `readyTimeoutMs`, 0 not at all. */
+  waitMs?: number;
 }
 
 /** What the siren activities need: set a home's sirens on or off, or fail clearly. */
@@ -43,11 +45,11 @@ export class JohnnyFiveSirenBank implements SirenBank {
 
   constructor(private readonly opts: JohnnyFiveSirenBankOptions) {}
 
-  async set(homeId: string, on: boolean, { issuedAt, onWait }: SetSirenOptions = {}): Promise<void> {
+  async set(homeId: string, on: boolean, { issuedAt, onWait, waitMs }: SetSirenOptions = {}): Promise<void> {
     const board = this.board(homeId);
     // Recorded before waiting: if the board is away, it gets this state when it returns.
     if (!board.want(on, issuedAt)) return;
-    await board.ensure(this.opts.readyTimeoutMs, onWait);
+    await board.ensure(waitMs ?? this.opts.readyTimeoutMs, onWait);
   }
 
   /** The home's board, opened on first use. */

@@ -9,6 +9,11 @@ export interface SetSirenInput {
    * late retry of a superseded "on" can never undo a newer "off".
    */
   issuedAt?: number;
+  /**
+   * false: fail at once (BoardUnavailable) when the board is away instead of waiting for it. The session's
+   * fast path runs the command this way in its own workflow task and leaves waiting to the durable command.
+   */
+  waitForBoard?: boolean;
 }
 
 /** Activities every gateway runs on its task queue (not namespaced: they belong to the platform). */

@@ -32,6 +32,7 @@ import {
   type SmokeAlarmInput,
   type SmokeEvent,
 } from '../shared/smoke-alarm';
+import { localFirst } from './hardware';
 import { checkActor, refuse } from './requests';
 import {
   SessionTrack,
@@ -67,14 +68,15 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
     },
   } as const;
   // A siren command retries for as long as the session wants that state; a newer command cancels it.
-  const siren = proxyActivities<HardwareActivities>(sirenOptions);
+  // A board in this worker's own process is switched at once, inside the task (hardware.ts).
+  const siren = localFirst(proxyActivities<HardwareActivities>(sirenOptions), input.hardwareTaskQueue);
   // Wrap-up commands give up after a bound so an unplugged board cannot keep a finished session open
   // (the gateway still holds "off" as the desired state and applies it when the board returns).
   const wrapUpTimeout = input.wrapUpTimeoutMs ?? alarmDefaults.wrapUpTimeoutMs;
-  const wrapUpSiren = proxyActivities<HardwareActivities>({
-    ...sirenOptions,
-    scheduleToCloseTimeout: wrapUpTimeout,
-  });
+  const wrapUpSiren = localFirst(
+    proxyActivities<HardwareActivities>({ ...sirenOptions, scheduleToCloseTimeout: wrapUpTimeout }),
+    input.hardwareTaskQueue,
+  );
   const wrapUp = kindActivities<SmokeAlarmActivities>(sessionKind.name, {
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: wrapUpTimeout,

@@ -29,7 +29,7 @@ import { SimulatedIO } from '../../src/hardware/simulated-io';
 const WINDOW_MS = 60_000;
 const SIREN_PIN = 13;
 
-const homes = Array.from({ length: 13 }, (_, i) => `wf-home-${i}`);
+const homes = Array.from({ length: 15 }, (_, i) => `wf-home-${i}`);
 let nextHome = 0;
 let world: TimeSkippingWorld;
 let env: TestWorkflowEnvironment;
@@ -71,6 +71,12 @@ async function openSession(
 const status = (handle: WorkflowHandle) => handle.query(alarmStatusQuery);
 
 const msBetween = (a: string, b: string) => Date.parse(b) - Date.parse(a);
+
+/** Core records every local activity's result as a marker of this name. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+const scheduledActivities = (events: HistoryEvent[]) =>
+  events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 
 describe('smoke-alarm workflow', () => {
   test('When the owner cancels inside the window, then the siren goes off and the session ends cancelled', async () => {
@@ -233,6 +239,46 @@ describe('smoke-alarm workflow', () => {
     await handle.executeUpdate(allClearUpdate, { args: [{ by: 'alice-phone' }] });
     await handle.result();
     expect(sink.of('sms', homeId)).toHaveLength(1);
+  });
+
+  test('When the home’s board is connected as the alarm opens, then the first workflow task itself switches the siren on (a local activity, no siren activity scheduled)', async () => {
+    const homeId = homes[nextHome];
+    const board = deps.gateway.board(homeId);
+    await eventually(() => Promise.resolve(board.status().connected));
+
+    const { handle, io } = await openSession();
+    await eventually(async () => (await status(handle)).siren === 'on');
+    expect(io().pinValue(SIREN_PIN)).toBe(1);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(scheduledActivities(events)).not.toContain('setSiren');
+    expect(
+      events.filter((e) => e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER),
+    ).toHaveLength(1);
+
+    await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    expect((await handle.result()).siren).toBe('off');
+    expect(io().pinValue(SIREN_PIN)).toBe(0);
+    expect(scheduledActivities((await handle.fetchHistory()).events ?? [])).not.toContain('setSiren');
+  });
+
+  test('When the home’s board is away as the alarm opens, then the durable siren command waits for it and the siren goes on once it is back', async () => {
+    const homeId = homes[nextHome];
+    const away = new SimulatedIO('away');
+    await new Promise((r) => setImmediate(r));
+    away.unplug();
+    deps.simulatedBoards.set(homeId, away);
+
+    const { handle } = await openSession();
+    await eventually(async () =>
+      scheduledActivities((await handle.fetchHistory()).events ?? []).includes('setSiren'),
+    );
+    expect((await status(handle)).siren).toBe('unknown');
+    away.plugIn();
+    await eventually(async () => (await status(handle)).siren === 'on');
+    expect(away.pinValue(SIREN_PIN)).toBe(1);
+
+    await handle.executeUpdate(cancelAlarmUpdate, { args: [{ by: 'alice-phone' }] });
+    expect((await handle.result()).siren).toBe('off');
   });
 
   test('When the siren board is dead, then escalation still happens on time and the session still ends', async () => {
