@@ -184,14 +184,15 @@ async function workflowTasks(stack: BenchStack, homeId: string): Promise<number>
   return (history.events ?? []).filter((e) => e.eventType === completed).length;
 }
 
-const openingPhaseNames = ['api', 'firstTaskWait', 'firstTask', 'sirenDispatch', 'sirenActivity'] as const;
+const openingPhaseNames = ['api', 'firstTaskWait', 'firstTaskToSiren', 'firstTask'] as const;
 type OpeningPhase = (typeof openingPhaseNames)[number];
 type OpeningPhases = Record<OpeningPhase, number>;
 
 /**
  * Splits one opening by its history's event times (server clock, the same host's): POST sent → run started
- * (API and the server's start), → first workflow task started (dispatch to the worker's poll), → completed
- * (the worker's first activation), → siren activity started (its dispatch), → siren pin HIGH (the activity).
+ * (API and the server's start), → first workflow task started (dispatch to the worker's poll), → siren pin
+ * HIGH (the first task switches an embedded board itself, src/workflows/hardware.ts). `firstTask` is that
+ * task's whole time, to its completion: the siren does not wait for it.
  */
 async function openingPhases(
   stack: BenchStack,
@@ -203,32 +204,17 @@ async function openingPhases(
   const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(homeId)).fetchHistory();
   const T = temporal.api.enums.v1.EventType;
   const events = history.events ?? [];
-  const at = (
-    type: temporal.api.enums.v1.EventType,
-    where: (e: (typeof events)[number]) => boolean = () => true,
-  ) => {
-    const e = events.find((ev) => ev.eventType === type && where(ev));
-    const t = e?.eventTime;
+  const at = (type: temporal.api.enums.v1.EventType) => {
+    const t = events.find((ev) => ev.eventType === type)?.eventTime;
     return t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) - toEpoch : NaN;
   };
-  const sirenScheduled = events.find(
-    (e) =>
-      e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
-      e.activityTaskScheduledEventAttributes?.activityType?.name === 'setSiren',
-  )?.eventId;
   const started = at(T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
   const taskStarted = at(T.EVENT_TYPE_WORKFLOW_TASK_STARTED);
-  const taskCompleted = at(T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  const sirenStarted = at(
-    T.EVENT_TYPE_ACTIVITY_TASK_STARTED,
-    (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(sirenScheduled),
-  );
   return {
     api: started - t0,
     firstTaskWait: taskStarted - started,
-    firstTask: taskCompleted - taskStarted,
-    sirenDispatch: sirenStarted - taskCompleted,
-    sirenActivity: onAt - sirenStarted,
+    firstTaskToSiren: onAt - taskStarted,
+    firstTask: at(T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) - taskStarted,
   };
 }
 

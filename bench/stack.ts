@@ -226,6 +226,16 @@ async function untilPolled(
   throw new Error(`no worker polls ${taskQueue} after 60 s`);
 }
 
+async function untilBoardsConnected(gateway: BuiltActivityDeps['gateway']): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const away = gateway.status().homes.filter((h) => !h.connected);
+    if (away.length === 0) return;
+    if (Date.now() > until) throw new Error(`${away.length} simulated boards not connected after 60 s`);
+    await sleep(50);
+  }
+}
+
 /** When a simulated board's siren pin was written `value` at or after `since` (waits up to timeoutMs). */
 async function pinWrittenAt(io: SimulatedIO, value: number, since: number, timeoutMs: number) {
   const find = () => io.writes.find((w) => w.pin === SIREN_PIN && w.value === value && w.atMs >= since)?.atMs;
@@ -334,10 +344,13 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
         pino.destination(join(workDir, 'worker.log')),
       );
       const built = (deps = buildActivityDeps(config, logger));
-      // Boards exist before the first alarm (as a connected board would), so the bench can watch their pins.
+      // Boards exist before the first alarm, so the bench can watch their pins, and are connected before
+      // it as a deployed worker's are (it starts its embedded gateway: src/worker/main.ts).
       for (const homeId of homes.ids)
         built.simulatedBoards.set(homeId, new SimulatedIO(`simulated:${homeId}`));
-      cleanups.push(() => Promise.resolve(built.sirens.close()));
+      cleanups.push(() => Promise.resolve(built.gateway.close()));
+      built.gateway.start();
+      await untilBoardsConnected(built.gateway);
       const bundlePath = process.env.SESSIONFLOW_TEST_WORKFLOW_BUNDLE;
       workers.push(
         await createWorker({

@@ -16,9 +16,8 @@ function alarm(smokeMs: number[], failures = new Failures()): AlarmResult {
     openingPhasesMs: {
       api: distribution([3]),
       firstTaskWait: distribution([2]),
+      firstTaskToSiren: distribution([6]),
       firstTask: distribution([12]),
-      sirenDispatch: distribution([1]),
-      sirenActivity: distribution([3]),
     },
     allClosed: true,
     failures,
