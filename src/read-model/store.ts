@@ -75,8 +75,10 @@ export class ReadModelStore {
       after: this.db.prepare<[number, number], { seq: number; body: string }>(
         'SELECT seq, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
+      // Two subqueries: SQLite reads a lone MIN or MAX off the key's b-tree, but scans the whole log
+      // (up to KEEP_CHANGES rows) for both in one aggregate, and the API asks on every feed subscription.
       bounds: this.db.prepare<[], { oldest: number | null; newest: number | null }>(
-        'SELECT MIN(seq) AS oldest, MAX(seq) AS newest FROM changes',
+        'SELECT (SELECT MIN(seq) FROM changes) AS oldest, (SELECT MAX(seq) FROM changes) AS newest',
       ),
       states: this.db.prepare<[], { workflow_id: string; state: string; version: number }>(
         'SELECT workflow_id, state, version FROM sessions',
