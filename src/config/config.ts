@@ -1045,10 +1045,13 @@ export function pinNumber(pin: number | string): number {
   return typeof pin === 'number' ? pin : 14 + Number(pin.slice(1));
 }
 
-/** The task queue of the gateway that owns a home's board (the central queue for the embedded gateway). */
-export function hardwareTaskQueue(config: Config, homeId: string): string {
+/**
+ * The task queue of the gateway that owns a home's board; undefined for the embedded gateway, which
+ * serves the board from the central worker itself (the session's own worker: src/workflows/hardware.ts).
+ */
+export function hardwareTaskQueue(config: Config, homeId: string): string | undefined {
   const gateway = config.homes[homeId]?.gateway;
-  return gateway ? gatewayTaskQueue(gateway) : config.temporal.taskQueue;
+  return gateway ? gatewayTaskQueue(gateway) : undefined;
 }
 
 export const gatewayTaskQueue = (gatewayId: string) => `gateway-${gatewayId}`;

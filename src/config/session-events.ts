@@ -52,7 +52,7 @@ export async function sendSessionEvent(
   const input = kind.startInput(key, {
     settings: config.kinds[kind.name],
     home: homeId === undefined ? undefined : config.homes[homeId],
-    hardwareTaskQueue: homeId === undefined ? config.temporal.taskQueue : hardwareTaskQueue(config, homeId),
+    hardwareTaskQueue: homeId === undefined ? undefined : hardwareTaskQueue(config, homeId),
   });
   const handle = await client.workflow.signalWithStart(kind.workflowType, {
     workflowId,

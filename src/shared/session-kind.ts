@@ -125,8 +125,8 @@ export interface StartContext<Settings> {
   settings: Settings;
   /** The home the session belongs to (kinds with `homeOf`); undefined when it is not configured. */
   home: unknown;
-  /** The task queue of the gateway that owns the home's board. */
-  hardwareTaskQueue: string;
+  /** The task queue of the gateway that owns the home's board; undefined: the session's own worker. */
+  hardwareTaskQueue: string | undefined;
 }
 
 /**

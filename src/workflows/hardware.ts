@@ -1,11 +1,11 @@
-// A session's commands to its home's board. When the board hangs off this worker's own process (the
-// embedded gateway: the home's hardware queue is the session's own), a command first runs as a local
+// A session's commands to its home's board. When the board hangs off the session's own worker (the
+// embedded gateway: the session names no hardware queue), a command first runs as a local
 // activity inside the workflow task that issued it, so the siren sounds without the round trips of
 // reporting that task, dispatching an activity and reporting it back (bench scenario 1, docs/performance.md).
 // The local try never waits for an absent board, so it cannot hold the task and the requests queued behind
 // it; when it fails for any reason the durable activity takes the command over and waits for the board,
 // heartbeats and retries as before. Sessions that ran before this path replay their durable commands.
-import { isCancellation, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { HardwareActivities } from '../shared/hardware';
 
 const LOCAL_FIRST_PATCH = 'board-commands-local-first';
@@ -21,7 +21,9 @@ export function localFirst(
   durable: HardwareActivities,
   hardwareTaskQueue: string | undefined,
 ): HardwareActivities {
-  const embedded = hardwareTaskQueue === undefined || hardwareTaskQueue === workflowInfo().taskQueue;
+  // From the input, as history has it: a replayer polls a queue of its own name. Sessions that named the
+  // central queue explicitly (before this path) keep the durable commands.
+  const embedded = hardwareTaskQueue === undefined;
   return {
     async setSiren(input) {
       if (embedded && patched(LOCAL_FIRST_PATCH)) {

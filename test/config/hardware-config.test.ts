@@ -92,9 +92,9 @@ describe('hardware configuration', () => {
     expect(() => parseConfig(withHome({ inputs: { x: { pin: 6, ...mapping } } }))).toThrow(message);
   });
 
-  test('When a home names no gateway, then its siren runs on the central queue with one default siren', () => {
+  test('When a home names no gateway, then its siren runs on the session’s own worker (no hardware queue) with one default siren', () => {
     const c = parseConfig({ temporal: { taskQueue: 'central' }, ...withHome({ detectors: {} }) });
-    expect(hardwareTaskQueue(c, 'h')).toBe('central');
+    expect(hardwareTaskQueue(c, 'h')).toBeUndefined();
     expect(homeHardware('h', c.homes.h)).toEqual({
       homeId: 'h',
       sirens: { siren: { pin: 13, component: 'relay' } },
