@@ -181,11 +181,20 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
     });
     out.push({
       scenario: '4',
-      figure: 'sessions opened/s, ours / Temporal client (same sessions)',
+      figure: 'sustained open-loop rates, ours / Temporal client',
       value: Number.isFinite(t.directRatio) ? t.directRatio.toFixed(2) : 'n/a',
+      target: '',
+      before: '',
+    });
+    const p = t.paired;
+    const rates = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+    out.push({
+      scenario: '4',
+      figure: `sessions opened/s, ours / Temporal client (same sessions; ${p.oursPerSec.length} paired rounds, ${p.callers} callers closed loop, ${p.seconds} s each; medians)`,
+      value: `${Number.isFinite(p.ratio) ? p.ratio.toFixed(2) : 'n/a'} (ours ${rates(p.oursPerSec)}/s; client ${rates(p.directPerSec)}/s)`,
       target: `≥ ${targets.startRatio.toFixed(1)}`,
       before: '',
-      met: t.directRatio >= targets.startRatio,
+      met: p.ratio >= targets.startRatio,
     });
     out.push({
       scenario: '4',

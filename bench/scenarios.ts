@@ -432,6 +432,23 @@ export interface ThroughputOptions {
   /** The server's write capacity: `callers` raw clients back to back for `capacitySec` each. */
   capacityCallers: number;
   capacitySec: number;
+  /**
+   * Ours against the Temporal client, paired: `rounds` rounds in which each side opens sessions closed loop
+   * (`pairedCallers` callers, each start → siren HIGH → next) for `pairedSec`, in alternating order.
+   */
+  rounds: number;
+  pairedCallers: number;
+  pairedSec: number;
+}
+
+/** Sessions opened per second by each side in each paired round, and the ratio of their medians. */
+export interface PairedOpenings {
+  callers: number;
+  seconds: number;
+  oursPerSec: number[];
+  directPerSec: number[];
+  /** median(ours) / median(direct): the target. */
+  ratio: number;
 }
 
 /** What the Temporal server accepts with the raw client, closed loop: the ceiling under our API's writes. */
@@ -465,8 +482,10 @@ export interface ThroughputResult {
   direct: RateResult;
   /** A trivial workflow opened by the Temporal client: what the session's own work costs beside it. */
   raw: RateResult;
-  /** ours / direct: what our API costs over the client opening the same sessions (the target). */
+  /** ours / direct, sustained open-loop rates: moves by a bisection step between runs. */
   directRatio: number;
+  /** ours / direct closed loop in paired rounds: what our API costs over the client (the target). */
+  paired: PairedOpenings;
   /** ours / raw. */
   ratio: number;
   capacity: WriteCapacity;
@@ -490,7 +509,7 @@ class Ramp {
 
   constructor(
     private readonly o: ThroughputOptions,
-    private readonly side: Side,
+    readonly side: Side,
   ) {}
 
   async step(rate: number): Promise<void> {
@@ -558,6 +577,86 @@ async function rampTogether(o: ThroughputOptions, sides: Ramp[]): Promise<void> 
   }
 }
 
+interface PairedSide {
+  homes: number;
+  /** Where this side's homes start among those its `start` and `effectAt` index. */
+  offset: number;
+  start: Side['start'];
+  effectAt: Side['effectAt'];
+}
+
+/**
+ * Ours and the Temporal client open sessions closed loop in turns (ours first in even rounds, second in
+ * odd ones), so a drift in the machine's load weighs on both alike; each round's rate is sessions whose
+ * siren went on, over the time from the round's start to the last of them. Open-loop ramps decide a
+ * sustained rate by one p99 at the edge, which moved the same code's ratio between 0.84 and 1.40.
+ */
+async function pairedOpenings(
+  o: ThroughputOptions,
+  failures: Failures,
+  sides: { ours: PairedSide; direct: PairedSide },
+): Promise<{ figures: PairedOpenings; keys: string[] }> {
+  const keys: string[] = [];
+  const used = { ours: 0, direct: 0 };
+  const round = async (name: 'ours' | 'direct'): Promise<number> => {
+    const side = sides[name];
+    const began = nowMs();
+    const until = began + o.pairedSec * 1000;
+    let opened = 0;
+    let last = began;
+    await closedLoop(
+      o.pairedCallers,
+      // A side out of homes ends its round early; the rate over what it opened still holds.
+      () => nowMs() >= until || used[name] >= side.homes,
+      async () => {
+        const i = side.offset + used[name]++;
+        const since = nowMs();
+        const effect = side.effectAt(i, since);
+        const started = await side.start(i);
+        if (!started) return;
+        keys.push(started.key);
+        const at = await effect;
+        if (at === undefined) {
+          failures.add(`${name}-paired-never-opened`, started.key);
+          return;
+        }
+        opened += 1;
+        last = Math.max(last, at);
+      },
+    );
+    return last > began ? (opened * 1000) / (last - began) : 0;
+  };
+  const oursPerSec: number[] = [];
+  const directPerSec: number[] = [];
+  for (let k = 0; k < o.rounds; k++) {
+    if (k % 2 === 0) {
+      oursPerSec.push(await round('ours'));
+      directPerSec.push(await round('direct'));
+    } else {
+      directPerSec.push(await round('direct'));
+      oursPerSec.push(await round('ours'));
+    }
+  }
+  const d = median(directPerSec);
+  return {
+    figures: {
+      callers: o.pairedCallers,
+      seconds: o.pairedSec,
+      oursPerSec,
+      directPerSec,
+      ratio: d > 0 ? median(oursPerSec) / d : NaN,
+    },
+    keys,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Closes the throughput sessions (terminate: no worker involved), so the next scenario starts clean. */
 async function terminateAll(stack: BenchStack, workflowIds: string[]) {
   await closedLoop(
@@ -603,8 +702,10 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     dataConverter: dataConverterFor(stack.config),
   });
   const half = Math.floor(o.homePool / 2);
+  // Each side's homes: the ramp's from the start of its half, the paired rounds' from its end.
+  const rampLimit = Math.floor(half * 0.6);
   const direct = new Ramp(o, {
-    limit: half,
+    limit: rampLimit,
     start: async (i) => {
       const began = nowMs();
       const homeId = homeAt(half + i);
@@ -621,7 +722,7 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     effectAt: (i, since) => sirenWrittenAt(stack, homeAt(half + i), HIGH, since, effectTimeoutMs),
   });
   const ours = new Ramp(o, {
-    limit: half,
+    limit: rampLimit,
     start: async (i) => {
       const posted = await smoke(stack, homeAt(i));
       if (posted.status === 202) return { key: smokeAlarmWorkflowId(homeAt(i)), ms: posted.ms };
@@ -631,8 +732,22 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     effectAt: (i, since) => sirenWrittenAt(stack, homeAt(i), HIGH, since, effectTimeoutMs),
   });
   await rampTogether(o, [raw, direct, ours]);
+  const paired = await pairedOpenings(o, failures, {
+    ours: {
+      homes: half - rampLimit,
+      start: ours.side.start,
+      effectAt: ours.side.effectAt,
+      offset: rampLimit,
+    },
+    direct: {
+      homes: half - rampLimit,
+      start: direct.side.start,
+      effectAt: direct.side.effectAt,
+      offset: rampLimit,
+    },
+  });
   const capacity = await writeCapacity(stack, o, raw.keys, failures);
-  await terminateAll(stack, [...raw.keys, ...direct.keys, ...ours.keys, ...capacity.started]);
+  await terminateAll(stack, [...raw.keys, ...direct.keys, ...ours.keys, ...paired.keys, ...capacity.started]);
 
   const lost = (r: RateResult) => r.steps.reduce((n, st) => n + st.neverTookEffect, 0);
   if (lost(raw.result()) > 0) failures.add('raw-lost', `${lost(raw.result())} raw workflows never opened`);
@@ -648,6 +763,7 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     direct: direct.result(),
     raw: raw.result(),
     directRatio: direct.good > 0 ? ours.good / direct.good : NaN,
+    paired: paired.figures,
     ratio: raw.good > 0 ? ours.good / raw.good : NaN,
     capacity: capacity.figures,
     failures,

@@ -72,6 +72,13 @@ describe('bench --quick', () => {
     }
     expect(Number.isFinite(throughput.ratio)).toBe(true);
     expect(Number.isFinite(throughput.directRatio)).toBe(true);
+    // Paired rounds: each side opened sessions in every round, and the ratio is theirs.
+    expect(throughput.paired.oursPerSec.every((r: number) => r > 0)).toBe(true);
+    expect(throughput.paired.directPerSec.every((r: number) => r > 0)).toBe(true);
+    expect(throughput.paired.ratio).toBeCloseTo(
+      throughput.paired.oursPerSec[0] / throughput.paired.directPerSec[0],
+      6,
+    );
     expect(throughput.capacity.signalsPerSec).toBeGreaterThan(0);
     expect(throughput.capacity.startsPerSec).toBeGreaterThan(0);
 
