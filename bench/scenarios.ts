@@ -439,6 +439,8 @@ export interface ThroughputOptions {
   rounds: number;
   pairedCallers: number;
   pairedSec: number;
+  /** Pause after each side's round. */
+  pairedSettleSec: number;
 }
 
 /** Sessions opened per second by each side in each paired round, and the ratio of their medians. */
@@ -598,7 +600,7 @@ async function pairedOpenings(
 ): Promise<{ figures: PairedOpenings; keys: string[] }> {
   const keys: string[] = [];
   const used = { ours: 0, direct: 0 };
-  const round = async (name: 'ours' | 'direct'): Promise<number> => {
+  const openRound = async (name: 'ours' | 'direct'): Promise<number> => {
     const side = sides[name];
     const began = nowMs();
     const until = began + o.pairedSec * 1000;
@@ -628,6 +630,13 @@ async function pairedOpenings(
   };
   const oursPerSec: number[] = [];
   const directPerSec: number[] = [];
+  // A round's sessions go on working after their siren (the first notice, its task): let that settle
+  // before the next round, so it does not weigh on the other side.
+  const round = async (name: 'ours' | 'direct') => {
+    const rate = await openRound(name);
+    await sleep(o.pairedSettleSec * 1000);
+    return rate;
+  };
   for (let k = 0; k < o.rounds; k++) {
     if (k % 2 === 0) {
       oursPerSec.push(await round('ours'));
