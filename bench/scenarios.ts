@@ -591,7 +591,7 @@ interface PairedSide {
  * Ours and the Temporal client open sessions closed loop in turns (ours first in even rounds, second in
  * odd ones), so a drift in the machine's load weighs on both alike; each round's rate is sessions whose
  * siren went on, over the time from the round's start to the last of them. Open-loop ramps decide a
- * sustained rate by one p99 at the edge, which moved the same code's ratio between 0.84 and 1.40.
+ * sustained rate by one p99 at the edge, and their ratio moved between 0.84 and 1.40 from one run to the next.
  */
 async function pairedOpenings(
   o: ThroughputOptions,
