@@ -3,6 +3,22 @@
 import type { History } from '@temporalio/common/lib/proto-utils';
 
 type HistoryEvent = NonNullable<History['events']>[number];
+type MarkerPayload = NonNullable<
+  NonNullable<NonNullable<HistoryEvent['markerRecordedEventAttributes']>['details']>[string]['payloads']
+>[number];
+
+/**
+ * The activity type of a local activity's marker, from its bookkeeping: core writes that in clear
+ * (sequence, attempt, type, times), apart from the activity's own input and result.
+ */
+function localActivityType(p: MarkerPayload | undefined): string | undefined {
+  if (!p?.data || Buffer.from(p.metadata?.encoding ?? []).toString() !== 'json/plain') return undefined;
+  try {
+    return (JSON.parse(Buffer.from(p.data).toString()) as { activity_type?: string }).activity_type;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface TimelineItem {
   at: string;
@@ -96,6 +112,17 @@ export function readHistory(
     } else if (e.activityTaskCanceledEventAttributes) {
       const a = e.activityTaskCanceledEventAttributes;
       add(e, 'activity', `${activityNames.get(String(num(a.scheduledEventId))) ?? 'activity'} cancelled`);
+    } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
+      // Run by the worker inside the session's own task (the embedded siren): one event, its outcome.
+      const a = e.markerRecordedEventAttributes;
+      const name = localActivityType(a.details?.data?.payloads?.[0]) ?? 'local activity';
+      add(
+        e,
+        'activity',
+        a.failure
+          ? `${name} failed in the task: ${a.failure.message ?? 'unknown error'}`
+          : `${name} done in the task`,
+      );
     } else if (e.workflowExecutionCompletedEventAttributes) {
       add(e, 'session', 'session closed');
     } else if (e.workflowExecutionContinuedAsNewEventAttributes) {
