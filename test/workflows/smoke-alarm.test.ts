@@ -68,6 +68,16 @@ async function openSession(
   return { homeId, handle, io: () => deps.simulatedBoards.get(homeId)! };
 }
 
+/** The next session's home gets a board that is away (its cable pulled once it came up). */
+async function unpluggedBoard(name: string): Promise<{ homeId: string; io: SimulatedIO }> {
+  const homeId = homes[nextHome];
+  const io = new SimulatedIO(name);
+  await new Promise((r) => setImmediate(r));
+  io.unplug();
+  deps.simulatedBoards.set(homeId, io);
+  return { homeId, io };
+}
+
 const status = (handle: WorkflowHandle) => handle.query(alarmStatusQuery);
 
 const msBetween = (a: string, b: string) => Date.parse(b) - Date.parse(a);
@@ -262,12 +272,7 @@ describe('smoke-alarm workflow', () => {
   });
 
   test('When the home’s board is away as the alarm opens, then the durable siren command waits for it and the siren goes on once it is back', async () => {
-    const homeId = homes[nextHome];
-    const away = new SimulatedIO('away');
-    await new Promise((r) => setImmediate(r));
-    away.unplug();
-    deps.simulatedBoards.set(homeId, away);
-
+    const { io: away } = await unpluggedBoard('away');
     const { handle } = await openSession();
     await eventually(async () =>
       scheduledActivities((await handle.fetchHistory()).events ?? []).includes('setSiren'),
@@ -282,12 +287,7 @@ describe('smoke-alarm workflow', () => {
   });
 
   test('When the siren board is dead, then escalation still happens on time and the session still ends', async () => {
-    const homeId = homes[nextHome];
-    const dead = new SimulatedIO('dead');
-    await new Promise((r) => setImmediate(r));
-    dead.unplug();
-    deps.simulatedBoards.set(homeId, dead);
-
+    const { homeId } = await unpluggedBoard('dead');
     const { handle } = await openSession('kitchen', { wrapUpTimeoutMs: 3_000 });
     await env.sleep(WINDOW_MS);
     await eventually(async () => (await status(handle)).state === 'escalated');
