@@ -12,7 +12,8 @@ export const PREBUILT_BUNDLE = resolve(__dirname, '../workflow-bundle.js');
 
 /**
  * Bundled with the workflows wherever they are bundled: runs the sessions' end-of-activation work (their
- * read-model publications), keeps refused (unencrypted) payloads from acting, and makes workflow and activity-scheduling spans (exported only when tracing is configured; tracing.ts).
+ * read-model publications), keeps refused (unencrypted) payloads from acting, and makes workflow and
+ * activity-scheduling spans (exported only when tracing is configured; tracing.ts).
  */
 export const workflowInterceptorModules = [
   require.resolve('../workflows/activation-end'),
