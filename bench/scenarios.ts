@@ -449,7 +449,7 @@ export interface PairedOpenings {
   seconds: number;
   oursPerSec: number[];
   directPerSec: number[];
-  /** median(ours) / median(direct): the target. */
+  /** median(ours) / median(direct), nearest-rank (`distribution`): the target. */
   ratio: number;
 }
 
@@ -579,14 +579,6 @@ async function rampTogether(o: ThroughputOptions, sides: Ramp[]): Promise<void> 
   }
 }
 
-interface PairedSide {
-  homes: number;
-  /** Where this side's homes start among those its `start` and `effectAt` index. */
-  offset: number;
-  start: Side['start'];
-  effectAt: Side['effectAt'];
-}
-
 /**
  * Ours and the Temporal client open sessions closed loop in turns (ours first in even rounds, second in
  * odd ones), so a drift in the machine's load weighs on both alike; each round's rate is sessions whose
@@ -596,7 +588,9 @@ interface PairedSide {
 async function pairedOpenings(
   o: ThroughputOptions,
   failures: Failures,
-  sides: { ours: PairedSide; direct: PairedSide },
+  sides: { ours: Side; direct: Side },
+  /** Each side's homes for the rounds: `count` of those its `start` and `effectAt` index, from `offset`. */
+  homes: { offset: number; count: number },
 ): Promise<{ figures: PairedOpenings; keys: string[] }> {
   const keys: string[] = [];
   const used = { ours: 0, direct: 0 };
@@ -609,9 +603,9 @@ async function pairedOpenings(
     await closedLoop(
       o.pairedCallers,
       // A side out of homes ends its round early; the rate over what it opened still holds.
-      () => nowMs() >= until || used[name] >= side.homes,
+      () => nowMs() >= until || used[name] >= homes.count,
       async () => {
-        const i = side.offset + used[name]++;
+        const i = homes.offset + used[name]++;
         const since = nowMs();
         const effect = side.effectAt(i, since);
         const started = await side.start(i);
@@ -646,24 +640,17 @@ async function pairedOpenings(
       oursPerSec.push(await round('ours'));
     }
   }
-  const d = median(directPerSec);
+  const d = distribution(directPerSec).p50;
   return {
     figures: {
       callers: o.pairedCallers,
       seconds: o.pairedSec,
       oursPerSec,
       directPerSec,
-      ratio: d > 0 ? median(oursPerSec) / d : NaN,
+      ratio: d > 0 ? distribution(oursPerSec).p50 / d : NaN,
     },
     keys,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Closes the throughput sessions (terminate: no worker involved), so the next scenario starts clean. */
@@ -741,20 +728,12 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     effectAt: (i, since) => sirenWrittenAt(stack, homeAt(i), HIGH, since, effectTimeoutMs),
   });
   await rampTogether(o, [raw, direct, ours]);
-  const paired = await pairedOpenings(o, failures, {
-    ours: {
-      homes: half - rampLimit,
-      start: ours.side.start,
-      effectAt: ours.side.effectAt,
-      offset: rampLimit,
-    },
-    direct: {
-      homes: half - rampLimit,
-      start: direct.side.start,
-      effectAt: direct.side.effectAt,
-      offset: rampLimit,
-    },
-  });
+  const paired = await pairedOpenings(
+    o,
+    failures,
+    { ours: ours.side, direct: direct.side },
+    { offset: rampLimit, count: half - rampLimit },
+  );
   const capacity = await writeCapacity(stack, o, raw.keys, failures);
   await terminateAll(stack, [...raw.keys, ...direct.keys, ...ours.keys, ...paired.keys, ...capacity.started]);
 
