@@ -1,17 +1,15 @@
 // A session's workflow history, read for people: requests received, timers started and fired,
 // activities run, with times; and the timers still open. Names only, never payloads (they may hold PII).
 import type { History } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
 
 type HistoryEvent = NonNullable<History['events']>[number];
-type MarkerPayload = NonNullable<
-  NonNullable<NonNullable<HistoryEvent['markerRecordedEventAttributes']>['details']>[string]['payloads']
->[number];
 
 /**
  * The activity type of a local activity's marker, from its bookkeeping: core writes that in clear
  * (sequence, attempt, type, times), apart from the activity's own input and result.
  */
-function localActivityType(p: MarkerPayload | undefined): string | undefined {
+function localActivityType(p: temporal.api.common.v1.IPayload | undefined): string | undefined {
   if (!p?.data || Buffer.from(p.metadata?.encoding ?? []).toString() !== 'json/plain') return undefined;
   try {
     return (JSON.parse(Buffer.from(p.data).toString()) as { activity_type?: string }).activity_type;
