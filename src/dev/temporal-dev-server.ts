@@ -132,6 +132,23 @@ export async function assertPortFree(port: number, hint: string, host = '127.0.0
 }
 
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (err) {
+      // A free port we picked (or one of the internal ports the CLI picks itself) can be taken by another
+      // process before the server binds it; the server then exits at once. Ports we chose: try others.
+      if (!(err instanceof ExitedDuringStart) || opts.port !== undefined || attempt >= START_ATTEMPTS)
+        throw err;
+    }
+  }
+}
+
+const START_ATTEMPTS = 3;
+
+class ExitedDuringStart extends Error {}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevServer> {
   const ip = opts.ip ?? '127.0.0.1';
   const port = opts.port ?? (await freePort(ip));
   const uiPort = opts.uiPort === false ? undefined : (opts.uiPort ?? port + 1000);
@@ -170,7 +187,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   void exited.then(forgetPid);
   const address = `${ip}:${port}`;
   try {
-    await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited);
+    await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited, opts.logFile);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -190,6 +207,14 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
 }
 
 const CLI_ENV_NAME = 'sessionflow';
+
+function logTail(file: string, chars = 2000): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-chars);
+  } catch {
+    return '(no log)';
+  }
+}
 
 /** Writes the CLI's environment-settings file (flag values it reads at start), 0600, beside the db file. */
 function writeCliEnvFile(dbFile: string | undefined, flags: Record<string, string>): string {
@@ -377,13 +402,18 @@ async function waitUntilServing(
   namespace: string,
   timeoutMs: number,
   exited: Promise<number | null>,
+  logFile: string | undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let died: number | null | undefined;
   void exited.then((code) => (died = code));
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (died !== undefined) throw new Error(`temporal dev server exited during start (code ${died})`);
+    if (died !== undefined)
+      throw new ExitedDuringStart(
+        `temporal dev server on ${address} exited during start (code ${died})` +
+          (logFile ? `; the end of its log (${logFile}):\n${logTail(logFile)}` : ''),
+      );
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {

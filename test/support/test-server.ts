@@ -54,5 +54,23 @@ export async function startPostgresTestServer(opts: { namespace?: string } = {})
 export function startTestTemporalServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
   return testServerKind() === 'postgres'
     ? startPostgresTestServer({ namespace: opts.namespace })
-    : startTemporalDevServer(opts);
+    : startLoggedDevServer(opts);
+}
+
+/**
+ * A dev server whose log is kept in test-artifacts while it runs, so a server that fails to start says
+ * why; the log goes with a clean stop.
+ */
+async function startLoggedDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
+  if (opts.logFile) return startTemporalDevServer(opts);
+  mkdirSync(artifacts, { recursive: true });
+  const dir = mkdtempSync(join(artifacts, 'dev-server-'));
+  const server = await startTemporalDevServer({ ...opts, logFile: join(dir, 'temporal.log') });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
