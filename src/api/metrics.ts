@@ -36,6 +36,11 @@ const counterSpecs = {
     help: 'Sessions the API started directly (kinds opened by a route, not an event), by kind',
     labels: ['kind'],
   },
+  statusReads: {
+    name: 'sessionflow_status_reads_total',
+    help: 'Status reads by kind and where they were answered from: the read model, or Temporal (consistent reads, and sessions the read model does not know)',
+    labels: ['kind', 'source'],
+  },
 } as const;
 type Counters = {
   [K in keyof typeof counterSpecs]: client.Counter<(typeof counterSpecs)[K]['labels'][number]>;

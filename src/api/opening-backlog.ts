@@ -20,6 +20,8 @@ export class OpeningBacklog {
   /** runId → workflowId and when it was opened; Map keeps insertion order, so the oldest come first. */
   private readonly pending = new Map<string, { workflowId: string; at: number }>();
   private readonly pendingWorkflows = new Map<string, number>();
+  /** Status reads waiting for a pending workflow's first publication. */
+  private readonly readers = new Map<string, Set<() => void>>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -36,6 +38,26 @@ export class OpeningBacklog {
   /** Whether an event for this workflow joins a run this process opened that has not published yet. */
   isPending(workflowId: string): boolean {
     return this.pendingWorkflows.has(workflowId);
+  }
+
+  /**
+   * Resolves once a run of this workflow that this process opened has published (or after `timeoutMs`,
+   * or at once when none is pending): a status read can then answer from the read model.
+   */
+  published(workflowId: string, timeoutMs: number): Promise<void> {
+    if (!this.isPending(workflowId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiting = this.readers.get(workflowId) ?? new Set<() => void>();
+      this.readers.set(workflowId, waiting);
+      const done = () => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        if (waiting.size === 0 && this.readers.get(workflowId) === waiting) this.readers.delete(workflowId);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waiting.add(done);
+    });
   }
 
   /** Throws 429 when an opening now would wait behind `limit` others. */
@@ -55,7 +77,7 @@ export class OpeningBacklog {
     if (this.pending.has(runId)) return;
     // Listen first, then look: a publication is either in the store already or arrives on the feed.
     this.unsubscribe ??= this.feed.subscribe(undefined, (item) => {
-      if ('change' in item) this.published(item.change.runId);
+      if ('change' in item) this.publishedRun(item.change.runId);
       else if ('end' in item) this.unsubscribe = undefined;
     });
     if (this.store.get(workflowId)?.publication.runId === runId) {
@@ -66,19 +88,21 @@ export class OpeningBacklog {
     this.pendingWorkflows.set(workflowId, (this.pendingWorkflows.get(workflowId) ?? 0) + 1);
   }
 
-  /** Stops listening to the feed (the API is stopping). */
+  /** Stops listening to the feed (the API is stopping); waiting reads go on to Temporal. */
   close(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    for (const waiting of [...this.readers.values()]) for (const done of [...waiting]) done();
   }
 
-  private published(runId: string): void {
+  private publishedRun(runId: string): void {
     const entry = this.pending.get(runId);
     if (!entry) return;
     this.pending.delete(runId);
     const n = (this.pendingWorkflows.get(entry.workflowId) ?? 1) - 1;
     if (n > 0) this.pendingWorkflows.set(entry.workflowId, n);
     else this.pendingWorkflows.delete(entry.workflowId);
+    for (const done of [...(this.readers.get(entry.workflowId) ?? [])]) done();
     // Nothing to wait for: the feed needs no listener (it polls the store while one listens).
     if (this.pending.size === 0) this.close();
   }
@@ -87,7 +111,7 @@ export class OpeningBacklog {
     const before = Date.now() - this.o.forgetAfterMs;
     for (const [runId, { at }] of this.pending) {
       if (at > before) break;
-      this.published(runId);
+      this.publishedRun(runId);
     }
   }
 }

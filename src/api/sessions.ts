@@ -261,7 +261,14 @@ export class Sessions {
     key: string,
     opts: Missing & { consistent?: boolean },
   ): Promise<StatusAnswer> {
-    const known = opts.consistent ? undefined : await this.stored(kind, key);
+    let known = opts.consistent ? undefined : await this.stored(kind, key);
+    if (!known && !opts.consistent && this.openings?.isPending(sessionId(kind, key))) {
+      // Opened here, its first task not run yet: that task publishes. A query would wait for the same
+      // task, and cost a describe, a query task and the worker's replies on top.
+      await this.openings.published(sessionId(kind, key), this.config.temporal.callTimeoutMs);
+      known = await this.stored(kind, key);
+    }
+    this.metrics?.counters.statusReads.inc({ kind: kind.name, source: known ? 'read-model' : 'temporal' });
     if (known) return { ...known.status, state: known.state, version: known.version, asOf: known.asOf };
     return this.temporal
       .call(async (): Promise<StatusAnswer> => {

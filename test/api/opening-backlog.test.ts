@@ -8,12 +8,12 @@ import { NativeConnection } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { alarmStatusQuery, smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
-import { parsePrometheus, total } from '../support/prometheus';
+import { parsePrometheus, scrape, total } from '../support/prometheus';
 import { runStackWorker } from '../support/stack-worker';
-import { deviceToken } from '../support/test-config';
+import { deviceToken, ownerToken } from '../support/test-config';
 
 const BACKLOG = 3;
-const homes = ['backlog-0', 'backlog-1', 'backlog-2', 'backlog-3'];
+const homes = ['backlog-0', 'backlog-1', 'backlog-2', 'backlog-3', 'backlog-read'];
 let stack: LocalStack;
 
 beforeAll(async () => {
@@ -66,6 +66,36 @@ test('When more sessions wait for their first workflow task than the backlog all
       (s) => s.siren === 'on',
       30_000,
     );
+  } finally {
+    await worker.stop();
+    await connection.close();
+  }
+});
+
+test('When the status of a session this API just opened is read before its first workflow task ran, then the read waits for the publication that task makes and answers from the read model, without a Temporal query', async () => {
+  const homeId = 'backlog-read';
+  expect((await smoke(homeId)).status).toBe(202);
+  const reads = async (source: string) =>
+    total(await scrape(`${stack.api.url}/metrics`), 'sessionflow_status_reads_total', { source });
+  const before = { readModel: await reads('read-model'), temporal: await reads('temporal') };
+
+  let answered = false;
+  const read = http(stack.api.url, 'GET', `/homes/${homeId}/alarm`, { token: ownerToken(homeId) }).finally(
+    () => (answered = true),
+  );
+  // No worker runs: nothing has published, and the read waits (up to the call deadline, 5 s).
+  await new Promise((r) => setTimeout(r, 500));
+  expect(answered).toBe(false);
+
+  const connection = await NativeConnection.connect({ address: stack.server.address });
+  const worker = await runStackWorker(stack, connection);
+  try {
+    const res = await read;
+    expect(res.status).toBe(200);
+    expect(res.body.detectors.map((d: { detectorId: string }) => d.detectorId)).toEqual(['kitchen']);
+    expect(typeof res.body.version).toBe('number');
+    expect(await reads('read-model')).toBe(before.readModel + 1);
+    expect(await reads('temporal')).toBe(before.temporal);
   } finally {
     await worker.stop();
     await connection.close();
