@@ -34,6 +34,8 @@ export interface DevServerOptions {
   /** Explicit path of the `temporal` binary; default `.tools/bin/temporal`, then PATH. */
   binary?: string;
   readyTimeoutMs?: number;
+  /** How long a start waits for `port` while another socket still holds it (default 60 s). */
+  portWaitMs?: number;
   /** SQLite pragmas for the file store (`name=value`); default {@link defaultSqlitePragmas}. */
   sqlitePragmas?: string[];
   /** Remote codec endpoint the Web UI calls to show payloads decoded. */
@@ -132,21 +134,37 @@ export async function assertPortFree(port: number, hint: string, host = '127.0.0
 }
 
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
+  const waitUntil = Date.now() + (opts.portWaitMs ?? PORT_RELEASE_WAIT_MS);
   for (let attempt = 1; ; attempt++) {
     try {
       return await startDevServerOnce(opts);
     } catch (err) {
+      if (!(err instanceof ExitedDuringStart)) throw err;
       // A free port we picked (or one of the internal ports the CLI picks itself) can be taken by another
       // process before the server binds it; the server then exits at once. Ports we chose: try others.
-      if (!(err instanceof ExitedDuringStart) || opts.port !== undefined || attempt >= START_ATTEMPTS)
-        throw err;
+      if (opts.port === undefined && attempt < START_ATTEMPTS) continue;
+      // A port asked for (the launcher's, after it stopped the server a crashed run left behind) can stay
+      // taken for a while by that server's last connections (FIN_WAIT2, up to a minute): wait for it.
+      if (opts.port !== undefined && err.portInUse && Date.now() < waitUntil) {
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      throw err;
     }
   }
 }
 
 const START_ATTEMPTS = 3;
+const PORT_RELEASE_WAIT_MS = 60_000;
 
-class ExitedDuringStart extends Error {}
+class ExitedDuringStart extends Error {
+  constructor(
+    message: string,
+    readonly portInUse: boolean,
+  ) {
+    super(message);
+  }
+}
 
 async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevServer> {
   const ip = opts.ip ?? '127.0.0.1';
@@ -208,7 +226,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevSer
 
 const CLI_ENV_NAME = 'sessionflow';
 
-function logTail(file: string, chars = 2000): string {
+function logTail(file: string, chars = 4000): string {
   try {
     return readFileSync(file, 'utf8').slice(-chars);
   } catch {
@@ -409,11 +427,14 @@ async function waitUntilServing(
   void exited.then((code) => (died = code));
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (died !== undefined)
+    if (died !== undefined) {
+      const tail = logFile ? logTail(logFile) : '';
       throw new ExitedDuringStart(
         `temporal dev server on ${address} exited during start (code ${died})` +
-          (logFile ? `; the end of its log (${logFile}):\n${logTail(logFile)}` : ''),
+          (logFile ? `; the end of its log (${logFile}):\n${tail}` : ''),
+        /address already in use/.test(tail),
       );
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {

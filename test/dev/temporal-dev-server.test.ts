@@ -1,4 +1,5 @@
-// Starting the dev server: a server that cannot start says why instead of only "exited".
+// Starting the dev server on a port that is still taken: the launcher restarts its server on the same port
+// right after stopping the one a crashed run left behind, whose last connections can hold it a while.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,32 +7,51 @@ import { join } from 'node:path';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server';
 
 let dir: string;
-let holder: Server;
-let port: number;
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sessionflow-dev-server-'));
-  // Answers nothing: our readiness probe's connections are dropped at once.
-  holder = createServer((socket) => socket.destroy());
-  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
-  port = (holder.address() as { port: number }).port;
 });
 
-afterAll(async () => {
-  await new Promise((r) => holder.close(r));
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('When the port asked for is taken, then the start fails at once, names the address and quotes the end of the server log', async () => {
-  const logFile = join(dir, 'temporal.log');
-  const started = Date.now();
-  const err = await startTemporalDevServer({ port, uiPort: false, logFile }).then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
-  expect(err).toBeInstanceOf(Error);
-  expect(err!.message).toContain(`127.0.0.1:${port} exited during start`);
-  expect(err!.message).toContain(logFile);
-  expect(err!.message).toMatch(/address already in use/i);
-  expect(Date.now() - started).toBeLessThan(30_000);
+/** A listener on a free port that drops every connection (our readiness probe's too). */
+async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const holder: Server = createServer((socket) => socket.destroy());
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  return {
+    port: (holder.address() as { port: number }).port,
+    release: () => new Promise((r) => holder.close(() => r())),
+  };
+}
+
+test('When the port asked for is freed while the server waits for it, then the server starts on that port', async () => {
+  const { port, release } = await holdPort();
+  setTimeout(() => void release(), 2500);
+  const server = await startTemporalDevServer({ port, uiPort: false, logFile: join(dir, 'freed.log') });
+  try {
+    expect(server.address).toBe(`127.0.0.1:${port}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('When the port asked for stays taken, then the start gives up after its wait, names the address and quotes the end of the server log', async () => {
+  const { port, release } = await holdPort();
+  const logFile = join(dir, 'taken.log');
+  try {
+    const started = Date.now();
+    const err = await startTemporalDevServer({ port, uiPort: false, logFile, portWaitMs: 2000 }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toContain(`127.0.0.1:${port} exited during start`);
+    expect(err!.message).toContain(logFile);
+    expect(err!.message).toMatch(/address already in use/i);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  } finally {
+    await release();
+  }
 });
