@@ -122,8 +122,34 @@ function bindOnce(port: number, host: string): Promise<number> {
   });
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** A port nothing listens on now, for a server about to be started on it. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  // Below the kernel's ephemeral range: a port from it (what binding port 0 gives) can become the local
+  // port of any outgoing connection before our server binds it, and then the server cannot start.
+  const below = ephemeralPortsStart();
+  if (below !== undefined && below > FIXED_PORTS_FROM + 2000) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      // Room for the ports a server derives from its own (the dev server's UI: port + 1000).
+      const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (below - 1000 - FIXED_PORTS_FROM));
+      const bound = await bindOnce(port, host).catch(() => undefined);
+      if (bound !== undefined) return bound;
+    }
+  }
   return bindOnce(0, host);
+}
+
+const FIXED_PORTS_FROM = 10_000;
+
+/** The first port the kernel hands out to outgoing connections (Linux), if known. */
+function ephemeralPortsStart(): number | undefined {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 0 ? first : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rejects with `hint` when something already listens on host:port. */

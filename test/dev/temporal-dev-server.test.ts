@@ -1,10 +1,11 @@
-// Starting the dev server on a port that is still taken: the launcher restarts its server on the same port
-// right after stopping the one a crashed run left behind, whose last connections can hold it a while.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Ports for the servers we start. A port picked for a server must not become an outgoing connection's
+// local port before the server binds it; and the launcher restarts its server on the same port right
+// after stopping the one a crashed run left behind, whose last connections can hold it a while.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTemporalDevServer } from '../../src/dev/temporal-dev-server';
+import { freePort, startTemporalDevServer } from '../../src/dev/temporal-dev-server';
 
 let dir: string;
 
@@ -55,3 +56,23 @@ test('When the port asked for stays taken, then the start gives up after its wai
     await release();
   }
 });
+
+test('When a port is picked for a server, then it lies below the range the kernel gives outgoing connections, and is free', async () => {
+  const ephemeralFrom = Number(
+    readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+  );
+  const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+  for (const port of ports) expect(port).toBeLessThan(ephemeralFrom - 1000);
+  const { release } = await holdPortAt(ports[0]);
+  await release();
+});
+
+/** Listens on exactly `port` (fails if something else does). */
+async function holdPortAt(port: number): Promise<{ release: () => Promise<void> }> {
+  const holder: Server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.listen(port, '127.0.0.1', resolve);
+  });
+  return { release: () => new Promise((r) => holder.close(() => r())) };
+}
