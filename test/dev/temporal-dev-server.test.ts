@@ -17,10 +17,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A listener on a free port that drops every connection (our readiness probe's too). */
-async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+/** A listener on `port` (any free one by default) that drops every connection (our readiness probe's too). */
+async function holdPort(port = 0): Promise<{ port: number; release: () => Promise<void> }> {
   const holder: Server = createServer((socket) => socket.destroy());
-  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  await new Promise<void>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.listen(port, '127.0.0.1', resolve);
+  });
   return {
     port: (holder.address() as { port: number }).port,
     release: () => new Promise((r) => holder.close(() => r())),
@@ -63,16 +66,6 @@ test('When a port is picked for a server, then it lies below the range the kerne
   );
   const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
   for (const port of ports) expect(port).toBeLessThan(ephemeralFrom - 1000);
-  const { release } = await holdPortAt(ports[0]);
+  const { release } = await holdPort(ports[0]);
   await release();
 });
-
-/** Listens on exactly `port` (fails if something else does). */
-async function holdPortAt(port: number): Promise<{ release: () => Promise<void> }> {
-  const holder: Server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    holder.once('error', reject);
-    holder.listen(port, '127.0.0.1', resolve);
-  });
-  return { release: () => new Promise((r) => holder.close(() => r())) };
-}
