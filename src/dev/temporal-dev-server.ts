@@ -122,19 +122,23 @@ function bindOnce(port: number, host: string): Promise<number> {
   });
 }
 
-/** A port nothing listens on now, for a server about to be started on it. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * A port nothing listens on now, for a server about to be started on it; below `below` when given (the
+ * Temporal server keeps membership ports in a PostgreSQL smallint).
+ */
+export async function freePort(host = '127.0.0.1', below = Infinity): Promise<number> {
   // Below the kernel's ephemeral range: a port from it (what binding port 0 gives) can become the local
   // port of any outgoing connection before our server binds it, and then the server cannot start.
-  const below = ephemeralPortsStart();
-  if (below !== undefined && below > FIXED_PORTS_FROM + 2000) {
-    for (let attempt = 0; attempt < 20; attempt++) {
+  const limit = Math.min(ephemeralPortsStart() ?? below, below);
+  if (Number.isFinite(limit) && limit > FIXED_PORTS_FROM + 2000) {
+    for (let attempt = 0; attempt < 1000; attempt++) {
       // Room for the ports a server derives from its own (the dev server's UI: port + 1000).
-      const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (below - 1000 - FIXED_PORTS_FROM));
+      const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (limit - 1000 - FIXED_PORTS_FROM));
       const bound = await bindOnce(port, host).catch(() => undefined);
       if (bound !== undefined) return bound;
     }
   }
+  if (Number.isFinite(below)) throw new Error(`no free port on ${host} below ${below}`);
   return bindOnce(0, host);
 }
 

@@ -4,7 +4,6 @@
 // and our search attributes registered. docker-compose.yml runs the same config file.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -15,7 +14,7 @@ import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
 import { searchAttributeKeys } from '../config/kinds';
 import type { RunningPostgres } from './postgres';
-import { spawnServer, stopChild } from './temporal-dev-server';
+import { freePort, spawnServer, stopChild } from './temporal-dev-server';
 
 const run = promisify(execFile);
 
@@ -97,10 +96,7 @@ export const defaultServerPorts: ServerPorts = {
   workerMembership: 6939,
 };
 
-/**
- * Free ports below 32768: the server stores membership ports in a PostgreSQL smallint, so the kernel's
- * ephemeral ports (32768+) that port 0 hands out would stop it at start.
- */
+/** Free ports for every service, the frontend's when given. */
 export async function freeServerPorts(frontend?: number): Promise<ServerPorts> {
   const ports = {} as ServerPorts;
   const taken = new Set<number>(frontend ? [frontend] : []);
@@ -109,23 +105,13 @@ export async function freeServerPorts(frontend?: number): Promise<ServerPorts> {
       ports[key] = frontend;
       continue;
     }
-    for (;;) {
-      const candidate = 20_000 + Math.floor(Math.random() * 12_000);
-      if (taken.has(candidate) || !(await isPortFree(candidate))) continue;
-      taken.add(candidate);
-      ports[key] = candidate;
-      break;
-    }
+    // Membership ports go into a PostgreSQL smallint: below 32768.
+    let port = await freePort('127.0.0.1', 32768);
+    while (taken.has(port)) port = await freePort('127.0.0.1', 32768);
+    taken.add(port);
+    ports[key] = port;
   }
   return ports;
-}
-
-function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const srv = createServer();
-    srv.once('error', () => resolveFree(false));
-    srv.listen(port, host, () => srv.close(() => resolveFree(true)));
-  });
 }
 
 /**
