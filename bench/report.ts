@@ -144,8 +144,9 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
   }
   if (r.mixed) {
     const m = r.mixed;
+    const warm = m.options.warmupRequests > 0 ? ` after ${m.options.warmupRequests} to warm up` : '';
     out.push({
-      scenario: `mixed load (${m.options.connections} connections, ${m.options.requests} requests, load test's mix)`,
+      scenario: `mixed load (${m.options.connections} connections, ${m.options.requests} requests${warm}, load test's mix)`,
       figure: 'smoke POST then status GET, round robin over homes',
       value: `${perSec(m.load.requestsPerSec)}, p50 ${ms(m.load.latencyMs.p50)} · p99 ${ms(m.load.latencyMs.p99)}; ${statusCounts(m.load.statuses)}; ${m.shed} shed (429), every accepted event in its session: ${m.failures.counts['event-lost'] ? 'no' : 'yes'}`,
       target: `≥ ${targets.mixedPerSec}/s, p99 ≤ ${targets.mixedP99Ms} ms, no 5xx`,
@@ -156,6 +157,16 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
         m.serverErrors === 0 &&
         m.failures.total === 0,
     });
+    if (m.coldStart) {
+      const c = m.coldStart;
+      out.push({
+        scenario: 'mixed load',
+        figure: `its warm-up: the same mix on ${m.options.homes} other homes, fresh worker and API (cold start)`,
+        value: `${perSec(c.requestsPerSec)}, p50 ${ms(c.latencyMs.p50)} · p99 ${ms(c.latencyMs.p99)}; ${statusCounts(c.statuses)}`,
+        target: '',
+        before: '',
+      });
+    }
   }
   if (r.throughput) {
     const t = r.throughput;

@@ -65,6 +65,9 @@ describe('bench --quick', () => {
     expect(mixed.load.requests).toBe(mixed.options.requests);
     expect(mixed.serverErrors).toBe(0);
     expect(mixed.accepted + mixed.shed).toBe(mixed.options.requests / 2);
+    // The warm-up ran first, on other homes, and is reported apart.
+    expect(mixed.coldStart.requests).toBe(mixed.options.warmupRequests);
+    expect(Object.keys(mixed.coldStart.statuses).every((s) => Number(s) < 500)).toBe(true);
 
     for (const side of [throughput.ours, throughput.direct, throughput.raw]) {
       expect(side.steps.length).toBeGreaterThan(0);
