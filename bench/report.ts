@@ -46,6 +46,13 @@ export interface Row {
   met?: boolean;
 }
 
+/** A slot supplier or poller behaviour from the worker's options, in a few words. */
+const describe = (x: unknown): string => {
+  const o = (x ?? {}) as { numSlots?: number; maximum?: number; minimum?: number; type?: string };
+  if (o.numSlots !== undefined) return String(o.numSlots);
+  if (o.type === 'autoscaling') return `autoscaling ${String(o.minimum)}–${String(o.maximum)}`;
+  return o.maximum !== undefined ? String(o.maximum) : JSON.stringify(x);
+};
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
 const dist = (d: Distribution, keys: (keyof Distribution)[]) =>
   keys.map((k) => `${k} ${k === 'count' ? d[k] : ms(d[k])}`).join(' · ');
@@ -263,8 +270,8 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
     const w = s.workerSettings;
     out.push({
       scenario: '5',
-      figure: 'worker cache settings',
-      value: `maxCachedWorkflows ${String(w.maxCachedWorkflows)}, reuseV8Context ${String(w.reuseV8Context)}, workflow threads ${String(w.workflowThreadPoolSize)}`,
+      figure: 'worker settings',
+      value: `maxCachedWorkflows ${String(w.maxCachedWorkflows)}, reuseV8Context ${String(w.reuseV8Context)}, workflow threads ${String(w.workflowThreadPoolSize)}, workflow tasks at once ${describe(w.workflowTaskSlots)}, polls ${describe(w.workflowTaskPollerBehavior)} (ratio shared/own ${String(w.nonStickyToStickyPollRatio)})`,
       target: '',
       before: '',
     });

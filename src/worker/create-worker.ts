@@ -28,15 +28,16 @@ export const workerTuning = {
   // fires meanwhile (an escalation!) is not held back by the default 10 s.
   stickyQueueScheduleToStartTimeout: '3s',
   shutdownGraceTime: '5s',
-  // Events to a session that already has a task in flight wait for it and then all arrive in one task,
-  // so a session under a storm of events costs a task per batch, not per event. The SDK's default (8 polls
-  // on the worker's own queue for cached sessions, 40 tasks at once) fetches those tasks as fast as they
-  // appear, one event each; one such poll (the SDK's minimum) lets them batch: the bench's mixed load
-  // ran at 746 instead of 544-664 requests/s, with a quarter less CPU in server and worker (docs/performance.md).
-  // Eight polls on the shared queue pick up a burst of new sessions at once. One poll fetches one task per
-  // round trip, so a worker far from its server (tens of ms) should poll its own queue more.
+  // Events to a session that already has a task in flight wait for it and then all arrive in its next task,
+  // so a session under a storm of events costs a task per batch, not per event. The SDK's default splits
+  // its 10 polls 2 for the shared queue and 8 for the worker's own (cached sessions' tasks), which fetch
+  // those tasks as fast as they appear, one event each. Ratio 1 gives the shared queue all 10 (new
+  // sessions' first tasks, a burst of openings) and the worker's own queue the SDK's minimum, one: the
+  // bench's mixed load ran at 744-748 instead of 542-664 requests/s, with a quarter less CPU in server and
+  // worker (docs/performance.md). One poll fetches one task per round trip, so a worker far from its server
+  // (tens of ms) should poll its own queue more. 16 tasks at once instead of 40.
   maxConcurrentWorkflowTaskExecutions: 16,
-  maxConcurrentWorkflowTaskPolls: 8,
+  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
   nonStickyToStickyPollRatio: 1,
 } satisfies Partial<WorkerOptions>;
 
