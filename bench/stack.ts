@@ -403,7 +403,7 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
         logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
       }),
       sinks,
-      ...workerTuning,
+      ...workerTuning(config),
     });
     const runs = [...workers, rawWorker].map((w) => w.run());
     cleanups.push(async () => {

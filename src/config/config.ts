@@ -359,6 +359,31 @@ const configSchema = z
           .optional(),
       })
       .prefault({}),
+    /**
+     * The central worker's share of Temporal, in the SDK's own terms. The defaults suit a worker on its
+     * server's host or LAN, as every shape this project starts (docs/performance.md, "Worker settings").
+     */
+    worker: z
+      .strictObject({
+        /** Sessions kept in memory (about 200 KB each); one outside replays its history on its next task. */
+        maxCachedWorkflows: z.number().int().min(0).default(500),
+        /** Workflow tasks run at once. */
+        maxConcurrentWorkflowTaskExecutions: z.number().int().min(2).default(16),
+        /** Workflow-task polls held open at once; at most one per task slot, and one per queue at least. */
+        workflowTaskPolls: z.number().int().min(2).default(10),
+        /**
+         * The share of those polls on the shared queue (new sessions' first tasks) against the worker's own
+         * (its cached sessions' tasks), which keeps one at least. 1: all but that one, so events to a busy
+         * session batch into one task. A worker tens of ms from its server fetches one task per round trip
+         * and poll, so it wants more on its own queue: the SDK's default is 0.2.
+         */
+        nonStickyToStickyPollRatio: z.number().gt(0).max(1).default(1),
+      })
+      .prefault({})
+      .refine((w) => w.workflowTaskPolls <= w.maxConcurrentWorkflowTaskExecutions, {
+        message: 'must not exceed worker.maxConcurrentWorkflowTaskExecutions (each poll holds a task slot)',
+        path: ['workflowTaskPolls'],
+      }),
     notifications: z
       .strictObject({
         /** The channel of every kind that `routes` does not name. */
@@ -644,6 +669,10 @@ export const configEnvVars = {
   API_WRITE_CONCURRENCY: 'api.writes.concurrency (Temporal writes in flight per API process)',
   API_WRITE_QUEUE: 'api.writes.queue (writes waiting for a slot; beyond: 429)',
   API_OPENING_BACKLOG: 'api.writes.openingBacklog (sessions waiting for their first task; beyond: 429)',
+  WORKER_MAX_CACHED_WORKFLOWS: 'worker.maxCachedWorkflows (sessions the worker keeps in memory)',
+  WORKER_WORKFLOW_TASKS: 'worker.maxConcurrentWorkflowTaskExecutions (workflow tasks at once)',
+  WORKER_WORKFLOW_TASK_POLLS: 'worker.workflowTaskPolls (workflow-task polls held open)',
+  WORKER_NON_STICKY_POLL_RATIO: 'worker.nonStickyToStickyPollRatio (share of polls on the shared queue)',
   API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
   API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
   MQTT_URL: 'mqtt.url (the broker, e.g. mqtt://127.0.0.1:1883; MQTT is off when unset)',
@@ -721,6 +750,12 @@ function envOverrides(env: Env): Record<string, unknown> {
         str(env.API_TLS_CERT) || str(env.API_TLS_KEY)
           ? { certPath: str(env.API_TLS_CERT), keyPath: str(env.API_TLS_KEY) }
           : undefined,
+    },
+    worker: {
+      maxCachedWorkflows: num(env.WORKER_MAX_CACHED_WORKFLOWS),
+      maxConcurrentWorkflowTaskExecutions: num(env.WORKER_WORKFLOW_TASKS),
+      workflowTaskPolls: num(env.WORKER_WORKFLOW_TASK_POLLS),
+      nonStickyToStickyPollRatio: num(env.WORKER_NON_STICKY_POLL_RATIO),
     },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),

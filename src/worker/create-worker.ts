@@ -19,27 +19,27 @@ export interface CreateWorkerOptions {
   identity?: string;
 }
 
-/** Worker tuning, exported so the benchmark's raw-client baseline runs with exactly the same settings. */
-export const workerTuning = {
-  // A cached session costs about 200 KB (bench scenario 5); one outside the cache replays its short
-  // history when a signal or update arrives. 500 keeps 10,000 open sessions well under 1 GiB.
-  maxCachedWorkflows: 500,
-  // After a worker crash its sticky queue is dead; fall back to the shared queue fast so a timer that
-  // fires meanwhile (an escalation!) is not held back by the default 10 s.
-  stickyQueueScheduleToStartTimeout: '3s',
-  shutdownGraceTime: '5s',
-  // Events to a session that already has a task in flight wait for it and then all arrive in its next task,
-  // so a session under a storm of events costs a task per batch, not per event. The SDK's default splits
-  // its 10 polls 2 for the shared queue and 8 for the worker's own (cached sessions' tasks), which fetch
-  // those tasks as fast as they appear, one event each. Ratio 1 gives the shared queue all 10 (new
-  // sessions' first tasks, a burst of openings) and the worker's own queue the SDK's minimum, one: the
-  // bench's mixed load ran at 744-748 instead of 542-664 requests/s, with a quarter less CPU in server and
-  // worker (docs/performance.md). One poll fetches one task per round trip, so a worker far from its server
-  // (tens of ms) should poll its own queue more. 16 tasks at once instead of 40.
-  maxConcurrentWorkflowTaskExecutions: 16,
-  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
-  nonStickyToStickyPollRatio: 1,
-} satisfies Partial<WorkerOptions>;
+/** Worker tuning from the config's `worker` section; the benchmark's raw-client baseline runs with it too. */
+export function workerTuning(config: Config) {
+  const w = config.worker;
+  return {
+    // 500 cached sessions keep 10,000 open ones well under 1 GiB (bench scenario 5).
+    maxCachedWorkflows: w.maxCachedWorkflows,
+    // After a worker crash its sticky queue is dead; fall back to the shared queue fast so a timer that
+    // fires meanwhile (an escalation!) is not held back by the default 10 s.
+    stickyQueueScheduleToStartTimeout: '3s',
+    shutdownGraceTime: '5s',
+    // Events to a session that already has a task in flight wait for it and then all arrive in its next
+    // task, so a session under a storm of events costs a task per batch, not per event. The SDK's default
+    // (2 of 10 polls on the shared queue, 8 on the worker's own, 40 tasks at once) fetches such tasks as
+    // fast as they appear, one event each; ours (all but one poll shared, 16 tasks) ran the bench's mixed
+    // load at 744-748 instead of 542-664 requests/s with a quarter less CPU (docs/performance.md).
+    maxConcurrentWorkflowTaskExecutions: w.maxConcurrentWorkflowTaskExecutions,
+    // The SDK takes its polls from here (`maxConcurrentWorkflowTaskPolls` is ignored beside a tuner).
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: w.workflowTaskPolls },
+    nonStickyToStickyPollRatio: w.nonStickyToStickyPollRatio,
+  } satisfies Partial<WorkerOptions>;
+}
 
 export async function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(temporalConnectionSettings(config));
@@ -99,6 +99,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     dataConverter: dataConverterFor(opts.config),
     ...deploymentOptions(opts.config),
     ...activityTracing(),
-    ...workerTuning,
+    ...workerTuning(opts.config),
   });
 }

@@ -31,6 +31,8 @@ async function main() {
       address: config.temporal.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      // What it asks of Temporal, so a slow worker's log says how it was tuned.
+      tuning: config.worker,
     },
     'worker running',
   );

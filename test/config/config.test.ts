@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, sha256Hex, type Config } from '../../src/config/config';
 import { settingsOf } from '../../src/config/kinds';
 import { sessionKind as smokeAlarm, type SmokeAlarmInput } from '../../src/shared/smoke-alarm';
+import { workerTuning } from '../../src/worker/create-worker';
 import { testHome } from '../support/test-config';
 
 const withFile = (content: unknown) => {
@@ -187,6 +188,59 @@ describe('configuration', () => {
       );
     },
   );
+
+  test('When the worker is not tuned, then it polls for a worker beside its server', () => {
+    const c = loadConfig({});
+    expect(c.worker).toEqual({
+      maxCachedWorkflows: 500,
+      maxConcurrentWorkflowTaskExecutions: 16,
+      workflowTaskPolls: 10,
+      nonStickyToStickyPollRatio: 1,
+    });
+    expect(workerTuning(c)).toMatchObject({
+      maxCachedWorkflows: 500,
+      maxConcurrentWorkflowTaskExecutions: 16,
+      workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
+      nonStickyToStickyPollRatio: 1,
+    });
+  });
+
+  test('When a worker far from its server is tuned through the environment, then the SDK gets those settings', () => {
+    const c = loadConfig({
+      WORKER_MAX_CACHED_WORKFLOWS: '2000',
+      WORKER_WORKFLOW_TASKS: '40',
+      WORKER_WORKFLOW_TASK_POLLS: '20',
+      WORKER_NON_STICKY_POLL_RATIO: '0.2',
+    });
+    expect(workerTuning(c)).toMatchObject({
+      maxCachedWorkflows: 2000,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 20 },
+      nonStickyToStickyPollRatio: 0.2,
+    });
+  });
+
+  test.each([
+    [{ WORKER_WORKFLOW_TASK_POLLS: '20' }, 'worker.workflowTaskPolls', 'must not exceed'],
+    [{ WORKER_WORKFLOW_TASK_POLLS: '1' }, 'worker.workflowTaskPolls', 'WORKER_WORKFLOW_TASK_POLLS'],
+    [
+      { WORKER_NON_STICKY_POLL_RATIO: '0' },
+      'worker.nonStickyToStickyPollRatio',
+      'WORKER_NON_STICKY_POLL_RATIO',
+    ],
+    [
+      { WORKER_NON_STICKY_POLL_RATIO: '1.5' },
+      'worker.nonStickyToStickyPollRatio',
+      'WORKER_NON_STICKY_POLL_RATIO',
+    ],
+    [
+      { WORKER_WORKFLOW_TASKS: 'many' },
+      'worker.maxConcurrentWorkflowTaskExecutions',
+      'WORKER_WORKFLOW_TASKS',
+    ],
+  ])('When the worker is tuned with %j, then loading fails naming the setting', (env, path, mention) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${path.replace(/\./g, '\\.')}: .*${mention}`));
+  });
 
   test('When TEMPORAL_TLS is true or false, then that is what it means', () => {
     expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal.tls.enabled).toBe(true);

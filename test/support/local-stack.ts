@@ -11,7 +11,7 @@ import { createGatewayApp } from '../../src/gateway/http';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import type { Config } from '../../src/config/config';
 import type { DevServerOptions, RunningDevServer } from '../../src/dev/temporal-dev-server';
-import { sessionServices } from '../../src/worker/create-worker';
+import { sessionServices, workerTuning } from '../../src/worker/create-worker';
 import { buildActivityDeps, type BuiltActivityDeps } from '../../src/worker/activity-deps';
 import { testLogger } from './silent-logger';
 import { eventually } from './eventually';
@@ -95,6 +95,8 @@ export async function startLocalStack(opts: {
       workflowBundle: testWorkflowBundle(),
       ...sessionServices(deps),
       dataConverter: dataConverterFor(config),
+      // As the worker process runs (src/worker/create-worker.ts).
+      ...workerTuning(config),
     });
     workerRun = worker.run();
     // A real server loads a new task queue's partitions lazily; the first session of a test must not

@@ -2,7 +2,7 @@
 // activities, read-model sink and codec, the test's connection (direct, or through a proxy the test can cut).
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
-import { sessionServices } from '../../src/worker/create-worker';
+import { sessionServices, workerTuning } from '../../src/worker/create-worker';
 import type { LocalStack } from './local-stack';
 import { testWorkflowBundle } from './workflow-bundle';
 
@@ -17,6 +17,7 @@ export function createStackWorker(
     workflowBundle: testWorkflowBundle(),
     ...sessionServices(stack.deps),
     dataConverter: dataConverterFor(stack.config),
+    ...workerTuning(stack.config),
     ...extra,
   });
 }
