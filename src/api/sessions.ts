@@ -49,6 +49,8 @@ const refusalOf = (err: unknown) =>
 
 // A run that has not published after this long never will (it failed at once, or another process's).
 const FORGET_OPENING_AFTER_MS = 5 * 60_000;
+/** What a read's Temporal fallback keeps of the call deadline after waiting for a first publication. */
+const fallbackMs = (callTimeoutMs: number) => Math.min(500, callTimeoutMs / 2);
 
 export class Sessions {
   /** Runs opened here that wait for their first workflow task; openings are shed past its limit. */
@@ -261,41 +263,48 @@ export class Sessions {
     key: string,
     opts: Missing & { consistent?: boolean },
   ): Promise<StatusAnswer> {
+    const { callTimeoutMs } = this.config.temporal;
+    const deadline = Date.now() + callTimeoutMs;
     let known = opts.consistent ? undefined : await this.stored(kind, key);
     if (!known && !opts.consistent && this.openings?.isPending(sessionId(kind, key))) {
       // Opened here, its first task not run yet: that task publishes. A query would wait for the same
-      // task, and cost a describe, a query task and the worker's replies on top.
-      await this.openings.published(sessionId(kind, key), this.config.temporal.callTimeoutMs);
+      // task, and cost a describe, a query task and the worker's replies on top. The wait leaves the
+      // deadline's last half second to Temporal (for a publication that was lost: the session answers
+      // its query at once), so a session no worker runs gets its 503 within one deadline, not two.
+      await this.openings.published(sessionId(kind, key), callTimeoutMs - fallbackMs(callTimeoutMs));
       known = await this.stored(kind, key);
     }
     this.metrics?.counters.statusReads.inc({ kind: kind.name, source: known ? 'read-model' : 'temporal' });
     if (known) return { ...known.status, state: known.state, version: known.version, asOf: known.asOf };
     return this.temporal
-      .call(async (): Promise<StatusAnswer> => {
-        const handle = this.handle(kind, key);
-        const { status, closeTime, runId } = await handle.describe();
-        noteSession(handle.workflowId, runId);
-        if (status.name === 'RUNNING') {
-          const p = await handle.query(sessionPublicationQuery).catch(async (err: unknown) => {
-            // A session from before the read model publishes nothing: its status query, unversioned.
-            if (!(err instanceof QueryNotRegisteredError)) throw err;
-            return { status: await handle.query(kind.statusQuery), version: null, asOf: null };
-          });
-          return { ...p.status, state: String(p.status.state), version: p.version, asOf: p.asOf };
-        }
-        if (status.name === 'COMPLETED') {
-          const result = (await handle.result()) as { state: string };
-          return { ...result, version: null, asOf: closeTime?.toISOString() ?? null };
-        }
-        throw new HttpError(
-          410,
-          'session-gone',
-          `the session ended ${status.name.toLowerCase()}, without a result`,
-        );
-      })
+      .call(() => this.temporalStatus(kind, key), Math.max(deadline - Date.now(), fallbackMs(callTimeoutMs)))
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
+  }
+
+  /** A session's status as Temporal has it (see `status`), within the caller's deadline. */
+  private async temporalStatus(kind: AnySessionKind, key: string): Promise<StatusAnswer> {
+    const handle = this.handle(kind, key);
+    const { status, closeTime, runId } = await handle.describe();
+    noteSession(handle.workflowId, runId);
+    if (status.name === 'RUNNING') {
+      const p = await handle.query(sessionPublicationQuery).catch(async (err: unknown) => {
+        // A session from before the read model publishes nothing: its status query, unversioned.
+        if (!(err instanceof QueryNotRegisteredError)) throw err;
+        return { status: await handle.query(kind.statusQuery), version: null, asOf: null };
+      });
+      return { ...p.status, state: String(p.status.state), version: p.version, asOf: p.asOf };
+    }
+    if (status.name === 'COMPLETED') {
+      const result = (await handle.result()) as { state: string };
+      return { ...result, version: null, asOf: closeTime?.toISOString() ?? null };
+    }
+    throw new HttpError(
+      410,
+      'session-gone',
+      `the session ended ${status.name.toLowerCase()}, without a result`,
+    );
   }
 
   /** A closed session's final status, or undefined when there is none (never existed, or no result). */

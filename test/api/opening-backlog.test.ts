@@ -13,7 +13,7 @@ import { runStackWorker } from '../support/stack-worker';
 import { deviceToken, ownerToken } from '../support/test-config';
 
 const BACKLOG = 3;
-const homes = ['backlog-0', 'backlog-1', 'backlog-2', 'backlog-3', 'backlog-read'];
+const homes = ['backlog-0', 'backlog-1', 'backlog-2', 'backlog-3', 'backlog-read', 'backlog-idle'];
 let stack: LocalStack;
 
 beforeAll(async () => {
@@ -100,4 +100,18 @@ test('When the status of a session this API just opened is read before its first
     await worker.stop();
     await connection.close();
   }
+});
+
+test('When no worker runs a session this API just opened, then its status read answers 503 within one call deadline', async () => {
+  const homeId = 'backlog-idle';
+  expect((await smoke(homeId)).status).toBe(202);
+  const deadlineMs = stack.config.temporal.callTimeoutMs;
+  const began = Date.now();
+  const res = await http(stack.api.url, 'GET', `/homes/${homeId}/alarm`, { token: ownerToken(homeId) });
+  const took = Date.now() - began;
+  expect(res.status).toBe(503);
+  // The wait for the first publication and the Temporal query after it share the deadline (they used to
+  // take one each); the margin is for a loaded machine, well short of a second deadline.
+  expect(took).toBeGreaterThanOrEqual(deadlineMs - 500);
+  expect(took).toBeLessThan(deadlineMs * 1.5);
 });
