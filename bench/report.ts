@@ -95,6 +95,13 @@ export function rows(r: Results, serverRss = 'Temporal dev server RSS'): Row[] {
           a.smokeToSirenMs.p99 <= targets.smokeToSirenP99Ms,
       },
       {
+        scenario: '1',
+        figure: `floor: the Temporal client opens a trivial workflow at ${a.options.ratePerSec}/s, alone (signalWithStart → its first activation; no HTTP, no session)`,
+        value: dist(a.floorMs, ['p50', 'p95', 'p99']),
+        target: '',
+        before: '',
+      },
+      {
         scenario: '2 cancel',
         figure: 'cancel POST → siren LOW',
         value: dist(a.cancelToSirenOffMs, all),

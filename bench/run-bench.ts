@@ -45,7 +45,14 @@ interface Plan {
 }
 
 const fullPlan: Plan = {
-  alarm: { ratePerSec: 20, warmupSec: 5, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
+  alarm: {
+    ratePerSec: 20,
+    warmupSec: 5,
+    durationSec: 30,
+    statusAfterMs: 1000,
+    cancelAfterMs: 2000,
+    floorSec: 11,
+  },
   throughput: {
     startRate: 10,
     factor: 1.25,
@@ -68,7 +75,14 @@ const fullPlan: Plan = {
   scale: { sessions: 2_000, concurrency: 32, cancelSample: 300, cancelRatePerSec: 20 },
 };
 const quickPlan: Plan = {
-  alarm: { ratePerSec: 5, warmupSec: 0.4, durationSec: 2, statusAfterMs: 300, cancelAfterMs: 600 },
+  alarm: {
+    ratePerSec: 5,
+    warmupSec: 0.4,
+    durationSec: 2,
+    statusAfterMs: 300,
+    cancelAfterMs: 600,
+    floorSec: 1.6,
+  },
   throughput: {
     startRate: 4,
     factor: 2,

@@ -86,6 +86,8 @@ export interface AlarmOptions {
   /** Status read this long after the smoke POST; cancel this long after it (siren on by then). */
   statusAfterMs: number;
   cancelAfterMs: number;
+  /** Then the platform's floor at the same rate for this long (see floorOpenings); its first second is warm-up. */
+  floorSec: number;
 }
 
 export interface AlarmResult {
@@ -101,6 +103,8 @@ export interface AlarmResult {
   workflowTasksPerSession: Distribution;
   /** Where smoke → siren HIGH went, from the histories of a sample of measured sessions (see openingPhases). */
   openingPhasesMs: Record<OpeningPhase, Distribution>;
+  /** The platform's floor beside it: the Temporal client opening a trivial workflow (floorOpenings). */
+  floorMs: Distribution;
   allClosed: boolean;
   failures: Failures;
 }
@@ -157,6 +161,7 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
   if (running !== 0 || completed !== sessions)
     failures.add('not-closed', `${running} still running, ${completed}/${sessions} completed`);
   const phases = await Promise.all(phaseSample.map(([h, t0, onAt]) => openingPhases(stack, h, t0, onAt)));
+  const floorMs = await floorOpenings(stack, o.ratePerSec, o.floorSec, failures);
   const sample = Array.from({ length: Math.min(10, sessions) }, (_, k) =>
     stack.homes.id(group, Math.floor((k * sessions) / Math.min(10, sessions))),
   );
@@ -172,9 +177,48 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
     openingPhasesMs: Object.fromEntries(
       openingPhaseNames.map((name) => [name, distribution(phases.map((p) => p[name]))]),
     ) as Record<OpeningPhase, Distribution>,
+    floorMs,
     allClosed: running === 0 && completed === sessions,
     failures,
   };
+}
+
+/**
+ * What smoke → siren is measured against on the same machine in the same run: the bench's trivial
+ * workflow (bench/workflows/raw-session.ts) opened by the Temporal client in this process at the same
+ * rate, alone, from signalWithStart to the end of its first activation (its sink runs there, where a
+ * session's first local activity is dispatched). No HTTP, no API, no session logic, no codec.
+ */
+async function floorOpenings(
+  stack: BenchStack,
+  ratePerSec: number,
+  durationSec: number,
+  failures: Failures,
+): Promise<Distribution> {
+  const ids: string[] = [];
+  const ms: number[] = [];
+  const warmup = Math.floor(ratePerSec);
+  await openLoop(ratePerSec, durationSec * 1000, async (i) => {
+    const workflowId = `bench-floor-${stack.homes.tag}-${i}`;
+    ids.push(workflowId);
+    const t0 = nowMs();
+    const opened = stack.rawOpened.wait(workflowId, 30_000);
+    try {
+      await stack.client.workflow.signalWithStart(rawSessionWorkflow, {
+        workflowId,
+        taskQueue: stack.rawTaskQueue,
+        signal: openSignal,
+      });
+    } catch (err) {
+      failures.add('floor-signal-with-start', String(err));
+      return;
+    }
+    const at = await opened;
+    if (at === undefined) failures.add('floor-never-opened', workflowId);
+    else if (i >= warmup) ms.push(at - t0);
+  });
+  await terminateAll(stack, ids);
+  return distribution(ms);
 }
 
 /** Workflow tasks a session's run took: its history's WorkflowTaskCompleted events. */

@@ -55,6 +55,9 @@ describe('bench --quick', () => {
     expect(alarm.samples.length).toBeGreaterThan(0);
     expect(alarm.samples.length).toBeLessThan(alarm.sessions); // the warm-up is not counted
     expect(alarm.allClosed).toBe(true);
+    // The platform's floor beside it: the trivial workflow opened by the Temporal client at the same rate.
+    expect(alarm.floorMs.count).toBeGreaterThan(0);
+    expect(alarm.floorMs.p99).toBeGreaterThanOrEqual(alarm.floorMs.p50);
     // Every session's history was read: a smoke → cancel → close session takes a few workflow tasks.
     expect(alarm.workflowTasksPerSession.count).toBeGreaterThan(0);
     expect(alarm.workflowTasksPerSession.p50).toBeGreaterThanOrEqual(2);
