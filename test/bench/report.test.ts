@@ -5,7 +5,14 @@ import { distribution } from '../../bench/stats';
 
 function alarm(smokeMs: number[], failures = new Failures()): AlarmResult {
   return {
-    options: { ratePerSec: 20, warmupSec: 5, durationSec: 30, statusAfterMs: 1000, cancelAfterMs: 2000 },
+    options: {
+      ratePerSec: 20,
+      warmupSec: 5,
+      durationSec: 30,
+      statusAfterMs: 1000,
+      cancelAfterMs: 2000,
+      floorSec: 11,
+    },
     sessions: smokeMs.length,
     smokeToSirenMs: distribution(smokeMs),
     cancelToSirenOffMs: distribution(smokeMs.map(() => 10)),
@@ -19,6 +26,7 @@ function alarm(smokeMs: number[], failures = new Failures()): AlarmResult {
       firstTaskToSiren: distribution([6]),
       firstTask: distribution([12]),
     },
+    floorMs: distribution([8, 9]),
     allClosed: true,
     failures,
   };
