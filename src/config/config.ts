@@ -361,7 +361,7 @@ const configSchema = z
       .prefault({}),
     /**
      * The central worker's share of Temporal, in the SDK's own terms. The defaults suit a worker on its
-     * server's host or LAN, as every shape this project starts (docs/performance.md, "Worker settings").
+     * server's host or LAN, as every shape this project starts (docs/performance.md).
      */
     worker: z
       .strictObject({
