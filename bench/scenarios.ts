@@ -183,6 +183,14 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
   };
 }
 
+/** Opens the bench's trivial session as a raw client would: signalWithStart on its own task queue. */
+const openRawSession = (stack: BenchStack, workflowId: string) =>
+  stack.client.workflow.signalWithStart(rawSessionWorkflow, {
+    workflowId,
+    taskQueue: stack.rawTaskQueue,
+    signal: openSignal,
+  });
+
 /**
  * What smoke → siren is measured against on the same machine in the same run: the bench's trivial
  * workflow (bench/workflows/raw-session.ts) opened by the Temporal client in this process at the same
@@ -204,11 +212,7 @@ async function floorOpenings(
     const t0 = nowMs();
     const opened = stack.rawOpened.wait(workflowId, 30_000);
     try {
-      await stack.client.workflow.signalWithStart(rawSessionWorkflow, {
-        workflowId,
-        taskQueue: stack.rawTaskQueue,
-        signal: openSignal,
-      });
+      await openRawSession(stack, workflowId);
     } catch (err) {
       failures.add('floor-signal-with-start', String(err));
       return;
@@ -760,11 +764,7 @@ export async function throughputScenario(stack: BenchStack, o: ThroughputOptions
     start: async (i) => {
       const began = nowMs();
       try {
-        await stack.client.workflow.signalWithStart(rawSessionWorkflow, {
-          workflowId: rawId(i),
-          taskQueue: stack.rawTaskQueue,
-          signal: openSignal,
-        });
+        await openRawSession(stack, rawId(i));
         return { key: rawId(i), ms: nowMs() - began };
       } catch (err) {
         failures.add('raw-signal-with-start', String(err));
