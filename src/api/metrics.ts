@@ -26,6 +26,11 @@ const counterSpecs = {
     help: 'Events accepted into sessions through the API, by kind and event (opening events open or join)',
     labels: ['kind', 'event'],
   },
+  eagerOpenings: {
+    name: 'sessionflow_eager_openings_total',
+    help: 'Sessions an event opened with an eager start (the worker in the API process ran the first task at once), by kind',
+    labels: ['kind'],
+  },
   sessionRequests: {
     name: 'sessionflow_session_requests_total',
     help: 'Requests made to sessions, by kind, request and result (answered, or the refusal code)',

@@ -158,14 +158,17 @@ export class Sessions {
   async event(kind: AnySessionKind, key: string, name: string, body: unknown, opts?: Missing) {
     this.checkEvent(kind, key, name, body);
     noteSession(sessionId(kind, key));
-    if (await this.mayOpen(kind, key, name)) this.openings?.admit();
+    const mayOpen = await this.mayOpen(kind, key, name);
+    if (mayOpen) this.openings?.admit();
+    const eager = mayOpen && this.temporal.eagerStarts;
     const sent = await this.temporal
-      .write((client) => sendSessionEvent(client, this.config, kind, key, name, body))
+      .write((client) => sendSessionEvent(client, this.config, kind, key, name, body, { eager }))
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
     noteSession(sessionId(kind, key), sent.runId);
     this.metrics?.counters.sessionEvents.inc({ kind: kind.name, event: name });
+    if (sent.eager) this.metrics?.counters.eagerOpenings.inc({ kind: kind.name });
     const known = await this.stored(kind, key);
     const joined = known && (known.runId === sent.runId || !known.final);
     const state = joined ? known.state : kind.model.decl.initial;

@@ -1,6 +1,7 @@
 // The API's handle on Temporal: a lazily connected client plus a deadline on every call,
 // so a Temporal outage becomes a quick 503 instead of a hung request; writes pass the load-shedding gate.
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
@@ -15,6 +16,8 @@ export interface TemporalGateway {
   /** A call that changes sessions: through the write gate (429 when over capacity), then like `call`. */
   write<T>(fn: (client: Client) => Promise<T>): Promise<T>;
   writes: WriteGate;
+  /** Openings may start eagerly: the client shares its connection with a worker in this process. */
+  eagerStarts: boolean;
   /** Up to `limit` workflows matching a visibility query, newest first, each mapped; within the deadline. */
   list<T>(query: string, limit: number, map: (wf: WorkflowExecutionInfo) => T): Promise<T[]>;
   /** Whether the server answers at all (readiness). */
@@ -22,8 +25,13 @@ export interface TemporalGateway {
   close(): Promise<void>;
 }
 
-export function createTemporalGateway(config: Config, connection?: Connection): TemporalGateway {
-  const conn = connection ?? Connection.lazy(temporalConnectionSettings(config));
+/**
+ * The API's own connection; or, when the API runs in the worker's process (`npm start`), the worker's
+ * `NativeConnection`, which it then shares but does not close, and over which it opens sessions with an
+ * eager start (`sendSessionEvent`).
+ */
+export function createTemporalGateway(config: Config, workerConnection?: NativeConnection): TemporalGateway {
+  const conn = workerConnection ?? Connection.lazy(temporalConnectionSettings(config));
   const client = new Client({
     connection: conn,
     namespace: config.temporal.namespace,
@@ -40,6 +48,7 @@ export function createTemporalGateway(config: Config, connection?: Connection): 
     call,
     write: (fn) => writes.run(() => call(fn)),
     writes,
+    eagerStarts: workerConnection !== undefined,
     list: (query, limit, map) =>
       call(async (c) => {
         const found: ReturnType<typeof map>[] = [];
@@ -52,6 +61,6 @@ export function createTemporalGateway(config: Config, connection?: Connection): 
     ping: async () => {
       await conn.withDeadline(Date.now() + callTimeoutMs, () => conn.workflowService.getSystemInfo({}));
     },
-    close: () => conn.close(),
+    close: () => (workerConnection ? Promise.resolve() : conn.close()),
   };
 }

@@ -16,7 +16,7 @@ import { startGatewayHttp } from '../gateway/http';
 import { startMqtt } from '../mqtt/bridge';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/embedded-broker';
 import { buildActivityDeps } from '../worker/activity-deps';
-import { createWorker } from '../worker/create-worker';
+import { connectWorker, createWorker } from '../worker/create-worker';
 import { settingsOf } from '../config/kinds';
 import { sessionKind as smokeAlarm, type AlarmHome } from '../shared/smoke-alarm';
 import { ensurePrivateDir, localConfigFile, localDataDir, localServerPidFile, tighten } from './local-paths';
@@ -248,9 +248,11 @@ async function main() {
   const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker });
   deps.gateway.start();
   const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
-  const worker = await createWorker({ config, deps });
+  // The API shares the worker's connection: an alarm's first task then runs without waiting for a poll.
+  const workerConnection = await connectWorker(config);
+  const worker = await createWorker({ config, deps, connection: workerConnection });
   const workerRun = worker.run();
-  const temporal = createTemporalGateway(config);
+  const temporal = createTemporalGateway(config, workerConnection);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
   const mqttClient = gatewayClient(config, 'sessionflow-mqtt-ingress');
   // Session states from the API's read model feed: every change, in order.
@@ -275,6 +277,7 @@ async function main() {
     await temporal.close();
     worker.shutdown();
     await workerRun;
+    await workerConnection.close();
     if (gatewayHttp) await stopWebServer(gatewayHttp);
     await deps.gateway.stop();
     await gatewayClientOfWorker.connection.close();

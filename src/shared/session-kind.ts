@@ -130,6 +130,22 @@ export interface StartContext<Settings> {
 }
 
 /**
+ * The event that opened a session, in its start input when it was started without a signal: an eager
+ * start, where the server hands the first workflow task straight back to a worker in the starter's process
+ * (`sendSessionEvent`). The kind's workflow handles it with `handleEvent`, exactly as if it was signalled.
+ */
+export interface OpeningEvent {
+  signal: string;
+  body: unknown;
+}
+
+/** The opening event a start input carries, if any. */
+export function openingOf(input: unknown): OpeningEvent | undefined {
+  const opening = (input as { opening?: OpeningEvent } | null | undefined)?.opening;
+  return typeof opening?.signal === 'string' ? opening : undefined;
+}
+
+/**
  * What a deploy does to a kind's running sessions when workers run with Worker Deployment Versioning
  * (`temporal.deployment`); docs/changing-a-session-kind.md says how to choose.
  * - `pinned`: a session finishes on the build that started it; the old build's workers stay until its
@@ -160,7 +176,10 @@ export interface SessionKindDecl<Status extends { state: string } = { state: str
   viewers: readonly Role[];
   /** The home a session belongs to, from its key: home roles act only on their own home's sessions. */
   homeOf?(key: string): string;
-  /** Input for opening events (signal-with-start). Kinds without opening events start elsewhere. */
+  /**
+   * Input for opening events (an object: the opening event may travel in it, see {@link OpeningEvent}).
+   * Kinds without opening events start elsewhere.
+   */
   startInput?(key: string, ctx: StartContext<Settings>): unknown;
   /**
    * The kind's configuration section (`<section>` at the top level of the config); `env` maps environment

@@ -15,7 +15,7 @@ import {
   type SnoozeRequest,
 } from '../shared/door-left-open';
 import { checkActor, refuse } from './requests';
-import { SessionTrack, allWorkFinished, kindActivities, sessionOpenedAt } from './session';
+import { SessionTrack, allWorkFinished, handleEvent, kindActivities, sessionOpenedAt } from './session';
 import { StepRunner, iso } from './step-runner';
 
 // A reminder about a door is worth sending for an hour at most.
@@ -70,10 +70,10 @@ export async function doorLeftOpenWorkflow(input: DoorInput): Promise<DoorStatus
   };
 
   setHandler(doorStatusQuery, () => s);
-  setHandler(doorOpenedSignal, () => {
+  handleEvent(input, doorOpenedSignal, () => {
     if (track.ended) reopened = true;
   });
-  setHandler(doorClosedSignal, () => {
+  handleEvent(input, doorClosedSignal, () => {
     // While this run is ending, the contact's latest report decides whether a next session opens.
     if (track.ended) {
       reopened = false;

@@ -3,6 +3,7 @@
 import { ApplicationFailure, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { AnySessionKind, SessionVersioning } from '../shared/session-kind';
 import { registeredKinds } from '../shared/session-kinds';
+import { assertOpeningHandled } from './session';
 
 type WorkflowFn = (...args: unknown[]) => Promise<unknown>;
 
@@ -25,7 +26,10 @@ export default function sessionWorkflow(...args: unknown[]): Promise<unknown> {
   if (!run) {
     throw ApplicationFailure.nonRetryable(`no registered session kind has a workflow '${workflowType}'`);
   }
-  return run(...args);
+  const result = run(...args);
+  // Its handlers are set by now (before the workflow's first await), the opening among them.
+  assertOpeningHandled(args[0]);
+  return result;
 }
 
 const behaviors = { pinned: 'PINNED', 'auto-upgrade': 'AUTO_UPGRADE' } as const;

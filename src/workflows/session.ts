@@ -13,9 +13,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import { sessionPublicationQuery, type ReadModelSinks } from '../shared/session-change';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
+import { openingOf } from '../shared/session-kind';
 import type { SessionModel, TransitionTaken } from '../shared/session-model';
 import { atActivationEnd } from './activation-end';
 import { refuse } from './requests';
@@ -144,6 +146,39 @@ class Publication {
       status: JSON.parse(next) as Record<string, unknown>,
     });
   }
+}
+
+let openingHandled = false;
+
+/**
+ * Handles one of the session's events: its signal, and the event that opened the session when that came
+ * in the start input instead (an eager start, `OpeningEvent`). The opening is handled here, in the first
+ * activation, where signal-with-start's signal would be; a run continued as new never repeats it.
+ */
+export function handleEvent<Body>(
+  input: unknown,
+  signal: SignalDefinition<[Body]>,
+  handler: (body: Body) => void,
+): void {
+  setHandler(signal, handler);
+  const opening = openingOf(input);
+  if (opening?.signal !== signal.name || workflowInfo().continuedFromExecutionRunId) return;
+  openingHandled = true;
+  handler(opening.body as Body);
+}
+
+/**
+ * Fails the workflow task when the start input carries an opening event that no `handleEvent` took: the
+ * event would be lost otherwise. The task is retried, so the session waits, visibly, for a build whose
+ * workflow handles it (as for any bug in a first task) instead of running without it.
+ */
+export function assertOpeningHandled(input: unknown): void {
+  const opening = openingOf(input);
+  if (!opening || openingHandled || workflowInfo().continuedFromExecutionRunId) return;
+  throw new Error(
+    `${workflowInfo().workflowType} was started with its opening event '${opening.signal}' in the input, ` +
+      'but does not handle it: register that signal with handleEvent()',
+  );
 }
 
 /**

@@ -39,6 +39,7 @@ import {
   TransitionTaskGuard,
   allWorkFinished,
   dueToContinueAsNew,
+  handleEvent,
   kindActivities,
   sessionOpenedAt,
 } from './session';
@@ -177,7 +178,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   const endedRefusal = () => refuse(AlarmRefusal.alreadyEnded, `the alarm already ended (${s.outcome})`);
 
   setHandler(alarmStatusQuery, () => s);
-  setHandler(smokeDetectedSignal, onSmoke);
+  handleEvent(input, smokeDetectedSignal, onSmoke);
   /** Ends the story (cancel or all-clear); the main loop then turns the siren off and closes. */
   const end = (outcome: AlarmOutcome, on: string, by: string): AlarmDecision => {
     move(outcome, on);
@@ -226,7 +227,7 @@ export async function smokeAlarmWorkflow(input: SmokeAlarmInput): Promise<AlarmS
   if (!input.carried) {
     for (const e of input.pending ?? []) onSmoke(e);
     void driveSiren(true, siren);
-    // The opening event arrives as the signal of signalWithStart, in this same first activation.
+    // The opening event came in this same first activation (signal-with-start's signal, or the input).
     await condition(() => s.detectors.length > 0);
     void notify(
       'notify-owner',

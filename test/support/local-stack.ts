@@ -45,6 +45,8 @@ export async function startLocalStack(opts: {
    * listen on a free port that /ui presses through (`config.ui.simulatorUrl`).
    */
   simulator?: boolean;
+  /** The API shares the worker's connection, as in `npm start`: openings start eagerly. */
+  apiInWorkerProcess?: boolean;
 }): Promise<LocalStack> {
   const server = await startTestTemporalServer({ uiPort: false, ...opts.server });
   const sink = await new WebhookSink().start();
@@ -103,7 +105,7 @@ export async function startLocalStack(opts: {
     // race that (the dev server is ready at once, so this returns on its first look there).
     await untilPolled(server.address, config.temporal.namespace, config.temporal.taskQueue);
   }
-  const temporal = createTemporalGateway(config);
+  const temporal = createTemporalGateway(config, opts.apiInWorkerProcess ? nativeConnection : undefined);
   const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, dataConverter: dataConverterFor(config) });
