@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { sessionKinds } from '../src/config/kinds';
 import { findTemporalBinary } from '../src/dev/temporal-dev-server';
+import { workflowBundleOptions } from '../src/worker/workflow-bundle';
 import { idSchema, sessionId } from '../src/shared/session-kind';
 import { writeHistoryFile } from '../test/support/history-files';
 import { eventually, http, startLocalStack, type LocalStack } from '../test/support/local-stack';
@@ -64,11 +65,10 @@ async function main() {
   for (const { kind, settings } of kinds)
     if (settings && kind.settings) overrides[kind.settings.section] = settings;
 
-  // The workflows as the source has them now, bundled as the worker would.
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: resolve(ROOT, 'src/workflows/index.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
+  // The workflows as the source has them now, bundled as the worker bundles them: with its interceptor
+  // modules (without them no session publishes its status, and the door scenarios wait for it in vain).
+  // The compiled copies beside this file, so the workflows and the interceptors share their modules.
+  const { code } = await bundleWorkflowCode(workflowBundleOptions(require.resolve('../src/workflows')));
   const bundlePath = resolve(__dirname, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.SESSIONFLOW_TEST_WORKFLOW_BUNDLE = bundlePath;
@@ -79,6 +79,8 @@ async function main() {
     overrides,
     // The project's CLI (the dev server looks for it relative to its own compiled file), else PATH.
     server: { binary: existsSync(LOCAL_CLI) ? LOCAL_CLI : findTemporalBinary() },
+    // As `npm start` runs: events open sessions with an eager start, the opening in the input.
+    apiInWorkerProcess: true,
   });
   const ctx: ScenarioContext = {
     api: (method, path, opts = {}) => http(stack.api.url, method, path, opts),
