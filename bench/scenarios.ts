@@ -105,6 +105,8 @@ export interface AlarmResult {
   openingPhasesMs: Record<OpeningPhase, Distribution>;
   /** The platform's floor beside it: the Temporal client opening a trivial workflow (floorOpenings). */
   floorMs: Distribution;
+  /** Sessions the API opened with an eager start (its `sessionflow_eager_openings_total`). */
+  eagerOpenings: number;
   allClosed: boolean;
   failures: Failures;
 }
@@ -162,6 +164,7 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
     failures.add('not-closed', `${running} still running, ${completed}/${sessions} completed`);
   const phases = await Promise.all(phaseSample.map(([h, t0, onAt]) => openingPhases(stack, h, t0, onAt)));
   const floorMs = await floorOpenings(stack, o.ratePerSec, o.floorSec, failures);
+  const eagerOpenings = await apiCounter(stack, 'sessionflow_eager_openings_total');
   const sample = Array.from({ length: Math.min(10, sessions) }, (_, k) =>
     stack.homes.id(group, Math.floor((k * sessions) / Math.min(10, sessions))),
   );
@@ -178,9 +181,19 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
       openingPhaseNames.map((name) => [name, distribution(phases.map((p) => p[name]))]),
     ) as Record<OpeningPhase, Distribution>,
     floorMs,
+    eagerOpenings,
     allClosed: running === 0 && completed === sessions,
     failures,
   };
+}
+
+/** The sum of one of the API's counters over its labels, from its /metrics. */
+async function apiCounter(stack: BenchStack, name: string): Promise<number> {
+  const text = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
 /** Opens the bench's trivial session as a raw client would: signalWithStart on its own task queue. */
@@ -206,6 +219,7 @@ async function floorOpenings(
   const ids: string[] = [];
   const ms: number[] = [];
   const warmup = Math.floor(ratePerSec);
+  if (durationSec <= 0) return distribution(ms);
   await openLoop(ratePerSec, durationSec * 1000, async (i) => {
     const workflowId = `bench-floor-${stack.homes.tag}-${i}`;
     ids.push(workflowId);

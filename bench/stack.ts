@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { startWebServer, stopWebServer } from '../src/api/server';
+import { createTemporalGateway } from '../src/api/temporal-gateway';
 import { dataConverterFor } from '../src/codec/aes-gcm-codec';
 import {
   DefaultLogger,
@@ -114,7 +116,9 @@ export interface BenchStack {
   namespace: string;
   serverPid: number | undefined;
   apiUrl: string;
+  /** The API's own process; undefined when it runs in this one (`apiInWorkerProcess`). */
   apiPid: number | undefined;
+  apiInWorkerProcess: boolean;
   /** The process running the central worker (this one in the embedded topology). */
   workerPid: number | undefined;
   config: Config;
@@ -144,6 +148,11 @@ export interface StackOptions {
   cancelWindowSeconds: number;
   /** Default embedded. */
   topology?: Topology;
+  /**
+   * The API in this process beside the worker, sharing its connection (as `npm start` runs them: openings
+   * start eagerly); embedded topology only. Default: the API in its own process.
+   */
+  apiInWorkerProcess?: boolean;
   log: (line: string) => void;
 }
 
@@ -411,10 +420,21 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       await Promise.allSettled(runs);
     });
 
-    const api = spawnLogged(resolve(__dirname, '../src/api/main.js'), 'api', workDir, configFile);
-    cleanups.push(() => api.stop());
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForReady(apiUrl, api.child, 60_000);
+    let apiPid: number | undefined;
+    const apiInWorkerProcess = opts.apiInWorkerProcess === true;
+    if (apiInWorkerProcess) {
+      if (topology !== 'embedded') throw new Error('the API runs in the worker process only when embedded');
+      const temporal = createTemporalGateway(config, connection);
+      const logger = pino({ level: 'info' }, pino.destination(join(workDir, 'api.log')));
+      const web = await startWebServer({ config, temporal, logger }, apiPort, '127.0.0.1');
+      cleanups.push(() => stopWebServer(web));
+    } else {
+      const api = spawnLogged(resolve(__dirname, '../src/api/main.js'), 'api', workDir, configFile);
+      cleanups.push(() => api.stop());
+      await waitForReady(apiUrl, api.child, 60_000);
+      apiPid = api.child.pid;
+    }
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
     cleanups.push(() => clientConnection.close());
@@ -427,7 +447,8 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       namespace: config.temporal.namespace,
       serverPid,
       apiUrl,
-      apiPid: api.child.pid,
+      apiPid,
+      apiInWorkerProcess,
       workerPid,
       config,
       homes,

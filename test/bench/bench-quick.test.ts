@@ -58,6 +58,14 @@ describe('bench --quick', () => {
     // The platform's floor beside it: the trivial workflow opened by the Temporal client at the same rate.
     expect(alarm.floorMs.count).toBeGreaterThan(0);
     expect(alarm.floorMs.p99).toBeGreaterThanOrEqual(alarm.floorMs.p50);
+    // Scenario 1 runs as npm start does (the API beside the worker: openings start eagerly), then apart.
+    expect(report.stacks.alarm.api).toBe('in the worker process');
+    expect(alarm.eagerOpenings).toBe(alarm.sessions);
+    const apart = report.results['alarm-apart'];
+    expect(report.stacks['alarm-apart'].api).toBe('own process');
+    expect(apart.smokeToSirenMs.count).toBeGreaterThan(0);
+    expect(apart.eagerOpenings).toBe(0);
+    expect(apart.allClosed).toBe(true);
     // Every session's history was read: a smoke → cancel → close session takes a few workflow tasks.
     expect(alarm.workflowTasksPerSession.count).toBeGreaterThan(0);
     expect(alarm.workflowTasksPerSession.p50).toBeGreaterThanOrEqual(2);

@@ -27,6 +27,7 @@ function alarm(smokeMs: number[], failures = new Failures()): AlarmResult {
       firstTask: distribution([12]),
     },
     floorMs: distribution([8, 9]),
+    eagerOpenings: smokeMs.length,
     allClosed: true,
     failures,
   };
@@ -52,6 +53,18 @@ describe('bench report', () => {
     const row = rows({ alarm: alarm(slowMedian) }).find((r) => r.figure.startsWith('smoke POST'));
     expect(row?.met).toBe(false);
     expect(row?.before).not.toBe('');
+  });
+
+  test('When scenario 1 also ran with the API in its own process, then that smoke figure is judged against the same target', () => {
+    const fast = Array.from({ length: 100 }, () => 10);
+    const slowMedian = Array.from({ length: 100 }, () => targets.smokeToSirenP50Ms + 5);
+    const smokeRows = rows({ alarm: alarm(fast), 'alarm-apart': alarm(slowMedian) }).filter((r) =>
+      r.figure.startsWith('smoke POST'),
+    );
+    expect(smokeRows.map((r) => [r.scenario.includes('own process'), r.met])).toEqual([
+      [false, true],
+      [true, false],
+    ]);
   });
 
   test('When a session failed then the alarm scenario does not meet "nothing lost" and the table shows it', () => {
