@@ -244,12 +244,17 @@ async function main() {
   // API, worker and embedded gateway in one process: one service in the traces (when an endpoint is set).
   startTracing('sessionflow', config.telemetry);
 
-  const gatewayClientOfWorker = gatewayClient(config, `sessionflow-${EMBEDDED_GATEWAY}-gateway`);
-  const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker });
+  // The embedded gateway and the API share the worker's connection: a session opened by a detector or a
+  // POST then runs its first task here at once (an eager start), without waiting for a poll.
+  const workerConnection = await connectWorker(config);
+  const gatewayClientOfWorker = gatewayClient(
+    config,
+    `sessionflow-${EMBEDDED_GATEWAY}-gateway`,
+    workerConnection,
+  );
+  const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker, eagerOpenings: true });
   deps.gateway.start();
   const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
-  // The API shares the worker's connection: an alarm's first task then runs without waiting for a poll.
-  const workerConnection = await connectWorker(config);
   const worker = await createWorker({ config, deps, connection: workerConnection });
   const workerRun = worker.run();
   const temporal = createTemporalGateway(config, workerConnection);
@@ -277,10 +282,9 @@ async function main() {
     await temporal.close();
     worker.shutdown();
     await workerRun;
-    await workerConnection.close();
     if (gatewayHttp) await stopWebServer(gatewayHttp);
     await deps.gateway.stop();
-    await gatewayClientOfWorker.connection.close();
+    await workerConnection.close();
     await devServer?.stop();
     logger.info('stopped cleanly');
     process.exit(0);

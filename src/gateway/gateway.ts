@@ -5,6 +5,7 @@
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { homeInputs, type Config, type HomeInput } from '../config/config';
 import { findKind, sessionKinds } from '../config/kinds';
 import type { Logger } from '../config/logger';
@@ -28,6 +29,11 @@ export interface GatewayOptions {
   logger: Logger;
   /** For detector events and the desired-state sync; without it the gateway only runs siren commands. */
   client?: Client;
+  /**
+   * The client shares its connection with the worker of the sessions' queue in this process (the
+   * embedded gateway under `npm start`): opening events start their session eagerly (`sendSessionEvent`).
+   */
+  eagerOpenings?: boolean;
   /** Simulated boards by home (created on first use); tests and the press endpoint drive them. */
   simulatedBoards?: Map<string, SimulatedIO>;
   /** Pause before a lost board is opened again. */
@@ -261,14 +267,15 @@ export class Gateway implements SirenBank {
           input.key,
           event.event,
           event.body,
+          { eager: this.opts.eagerOpenings === true },
         );
         if (!sent) {
           this.log.info({ homeId, inputId, ...session, event: event.event }, 'no running session to join');
           return;
         }
-        const { runId } = sent;
+        const { runId, eager } = sent;
         this.eventsSent += 1;
-        this.log.info({ homeId, inputId, ...session, event: event.event, runId }, 'event sent');
+        this.log.info({ homeId, inputId, ...session, event: event.event, runId, eager }, 'event sent');
       });
     } finally {
       this.eventsPending -= 1;
@@ -295,8 +302,9 @@ export function homesOfGateway(config: Config, gatewayId: string | undefined): s
 export const EMBEDDED_GATEWAY = 'embedded';
 
 /** A Temporal client with the gateway's own identity (detector events are recorded as sent by it). */
-export function gatewayClient(config: Config, identity: string): Client {
-  const connection = Connection.lazy(temporalConnectionSettings(config));
+/** A gateway's client: on its own connection, or on the worker's when it runs beside one (`npm start`). */
+export function gatewayClient(config: Config, identity: string, workerConnection?: NativeConnection): Client {
+  const connection = workerConnection ?? Connection.lazy(temporalConnectionSettings(config));
   return new Client({
     connection,
     namespace: config.temporal.namespace,

@@ -32,6 +32,8 @@ export interface BuiltActivityDeps extends ActivityDeps {
 export interface BuildActivityDepsOptions {
   /** Lets the embedded gateway send detector events and learn the desired siren state (see Gateway). */
   client?: Client;
+  /** That client shares the worker's connection: opening events start eagerly (see Gateway). */
+  eagerOpenings?: boolean;
 }
 
 export function buildActivityDeps(
@@ -45,6 +47,7 @@ export function buildActivityDeps(
     homeIds: homesOfGateway(config, undefined),
     logger,
     client: opts.client,
+    eagerOpenings: opts.eagerOpenings,
   });
   return {
     config,

@@ -12,7 +12,7 @@ import { eventually, http, startLocalStack, type LocalStack } from '../support/l
 import { deviceToken, ownerToken } from '../support/test-config';
 
 const EventType = temporal.api.enums.v1.EventType;
-const homes = ['home-eager', 'home-joined', 'home-unhandled', 'home-door'];
+const homes = ['home-eager', 'home-joined', 'home-unhandled', 'home-door', 'home-board'];
 let stack: LocalStack;
 let url: string;
 
@@ -22,6 +22,8 @@ beforeAll(async () => {
     cancelWindowSeconds: 60,
     homeOverrides: { 'home-door': { doors: { front: { pin: 4 } } } },
     apiInWorkerProcess: true,
+    // The embedded gateway runs for real, on the worker's connection too, as under `npm start`.
+    simulator: true,
   });
   url = stack.api.url;
 });
@@ -82,6 +84,28 @@ test('When a second smoke is posted while the session runs, then it joins that r
   expect(await eventTypes(smokeAlarmWorkflowId('home-joined'))).toContain(
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
   );
+});
+
+test('When a detector on a board of the embedded gateway beside the worker fires, then its session opens eagerly too: the event in the input, the siren on', async () => {
+  const homeId = 'home-board';
+  await eventually(
+    () => Promise.resolve(stack.deps.gateway.status().homes.find((h) => h.homeId === homeId)),
+    (h) => h?.connected === true,
+  );
+  // The kitchen detector (pin 2 in the test homes) goes active.
+  stack.deps.simulatedBoards.get(homeId)!.setInput(2, 1);
+  const status = await eventually(
+    () => alarmStatus(homeId),
+    (r) => r.status === 200 && r.body?.siren === 'on',
+  );
+  expect(status.body.detectors.map((d: { detectorId: string }) => d.detectorId)).toEqual(['kitchen']);
+  const workflowId = smokeAlarmWorkflowId(homeId);
+  expect(await eventTypes(workflowId)).not.toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  const history = await decodedText(
+    await stack.client.workflow.getHandle(workflowId).fetchHistory(),
+    AesGcmCodec.fromConfig(stack.config),
+  );
+  expect(history).toContain('"opening":{"signal":"smokeDetected","body":{"detectorId":"kitchen"}}');
 });
 
 test('When an eager opening finds a session running after all, then the event joins it by signal-with-start', async () => {

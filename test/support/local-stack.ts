@@ -62,20 +62,24 @@ export async function startLocalStack(opts: {
     Object.assign(base.homes[homeId], extra);
   const config = base;
   if (server.uiUrl) config.ui.temporalWebUrl = server.uiUrl;
-  const gatewayConnection = opts.simulator
-    ? await Connection.connect({ address: server.address })
-    : undefined;
+  const nativeConnection =
+    opts.worker !== false ? await NativeConnection.connect({ address: server.address }) : undefined;
+  // Beside the worker as the launcher runs them (eager openings), or on a connection of its own.
+  const sharesWorker = opts.apiInWorkerProcess === true && nativeConnection !== undefined;
+  const gatewayConnection =
+    opts.simulator && !sharesWorker ? await Connection.connect({ address: server.address }) : undefined;
   const deps = buildActivityDeps(
     config,
     testLogger,
-    gatewayConnection
+    opts.simulator
       ? {
           // With our codec, as the launcher's embedded gateway: a strict worker refuses plaintext input.
           client: new Client({
-            connection: gatewayConnection,
+            connection: sharesWorker ? nativeConnection! : gatewayConnection!,
             identity: 'embedded-gateway@test',
             dataConverter: dataConverterFor(config),
           }),
+          eagerOpenings: sharesWorker,
         }
       : {},
   );
@@ -88,9 +92,7 @@ export async function startLocalStack(opts: {
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
-  let nativeConnection: NativeConnection | undefined;
-  if (opts.worker !== false) {
-    nativeConnection = await NativeConnection.connect({ address: server.address });
+  if (nativeConnection) {
     worker = await Worker.create({
       connection: nativeConnection,
       taskQueue: config.temporal.taskQueue,
@@ -105,7 +107,7 @@ export async function startLocalStack(opts: {
     // race that (the dev server is ready at once, so this returns on its first look there).
     await untilPolled(server.address, config.temporal.namespace, config.temporal.taskQueue);
   }
-  const temporal = createTemporalGateway(config, opts.apiInWorkerProcess ? nativeConnection : undefined);
+  const temporal = createTemporalGateway(config, sharesWorker ? nativeConnection : undefined);
   const api = await startWebServer({ config, temporal, logger: testLogger }, 0);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, dataConverter: dataConverterFor(config) });
@@ -124,11 +126,11 @@ export async function startLocalStack(opts: {
       await connection.close();
       worker?.shutdown();
       await workerRun;
-      await nativeConnection?.close();
       if (gatewayHttp) await stopWebServer(gatewayHttp);
       if (opts.simulator) await deps.gateway.stop();
       else deps.gateway.close();
       await gatewayConnection?.close();
+      await nativeConnection?.close();
       await sink.stop();
       await server.stop();
     },
