@@ -75,7 +75,7 @@ export async function startLocalStack(opts: {
       ? {
           // With our codec, as the launcher's embedded gateway: a strict worker refuses plaintext input.
           client: new Client({
-            connection: sharesWorker ? nativeConnection! : gatewayConnection!,
+            connection: sharesWorker ? nativeConnection : gatewayConnection!,
             identity: 'embedded-gateway@test',
             dataConverter: dataConverterFor(config),
           }),
