@@ -244,8 +244,8 @@ async function main() {
   // API, worker and embedded gateway in one process: one service in the traces (when an endpoint is set).
   startTracing('sessionflow', config.telemetry);
 
-  // The embedded gateway and the API share the worker's connection: a session opened by a detector or a
-  // POST then runs its first task here at once (an eager start), without waiting for a poll.
+  // The embedded gateway, the API and the MQTT ingress share the worker's connection: a session opened by
+  // a detector, a POST or a device's message then runs its first task here at once (an eager start).
   const workerConnection = await connectWorker(config);
   const gatewayClientOfWorker = gatewayClient(
     config,
@@ -259,9 +259,15 @@ async function main() {
   const workerRun = worker.run();
   const temporal = createTemporalGateway(config, workerConnection);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);
-  const mqttClient = gatewayClient(config, 'sessionflow-mqtt-ingress');
+  const mqttClient = gatewayClient(config, 'sessionflow-mqtt-ingress', workerConnection);
   // Session states from the API's read model feed: every change, in order.
-  const mqtt = startMqtt({ config, client: mqttClient, logger, source: web.readModel?.feed });
+  const mqtt = startMqtt({
+    config,
+    client: mqttClient,
+    eagerOpenings: true,
+    logger,
+    source: web.readModel?.feed,
+  });
 
   let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
@@ -276,7 +282,6 @@ async function main() {
     stoppingSince = Date.now();
     logger.info({ signal }, 'stopping: api, worker, Temporal server');
     await mqtt?.stop();
-    await mqttClient.connection.close();
     await broker?.stop();
     await stopWebServer(web);
     await temporal.close();

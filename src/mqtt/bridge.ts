@@ -32,16 +32,18 @@ export function startMqtt(opts: {
   config: Config;
   /** Temporal client the ingress sends events with. */
   client: Client;
+  /** That client shares the worker's connection: opening events start eagerly (see MqttIngress). */
+  eagerOpenings?: boolean;
   logger: Logger;
   /** Change feed for the state topics; without one only discovery and availability are published. */
   source?: ChangeSource;
 }): RunningMqtt | undefined {
-  const { config, client, logger, source } = opts;
+  const { config, client, eagerOpenings, logger, source } = opts;
   const version = packageVersion();
   if (!config.mqtt.url) return undefined;
   const ingress =
     Object.keys(config.mqtt.ingress.devices).length > 0
-      ? new MqttIngress({ config, client, logger })
+      ? new MqttIngress({ config, client, eagerOpenings, logger })
       : undefined;
   const publisher = config.mqtt.state.enabled
     ? new StatePublisher({ config, source, logger, version })

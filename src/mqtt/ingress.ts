@@ -44,6 +44,8 @@ export interface IngressOptions {
   config: Config;
   /** Temporal client the events are sent with (its identity names the ingress in history). */
   client: Client;
+  /** That client shares the worker's connection (`npm start`): opening events start eagerly. */
+  eagerOpenings?: boolean;
   logger: Logger;
   /** Broker URL instead of `mqtt.url` (tests go through a proxy). */
   url?: string;
@@ -224,7 +226,10 @@ export class MqttIngress {
       return;
     }
     const sent = await retryUntilDone(
-      () => sendSessionEventIfRunning(client, config, kind, device.key, device.event, device.body),
+      () =>
+        sendSessionEventIfRunning(client, config, kind, device.key, device.event, device.body, {
+          eager: this.opts.eagerOpenings === true,
+        }),
       {
         signal: this.abort.signal,
         onError: (err, retryInMs) => {

@@ -1,7 +1,15 @@
 // The API in the worker's process (as `npm start` runs them) opens sessions with an eager start: the server
 // hands the first workflow task back in its reply to the worker beside the API, and the opening event
-// travels in the start input instead of a signal. Real dev server, real worker, real HTTP.
+// travels in the start input instead of a signal. Real dev server, real worker, real HTTP, the embedded
+// gateway's simulated board and a real (embedded) MQTT broker.
 import '../support/quiet-runtime';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/embedded-broker';
+import { MqttIngress } from '../../src/mqtt/ingress';
+import { testLogger } from '../support/silent-logger';
 import { temporal } from '@temporalio/proto';
 import { sendSessionEvent } from '../../src/config/session-events';
 import { sessionKind as doorKind } from '../../src/shared/door-left-open';
@@ -12,11 +20,14 @@ import { eventually, http, startLocalStack, type LocalStack } from '../support/l
 import { deviceToken, ownerToken } from '../support/test-config';
 
 const EventType = temporal.api.enums.v1.EventType;
-const homes = ['home-eager', 'home-joined', 'home-unhandled', 'home-door', 'home-board'];
+const homes = ['home-eager', 'home-joined', 'home-unhandled', 'home-door', 'home-board', 'home-mqtt'];
+const mqttTopic = 'zigbee2mqtt/home-mqtt/kitchen_smoke';
 let stack: LocalStack;
 let url: string;
+let broker: EmbeddedBroker;
 
 beforeAll(async () => {
+  broker = await startEmbeddedBroker({ port: 0 });
   stack = await startLocalStack({
     homes,
     cancelWindowSeconds: 60,
@@ -24,12 +35,32 @@ beforeAll(async () => {
     apiInWorkerProcess: true,
     // The embedded gateway runs for real, on the worker's connection too, as under `npm start`.
     simulator: true,
+    overrides: {
+      mqtt: {
+        url: broker.url,
+        clientId: 'test-eager',
+        ingress: {
+          devices: {
+            'home-mqtt-kitchen': {
+              topic: mqttTopic,
+              match: { json: { smoke: true } },
+              kind: 'smoke-alarm',
+              key: 'home-mqtt',
+              event: 'smokeDetected',
+              body: { detectorId: 'kitchen' },
+            },
+          },
+          dedupe: { path: join(mkdtempSync(join(tmpdir(), 'sf-eager-')), 'ingress.db') },
+        },
+      },
+    },
   });
   url = stack.api.url;
 });
 
 afterAll(async () => {
   await stack?.stop();
+  await broker?.stop();
 });
 
 const smoke = (homeId: string, detectorId: string) =>
@@ -106,6 +137,32 @@ test('When a detector on a board of the embedded gateway beside the worker fires
     AesGcmCodec.fromConfig(stack.config),
   );
   expect(history).toContain('"opening":{"signal":"smokeDetected","body":{"detectorId":"kitchen"}}');
+});
+
+test('When a smoke detector publishes over MQTT to an ingress on the worker connection, then its session opens eagerly too', async () => {
+  const ingress = new MqttIngress({
+    config: stack.config,
+    client: stack.temporal.client,
+    eagerOpenings: true,
+    logger: testLogger,
+    statsLogSeconds: 0,
+  });
+  await ingress.start();
+  const device = await connectAsync(broker.url, { clientId: 'test-eager-device' });
+  try {
+    await device.publishAsync(mqttTopic, JSON.stringify({ smoke: true, battery: 97 }), { qos: 1 });
+    const status = await eventually(
+      () => alarmStatus('home-mqtt'),
+      (r) => r.status === 200 && r.body?.siren === 'on',
+    );
+    expect(status.body.detectors.map((d: { detectorId: string }) => d.detectorId)).toEqual(['kitchen']);
+    expect(await eventTypes(smokeAlarmWorkflowId('home-mqtt'))).not.toContain(
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+    );
+  } finally {
+    await device.endAsync();
+    await ingress.stop();
+  }
 });
 
 test('When an eager opening finds a session running after all, then the event joins it by signal-with-start', async () => {
