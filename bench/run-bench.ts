@@ -181,9 +181,10 @@ async function main() {
   const loadBefore = loadavg()[0];
   log(`${flags.quick ? 'quick' : 'full'} run: ${flags.only.join(', ')}`);
 
+  const alarmHomes = Math.floor(plan.alarm.ratePerSec * (plan.alarm.warmupSec + plan.alarm.durationSec));
   const homesFor: Record<ScenarioName, number> = {
-    alarm: Math.floor(plan.alarm.ratePerSec * (plan.alarm.warmupSec + plan.alarm.durationSec)),
-    'alarm-apart': Math.floor(plan.alarm.ratePerSec * (plan.alarm.warmupSec + plan.alarm.durationSec)),
+    alarm: alarmHomes,
+    'alarm-apart': alarmHomes,
     status: plan.status.homes,
     mixed: mixedHomeCount(plan.mixed),
     throughput: plan.throughput.homePool,
@@ -301,8 +302,7 @@ async function main() {
     flags.store === 'postgres' ? 'Temporal server RSS (PostgreSQL not counted)' : undefined,
   );
   const markdown = markdownTable(table);
-  const all = [results.alarm, results['alarm-apart'], results.status, results.mixed, results.throughput];
-  const failures = [...all, results.scale].reduce((n, r) => n + (r?.failures.total ?? 0), 0);
+  const failures = scenarioNames.reduce((n, name) => n + (results[name]?.failures.total ?? 0), 0);
   const missed = table.filter((r) => r.met === false);
   const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
   const report = {

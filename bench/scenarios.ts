@@ -11,6 +11,7 @@ import { processMemory, type ProcessMemory } from './machine';
 import type { BenchStack } from './stack';
 import { distribution, nowMs, sleep, type Distribution } from './stats';
 import { openSignal, rawSessionWorkflow } from './workflows/raw-session';
+import { scrape, total } from '../test/support/prometheus';
 
 const HIGH = 1;
 const LOW = 0;
@@ -188,13 +189,8 @@ export async function alarmScenario(stack: BenchStack, o: AlarmOptions): Promise
 }
 
 /** The sum of one of the API's counters over its labels, from its /metrics. */
-async function apiCounter(stack: BenchStack, name: string): Promise<number> {
-  const text = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
-}
+const apiCounter = async (stack: BenchStack, name: string) =>
+  total(await scrape(`${stack.apiUrl}/metrics`), name);
 
 /** Opens the bench's trivial session as a raw client would: signalWithStart on its own task queue. */
 const openRawSession = (stack: BenchStack, workflowId: string) =>

@@ -301,8 +301,10 @@ export function homesOfGateway(config: Config, gatewayId: string | undefined): s
 /** Id of the gateway a worker runs itself, for the homes that name no gateway. */
 export const EMBEDDED_GATEWAY = 'embedded';
 
-/** A Temporal client with the gateway's own identity (detector events are recorded as sent by it). */
-/** A gateway's client: on its own connection, or on the worker's when it runs beside one (`npm start`). */
+/**
+ * A Temporal client with the gateway's own identity (detector events are recorded as sent by it): on its
+ * own connection, or on the worker's when it runs beside one (`npm start`).
+ */
 export function gatewayClient(config: Config, identity: string, workerConnection?: NativeConnection): Client {
   const connection = workerConnection ?? Connection.lazy(temporalConnectionSettings(config));
   return new Client({

@@ -16,6 +16,7 @@ import { sessionKind as doorKind } from '../../src/shared/door-left-open';
 import { sessionKind as alarmKind, smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { AesGcmCodec } from '../../src/codec/aes-gcm-codec';
 import { decodedText } from '../support/history-payloads';
+import { scrape, total } from '../support/prometheus';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { deviceToken, ownerToken } from '../support/test-config';
 
@@ -67,11 +68,8 @@ const smoke = (homeId: string, detectorId: string) =>
   http(url, 'POST', `/homes/${homeId}/smoke`, { token: deviceToken(homeId), body: { detectorId } });
 const alarmStatus = (homeId: string) =>
   http(url, 'GET', `/homes/${homeId}/alarm?consistent=true`, { token: ownerToken(homeId) });
-const eagerOpenings = async (kind: string) => {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`sessionflow_eager_openings_total{kind="${kind}"}`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
-};
+const eagerOpenings = async (kind: string) =>
+  total(await scrape(`${url}/metrics`), 'sessionflow_eager_openings_total', { kind });
 const eventTypes = async (workflowId: string) =>
   ((await stack.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).map((e) => e.eventType);
 
