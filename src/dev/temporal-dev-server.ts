@@ -12,6 +12,7 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -164,18 +165,39 @@ export async function assertPortFree(port: number, hint: string, host = '127.0.0
 }
 
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<RunningDevServer> {
-  const waitUntil = Date.now() + (opts.portWaitMs ?? PORT_RELEASE_WAIT_MS);
+  return startRetryingPortRaces(() => startDevServerOnce(opts), {
+    portWaitMs: opts.portWaitMs,
+    // The CLI picks its internal ports itself: any of them (or ours) may be the one taken.
+    onExit: (err) => (opts.port === undefined ? 'other-ports' : err.portInUse ? 'wait-for-port' : 'give-up'),
+  });
+}
+
+/**
+ * What to do when a server exits during start: start it again on other ports, wait for a port asked for
+ * to be freed, or give up.
+ */
+export type OnExitDuringStart = (err: ExitedDuringStart) => 'other-ports' | 'wait-for-port' | 'give-up';
+
+/**
+ * Starts a server again when it exits during start. A free port we picked (or one a server picks itself)
+ * can be taken by another process before the server binds it; the server then exits at once: try other
+ * ports, a few times. A port asked for (a launcher's, after it stopped the server a crashed run left
+ * behind) can stay taken for a while by that server's last connections (FIN_WAIT2, up to a minute): wait
+ * for it.
+ */
+export async function startRetryingPortRaces<T>(
+  startOnce: () => Promise<T>,
+  o: { onExit: OnExitDuringStart; portWaitMs?: number },
+): Promise<T> {
+  const waitUntil = Date.now() + (o.portWaitMs ?? PORT_RELEASE_WAIT_MS);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDevServerOnce(opts);
+      return await startOnce();
     } catch (err) {
       if (!(err instanceof ExitedDuringStart)) throw err;
-      // A free port we picked (or one of the internal ports the CLI picks itself) can be taken by another
-      // process before the server binds it; the server then exits at once. Ports we chose: try others.
-      if (opts.port === undefined && attempt < START_ATTEMPTS) continue;
-      // A port asked for (the launcher's, after it stopped the server a crashed run left behind) can stay
-      // taken for a while by that server's last connections (FIN_WAIT2, up to a minute): wait for it.
-      if (opts.port !== undefined && err.portInUse && Date.now() < waitUntil) {
+      const next = o.onExit(err);
+      if (next === 'other-ports' && attempt < START_ATTEMPTS) continue;
+      if (next === 'wait-for-port' && Date.now() < waitUntil) {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
@@ -187,13 +209,40 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
 const START_ATTEMPTS = 3;
 const PORT_RELEASE_WAIT_MS = 60_000;
 
-class ExitedDuringStart extends Error {
+/** A server we started exited before it served; `portInUse` when its log says a port was taken. */
+export class ExitedDuringStart extends Error {
   constructor(
     message: string,
     readonly portInUse: boolean,
   ) {
     super(message);
   }
+}
+
+/** Where a server's log is, and how long it was when this start began (the log is appended to). */
+export interface StartLog {
+  file: string;
+  from: number;
+}
+
+/**
+ * The error for a server that exited during start: the port it found taken, if its log says so, and the
+ * end of what it logged during this start.
+ */
+export function exitedDuringStart(
+  server: string,
+  code: number | null,
+  log: StartLog | undefined,
+): ExitedDuringStart {
+  const text = log ? logSince(log) : '';
+  // Go's net error, inside a JSON or logfmt log line: "listen tcp 127.0.0.1:7233: bind: address already in use".
+  const taken = /[^"\n]*address already in use/.exec(text)?.[0].trim();
+  return new ExitedDuringStart(
+    `${server} exited during start (code ${code})` +
+      (taken ? `: ${taken}` : '') +
+      (log ? `; the end of its log (${log.file}):\n${text.slice(-4000)}` : ''),
+    taken !== undefined,
+  );
 }
 
 async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevServer> {
@@ -226,7 +275,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevSer
   for (const key of searchAttributeKeys()) args.push('--search-attribute', `${key.name}=${key.type}`);
   if (opts.pidFile) await stopOrphanedDevServer({ pidFile: opts.pidFile, dbFile: opts.dbFile });
 
-  const { child, exited } = spawnServer(binary, args, { logFile: opts.logFile });
+  const { child, exited, log } = spawnServer(binary, args, { logFile: opts.logFile });
   const pidFile = opts.pidFile;
   if (pidFile && child.pid !== undefined) writePidFile(pidFile, child.pid, binary, opts.dbFile);
   const forgetPid = () => {
@@ -235,7 +284,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevSer
   void exited.then(forgetPid);
   const address = `${ip}:${port}`;
   try {
-    await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited, opts.logFile);
+    await waitUntilServing(address, namespace, opts.readyTimeoutMs ?? 60_000, exited, log);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -256,9 +305,9 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<RunningDevSer
 
 const CLI_ENV_NAME = 'sessionflow';
 
-function logTail(file: string, chars = 4000): string {
+function logSince({ file, from }: StartLog): string {
   try {
-    return readFileSync(file, 'utf8').slice(-chars);
+    return readFileSync(file).subarray(from).toString('utf8');
   } catch {
     return '(no log)';
   }
@@ -405,12 +454,14 @@ export function spawnServer(
   binary: string,
   args: string[],
   opts: { logFile?: string; killSignal?: NodeJS.Signals } & Pick<SpawnOptions, 'env' | 'uid' | 'gid'> = {},
-): { child: ChildProcess; exited: Promise<number | null> } {
+): { child: ChildProcess; exited: Promise<number | null>; log: StartLog | undefined } {
   const { logFile, killSignal = 'SIGTERM', ...spawnOpts } = opts;
   let out: number | 'ignore' = 'ignore';
+  let log: StartLog | undefined;
   if (logFile) {
     mkdirSync(dirname(logFile), { recursive: true });
     out = openSync(logFile, 'a');
+    log = { file: logFile, from: statSync(logFile).size };
   }
   const child = spawn(binary, args, { ...spawnOpts, stdio: ['ignore', out, out], detached: true });
   if (typeof out === 'number') closeSync(out);
@@ -422,7 +473,7 @@ export function spawnServer(
       r(code);
     }),
   );
-  return { child, exited };
+  return { child, exited, log };
 }
 
 /**
@@ -450,21 +501,14 @@ async function waitUntilServing(
   namespace: string,
   timeoutMs: number,
   exited: Promise<number | null>,
-  logFile: string | undefined,
+  log: StartLog | undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let died: number | null | undefined;
   void exited.then((code) => (died = code));
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (died !== undefined) {
-      const tail = logFile ? logTail(logFile) : '';
-      throw new ExitedDuringStart(
-        `temporal dev server on ${address} exited during start (code ${died})` +
-          (logFile ? `; the end of its log (${logFile}):\n${tail}` : ''),
-        /address already in use/.test(tail),
-      );
-    }
+    if (died !== undefined) throw exitedDuringStart(`temporal dev server on ${address}`, died, log);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {

@@ -14,7 +14,13 @@ import { UserFacingError } from '../config/run-main';
 import { projectRoot } from './local-paths';
 import { searchAttributeKeys } from '../config/kinds';
 import type { RunningPostgres } from './postgres';
-import { freePort, spawnServer, stopChild } from './temporal-dev-server';
+import {
+  exitedDuringStart,
+  freePort,
+  spawnServer,
+  startRetryingPortRaces,
+  stopChild,
+} from './temporal-dev-server';
 
 const run = promisify(execFile);
 
@@ -205,6 +211,8 @@ export interface TemporalServerOptions {
   readyTimeoutMs?: number;
   /** mTLS on the frontend; `clientTls` then says how to connect. */
   tls?: ServerTls;
+  /** How long `port` may stay taken (a stopped server's last connections) before the start gives up. */
+  portWaitMs?: number;
 }
 
 export interface RunningTemporalServer {
@@ -217,7 +225,22 @@ export interface RunningTemporalServer {
   kill(): Promise<void>;
 }
 
+/**
+ * Starts the server; again, on other ports, when one of the ports it picked was taken before the server
+ * bound it (it then exits at once), or after a wait when the frontend port asked for is still taken.
+ */
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporalServer> {
+  return startRetryingPortRaces(() => startTemporalServerOnce(opts), {
+    portWaitMs: opts.portWaitMs,
+    onExit: (err) => {
+      if (!err.portInUse) return 'give-up';
+      const asked = opts.port !== undefined && err.message.includes(`:${opts.port}: bind`);
+      return asked ? 'wait-for-port' : 'other-ports';
+    },
+  });
+}
+
+async function startTemporalServerOnce(opts: TemporalServerOptions): Promise<RunningTemporalServer> {
   const binary = tool('temporal-server');
   const ip = '127.0.0.1';
   const namespace = opts.namespace ?? 'default';
@@ -230,16 +253,18 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     dynamicConfigFile,
     tls: opts.tls,
   });
-  const { child, exited } = spawnServer(binary, temporalServerArgs('/', serverConfigDir), {
+  const { child, exited, log } = spawnServer(binary, temporalServerArgs('/', serverConfigDir), {
     logFile: opts.logFile,
     env: { ...process.env, ...env },
   });
   const address = `${ip}:${ports.frontend}`;
   try {
     const tls = opts.tls && clientTls(opts.tls);
-    await prepareNamespace(address, tls, namespace, opts.readyTimeoutMs ?? 120_000, exited);
+    const died = exited.then((code) => exitedDuringStart(`temporal server on ${address}`, code, log));
+    await prepareNamespace(address, tls, namespace, opts.readyTimeoutMs ?? 120_000, died);
   } catch (err) {
     child.kill('SIGKILL');
+    await exited;
     throw err;
   }
   return {
@@ -273,17 +298,17 @@ async function prepareNamespace(
   tls: TLSConfig | undefined,
   namespace: string,
   timeoutMs: number,
-  exited: Promise<number | null>,
+  /** Resolves with the error to throw once the server has exited. */
+  exited: Promise<Error>,
 ): Promise<void> {
-  let died: number | null | undefined;
-  void exited.then((code) => (died = code));
+  let died: Error | undefined;
+  void exited.then((err) => (died = err));
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let added = false;
   const wanted = Object.fromEntries(searchAttributeKeys().map((k) => [k.name, indexedValueType(k.type)]));
   while (Date.now() < deadline) {
-    if (died !== undefined)
-      throw new Error(`temporal server exited during start (code ${died}); see its log`);
+    if (died !== undefined) throw died;
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, tls, connectTimeout: 1000 });

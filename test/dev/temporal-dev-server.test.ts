@@ -2,10 +2,10 @@
 // local port before the server binds it; and the launcher restarts its server on the same port right
 // after stopping the one a crashed run left behind, whose last connections can hold it a while.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTemporalDevServer } from '../../src/dev/temporal-dev-server';
+import { holdPort } from '../support/hold-port';
 
 let dir: string;
 
@@ -16,19 +16,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A listener on `port` (any free one by default) that drops every connection (our readiness probe's too). */
-async function holdPort(port = 0): Promise<{ port: number; release: () => Promise<void> }> {
-  const holder: Server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    holder.once('error', reject);
-    holder.listen(port, '127.0.0.1', resolve);
-  });
-  return {
-    port: (holder.address() as { port: number }).port,
-    release: () => new Promise((r) => holder.close(() => r())),
-  };
-}
 
 test('When the port asked for is freed while the server waits for it, then the server starts on that port', async () => {
   const { port, release } = await holdPort();
