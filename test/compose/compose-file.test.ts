@@ -16,6 +16,7 @@ import { searchAttributeKeys } from '../../src/config/kinds';
 import {
   appProcessSpecs,
   entrypoints,
+  nodeFlags,
   PROD_GATEWAY_ID,
   prodConfigTemplate,
   prodTopology,
@@ -358,16 +359,17 @@ describe('docker-compose.yml and Dockerfile', () => {
       expect(envOf(name).SESSIONFLOW_CODEC_KEYS).toMatch(/^\$\{SESSIONFLOW_CODEC_KEYS:\?.+\}$/);
   });
 
-  test('When the image starts, then the workers run its default command and the apis and the gateway their entrypoints, all from existing sources', () => {
+  test('When the image starts, then the workers run its default command and the apis and the gateway their entrypoints with the launcher’s node flags (the heap cap), all from existing sources', () => {
     const cmds = [...read('Dockerfile').matchAll(/^CMD\s+(\[.*\])\s*$/gm)];
     const cmd: string[] = JSON.parse(cmds[cmds.length - 1][1]);
-    expect(cmd).toEqual(['node', '--max-old-space-size=512', entrypoints.worker]);
+    expect(cmd).toEqual(['node', ...nodeFlags.worker, entrypoints.worker]);
     for (const worker of servicesOf('worker')) expect(services[worker].command).toBeUndefined();
     for (const role of ['api', 'gateway'] as const) {
       for (const name of servicesOf(role)) {
         const command = services[name].command;
         expect(Array.isArray(command) ? command : String(command).split(/\s+/)).toEqual([
           'node',
+          ...nodeFlags[role],
           entrypoints[role],
         ]);
       }
