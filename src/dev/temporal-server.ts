@@ -20,6 +20,7 @@ import {
   spawnServer,
   startRetryingPortRaces,
   stopChild,
+  type StartLog,
 } from './temporal-dev-server';
 
 const run = promisify(execFile);
@@ -260,8 +261,7 @@ async function startTemporalServerOnce(opts: TemporalServerOptions): Promise<Run
   const address = `${ip}:${ports.frontend}`;
   try {
     const tls = opts.tls && clientTls(opts.tls);
-    const died = exited.then((code) => exitedDuringStart(`temporal server on ${address}`, code, log));
-    await prepareNamespace(address, tls, namespace, opts.readyTimeoutMs ?? 120_000, died);
+    await prepareNamespace(address, tls, namespace, opts.readyTimeoutMs ?? 120_000, exited, log);
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
@@ -298,17 +298,17 @@ async function prepareNamespace(
   tls: TLSConfig | undefined,
   namespace: string,
   timeoutMs: number,
-  /** Resolves with the error to throw once the server has exited. */
-  exited: Promise<Error>,
+  exited: Promise<number | null>,
+  log: StartLog | undefined,
 ): Promise<void> {
-  let died: Error | undefined;
-  void exited.then((err) => (died = err));
+  let died: number | null | undefined;
+  void exited.then((code) => (died = code));
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let added = false;
   const wanted = Object.fromEntries(searchAttributeKeys().map((k) => [k.name, indexedValueType(k.type)]));
   while (Date.now() < deadline) {
-    if (died !== undefined) throw died;
+    if (died !== undefined) throw exitedDuringStart(`temporal server on ${address}`, died, log);
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, tls, connectTimeout: 1000 });
