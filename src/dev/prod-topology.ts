@@ -26,9 +26,10 @@ export const entrypoints: Record<AppRole, string> = {
 
 /**
  * Node's flags per role. Without a heap cap V8 lets garbage grow towards its default limit (about 4 GB on
- * a 24 GB machine) before collecting: an API holding 100,000 homes' configuration and tokens (about 170 MB
- * live) reached 980 MB after 30,000 status reads, and stayed at 422–427 MB with this cap (docs/performance.md).
- * The Dockerfile's CMD (the worker) and compose's `command:` (the APIs) pass the same.
+ * a 24 GB machine) before collecting: an API holding 100,000 homes' configuration and tokens (about 190 MiB
+ * live) reached 971 MiB after 60,000 status reads, and stayed at 412–417 MiB with this cap
+ * (bench/results/experiments-2026-11-30-api-memory). The Dockerfile's CMD (the worker) and compose's
+ * `command:` (the APIs) pass the same.
  */
 export const nodeFlags: Record<AppRole, readonly string[]> = {
   worker: ['--max-old-space-size=512'],
