@@ -39,6 +39,7 @@ import {
 import { gatewayTaskQueue } from '../src/config/config';
 import { SimulatedIO } from '../src/hardware/simulated-io';
 import type { HardwareActivities } from '../src/shared/hardware';
+import { nodeFlags } from '../src/dev/prod-topology';
 import { buildActivityDeps, type BuiltActivityDeps } from '../src/worker/activity-deps';
 import { createWorker, workerTuning } from '../src/worker/create-worker';
 import { findListeningPid } from './machine';
@@ -386,9 +387,9 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
           dataConverter: dataConverterFor(config),
         }),
       );
+      // With a deployed worker's flags (the Dockerfile's, the launcher's: nodeFlags).
       const worker = spawnLogged(resolve(__dirname, '../src/worker/main.js'), 'worker', workDir, configFile, [
-        // As the Dockerfile starts a deployed worker (see README, Performance).
-        '--max-old-space-size=512',
+        ...nodeFlags.worker,
       ]);
       cleanups.push(() => worker.stop());
       workerPid = worker.child.pid;
