@@ -431,7 +431,10 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       const web = await startWebServer({ config, temporal, logger }, apiPort, '127.0.0.1');
       cleanups.push(() => stopWebServer(web));
     } else {
-      const api = spawnLogged(resolve(__dirname, '../src/api/main.js'), 'api', workDir, configFile);
+      // With a deployed API's flags (its heap cap), as the worker above.
+      const api = spawnLogged(resolve(__dirname, '../src/api/main.js'), 'api', workDir, configFile, [
+        ...nodeFlags.api,
+      ]);
       cleanups.push(() => api.stop());
       await waitForReady(apiUrl, api.child, 60_000);
       apiPid = api.child.pid;
