@@ -42,6 +42,7 @@ import type { HardwareActivities } from '../src/shared/hardware';
 import { nodeFlags } from '../src/dev/prod-topology';
 import { buildActivityDeps, type BuiltActivityDeps } from '../src/worker/activity-deps';
 import { createWorker, workerTuning } from '../src/worker/create-worker';
+import { bundlerLogger } from '../src/worker/workflow-bundle';
 import { findListeningPid } from './machine';
 import { nowMs, sleep } from './stats';
 import type { BenchSinks } from './workflows/raw-session';
@@ -410,7 +411,7 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       taskQueue: rawTaskQueue,
       workflowBundle: await bundleWorkflowCode({
         workflowsPath: require.resolve('./workflows/raw-session'),
-        logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+        logger: bundlerLogger,
       }),
       sinks,
       ...workerTuning(config),

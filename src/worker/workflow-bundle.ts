@@ -35,6 +35,16 @@ export function preloadedDeclarations(workflowsPath: string): string[] {
   return [...registeredKinds, 'session-change', 'search-attributes'].map((name) => resolve(shared, name));
 }
 
+/** What the bundler says: its warnings and errors, not webpack's progress. */
+export const bundlerLogger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn: console.warn,
+  error: console.error,
+  log() {},
+};
+
 /** How the workflows are bundled, wherever they are (the build, the test setup, a worker without a build). */
 export function workflowBundleOptions(
   workflowsPath: string,
@@ -44,7 +54,7 @@ export function workflowBundleOptions(
     workflowsPath,
     workflowInterceptorModules: interceptorModules,
     preloadModules: preloadedDeclarations(workflowsPath),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+    logger: bundlerLogger,
   };
 }
 

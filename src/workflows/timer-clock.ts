@@ -7,6 +7,7 @@
 // activation wrote that stale time into the escalation, the path and the steps, the read model published
 // it, and the cached session kept it (test/e2e/durability.test.ts). In a real workflow task, and on
 // replay, the clock is already at or past every fired timer's due time, so this changes nothing there.
+// test/workflows/timer-clock.test.ts rebuilds such an activation by replay, with and without the guard.
 // Bundled as a workflow interceptor module (src/worker/workflow-bundle.ts).
 import type { WorkflowInterceptorsFactory } from '@temporalio/workflow';
 // The one SDK internal this needs: the activation's clock (what Date.now() reads in a workflow).

@@ -13,6 +13,7 @@ import { Context } from '@temporalio/activity';
 import { temporal } from '@temporalio/proto';
 import type { RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { deploymentOptions } from '../../src/worker/create-worker';
+import { bundlerLogger } from '../../src/worker/workflow-bundle';
 import { eventually } from '../support/eventually';
 import { replayHistoriesUnder, writeHistoryFile } from '../support/history-files';
 import { testConfig } from '../support/test-config';
@@ -25,7 +26,6 @@ const TASK_QUEUE = 'rolling-deploy';
 const input: ReminderInput = { remindAfterMs: 1500, escalateAfterMs: 120_000 };
 /** Past the deploy, however slow the machine: its escalation fires on version 2. */
 const ESCALATE_AFTER_DEPLOY_MS = 15_000;
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
 let server: RunningDevServer;
 let connection: Connection;
@@ -41,7 +41,7 @@ beforeAll(async () => {
   client = new Client({ connection, namespace: server.namespace });
   for (const build of ['v1', 'v2', 'v2-unpatched'] as const) {
     const workflowsPath = resolve(__dirname, `fixtures/reminder-${build}.ts`);
-    bundles.set(build, await bundleWorkflowCode({ workflowsPath, logger: quiet }));
+    bundles.set(build, await bundleWorkflowCode({ workflowsPath, logger: bundlerLogger }));
   }
 }, 180_000);
 
