@@ -31,11 +31,17 @@ function scenariosOf(kind: string): KindScenarios {
   }
 }
 
-/** Nothing in flight: no activity and no workflow task pending (or the run is closed). */
+/**
+ * Nothing in flight: no activity and no workflow task pending (or the run is closed). A run continued as
+ * new a moment ago may show no pending task before its first one is scheduled: it is settled once that
+ * task has completed (a history of its started event alone does not replay).
+ */
 async function settled(stack: LocalStack, workflowId: string): Promise<void> {
   await eventually(
     () => stack.client.workflow.getHandle(workflowId).describe(),
-    (d) => d.status.name !== 'RUNNING' || (!d.raw.pendingWorkflowTask && !d.raw.pendingActivities?.length),
+    (d) =>
+      d.status.name !== 'RUNNING' ||
+      (!d.raw.pendingWorkflowTask && !d.raw.pendingActivities?.length && d.historyLength >= 4),
   );
 }
 

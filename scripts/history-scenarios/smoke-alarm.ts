@@ -1,6 +1,6 @@
 // The smoke alarm's representative sessions: open in its cancel window, escalated (timer, second
 // detector), cancelled, resolved, and one that continued as new.
-import { sessionId } from '../../src/shared/session-kind';
+import { sessionId, withSettledPatches } from '../../src/shared/session-kind';
 import {
   alarmStatusQuery,
   sessionKind,
@@ -82,7 +82,8 @@ export const scenarios: KindScenarios = {
       const handle = await ctx.client.workflow.signalWithStart('smokeAlarmWorkflow', {
         workflowId: sessionId(sessionKind, home),
         taskQueue: ctx.config.temporal.taskQueue,
-        args: [input],
+        // As every start does (sendSessionEvent): the session begins under the framework's patches.
+        args: [withSettledPatches(input)],
         signal: smokeDetectedSignal,
         signalArgs: [{ detectorId: 'kitchen' }],
       });

@@ -6,7 +6,7 @@ import { eventRefusal, type Config } from '../config/config';
 import { noteSession } from '../config/log-context';
 import { sendSessionEvent, startSearchAttributes } from '../config/session-events';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
-import { sessionId, type AnySessionKind, type Caller } from '../shared/session-kind';
+import { sessionId, withSettledPatches, type AnySessionKind, type Caller } from '../shared/session-kind';
 import { authorize, visibilityScope, type Principal } from './auth';
 import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
 import type { ApiMetrics } from './metrics';
@@ -140,7 +140,7 @@ export class Sessions {
       client.workflow.start(kind.workflowType, {
         workflowId: sessionId(kind, key),
         taskQueue: this.temporal.taskQueue,
-        args: [input],
+        args: [withSettledPatches(input)],
         typedSearchAttributes: startSearchAttributes(kind, key, owner),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),

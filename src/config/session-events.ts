@@ -9,7 +9,12 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
-import { sessionId, type AnySessionKind, type OpeningEvent } from '../shared/session-kind';
+import {
+  sessionId,
+  withSettledPatches,
+  type AnySessionKind,
+  type OpeningEvent,
+} from '../shared/session-kind';
 import { hardwareTaskQueue, type Config } from './config';
 
 /**
@@ -68,11 +73,13 @@ export async function sendSessionEvent(
     return { handle, runId: undefined };
   }
   const homeId = kind.homeOf?.(key);
-  const input = kind.startInput(key, {
-    settings: config.kinds[kind.name],
-    home: homeId === undefined ? undefined : config.homes[homeId],
-    hardwareTaskQueue: homeId === undefined ? undefined : hardwareTaskQueue(config, homeId),
-  });
+  const input = withSettledPatches(
+    kind.startInput(key, {
+      settings: config.kinds[kind.name],
+      home: homeId === undefined ? undefined : config.homes[homeId],
+      hardwareTaskQueue: homeId === undefined ? undefined : hardwareTaskQueue(config, homeId),
+    }),
+  );
   const start = {
     workflowId,
     taskQueue: config.temporal.taskQueue,

@@ -146,6 +146,34 @@ export function openingOf(input: unknown): OpeningEvent | undefined {
 }
 
 /**
+ * The framework's patches (`patched()` ids in src/workflows) that every session started from now on takes.
+ * Its start input says so (`withSettledPatches`), and its workflow then takes those branches without
+ * `patched()`, which writes a marker and a TemporalChangeVersion upsert per patch in the first task
+ * (src/workflows/settled-patches.ts). The list is closed: every worker that reads the count knows these
+ * three, so it is safe whichever of API and workers deploys first. A later patch uses `patched()`: an
+ * older worker would take its old branch for a session whose input counted it, and a newer one, replaying
+ * that history, the new branch.
+ */
+export const frameworkPatches = [
+  'kind-namespaced-activities',
+  'opened-at-run-start',
+  'board-commands-local-first',
+] as const;
+export type FrameworkPatch = (typeof frameworkPatches)[number];
+
+/** The start input, saying that its session begins under every framework patch (inputs are objects). */
+export function withSettledPatches(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  return { ...input, settledPatches: frameworkPatches.length };
+}
+
+/** How many of the framework patches the session began under, from its start input (0 for older ones). */
+export function settledPatchesOf(input: unknown): number {
+  const n = (input as { settledPatches?: unknown } | null | undefined)?.settledPatches;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
  * What a deploy does to a kind's running sessions when workers run with Worker Deployment Versioning
  * (`temporal.deployment`); docs/changing-a-session-kind.md says how to choose.
  * - `pinned`: a session finishes on the build that started it; the old build's workers stay until its

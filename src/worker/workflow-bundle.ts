@@ -12,12 +12,14 @@ export const PREBUILT_BUNDLE = resolve(__dirname, '../workflow-bundle.js');
 
 /**
  * Bundled with the workflows wherever they are bundled: keeps a session's clock from reading earlier than a
- * timer it has seen fire (timer-clock.ts), runs the sessions' end-of-activation work (their read-model
+ * timer it has seen fire (timer-clock.ts), skips the framework's patch markers for sessions that began
+ * under them (settled-patches.ts), runs the sessions' end-of-activation work (their read-model
  * publications), keeps refused (unencrypted) payloads from acting, and makes workflow and
  * activity-scheduling spans (exported only when tracing is configured; tracing.ts).
  */
 export const workflowInterceptorModules = [
   require.resolve('../workflows/timer-clock'),
+  require.resolve('../workflows/settled-patches'),
   require.resolve('../workflows/activation-end'),
   require.resolve('../workflows/refuse-unencrypted'),
   require.resolve('../workflows/tracing'),

@@ -5,10 +5,9 @@
 // The local try never waits for an absent board, so it cannot hold the task and the requests queued behind
 // it; when it fails for any reason the durable activity takes the command over and waits for the board,
 // heartbeats and retries as before. Sessions that ran before this path replay their durable commands.
-import { isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
+import { isCancellation, proxyLocalActivities } from '@temporalio/workflow';
 import type { HardwareActivities } from '../shared/hardware';
-
-const LOCAL_FIRST_PATCH = 'board-commands-local-first';
+import { frameworkPatched } from './settled-patches';
 
 // One attempt: a retry is the durable activity's job.
 const local = proxyLocalActivities<HardwareActivities>({
@@ -26,7 +25,7 @@ export function localFirst(
   const embedded = hardwareTaskQueue === undefined;
   return {
     async setSiren(input) {
-      if (embedded && patched(LOCAL_FIRST_PATCH)) {
+      if (embedded && frameworkPatched('board-commands-local-first')) {
         try {
           return await local.setSiren({ ...input, waitForBoard: false });
         } catch (err) {

@@ -6,7 +6,6 @@ import {
   condition,
   log,
   metricMeter,
-  patched,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -20,6 +19,7 @@ import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../sh
 import { openingOf } from '../shared/session-kind';
 import type { SessionModel, TransitionTaken } from '../shared/session-model';
 import { atActivationEnd } from './activation-end';
+import { frameworkPatched } from './settled-patches';
 import { refuse } from './requests';
 import type { StepRunner } from './step-runner';
 import { iso } from './step-runner';
@@ -191,7 +191,7 @@ export function kindActivities<A extends object>(kind: string, options: Activity
     get: (_target, name) => {
       if (typeof name !== 'string') return undefined;
       return (...args: unknown[]) =>
-        (patched('kind-namespaced-activities') ? raw[`${kind}.${name}`] : raw[name])(...args);
+        (frameworkPatched('kind-namespaced-activities') ? raw[`${kind}.${name}`] : raw[name])(...args);
     },
   });
 }
@@ -224,7 +224,7 @@ export class TransitionTaskGuard {
  */
 export function sessionOpenedAt(): number {
   const { startTime, continuedFromExecutionRunId } = workflowInfo();
-  if (continuedFromExecutionRunId || !patched('opened-at-run-start')) return Date.now();
+  if (continuedFromExecutionRunId || !frameworkPatched('opened-at-run-start')) return Date.now();
   return startTime.getTime();
 }
 

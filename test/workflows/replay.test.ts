@@ -17,9 +17,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { ReplayError, Worker } from '@temporalio/worker';
-import { dataConverterFor } from '../../src/codec/aes-gcm-codec';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { AesGcmCodec, dataConverterFor } from '../../src/codec/aes-gcm-codec';
 import { sessionKinds } from '../../src/config/kinds';
-import { historyFilesUnder, replayHistoriesUnder } from '../support/history-files';
+import { withSettledPatches } from '../../src/shared/session-kind';
+import { historyFilesUnder, readHistoryFile, replayHistoriesUnder } from '../support/history-files';
 import { testCodec } from '../support/test-config';
 import { testWorkflowBundle } from '../support/workflow-bundle';
 
@@ -104,4 +106,47 @@ test.each([
 
 test('When the recorded history is missing, then reading it fails (the replay test above cannot pass vacuously)', () => {
   expect(() => history('no-such-history.binpb')).toThrow(/ENOENT/);
+});
+
+// The framework's patches (src/workflows/settled-patches.ts): a session that began under them writes none
+// of their markers, and one whose input says so but that a worker of an older build ran (an API deployed
+// before the workers) carries the markers that worker wrote, which replay must consume.
+const SETTLED = 'smoke-alarm/2026-11-30-settled-patches';
+const MARKED = 'smoke-alarm/2026-11-30-local-siren';
+
+const patchEvents = (h: temporal.api.history.v1.IHistory) =>
+  (h.events ?? []).filter(
+    (e) =>
+      e.markerRecordedEventAttributes?.markerName === 'core_patch' ||
+      Object.keys(
+        e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+      ).includes('TemporalChangeVersion'),
+  );
+
+test('When sessions began under the framework’s patches (the newest recorded release), then their histories hold no patch marker and no TemporalChangeVersion upsert', () => {
+  const names = historyFilesUnder(resolve(HISTORIES, SETTLED));
+  expect(names.length).toBeGreaterThan(5);
+  for (const name of names)
+    expect([name, patchEvents(readHistoryFile(resolve(HISTORIES, SETTLED, name)))]).toEqual([name, []]);
+  // The release before them wrote three of each per session.
+  expect(patchEvents(readHistoryFile(resolve(HISTORIES, MARKED, 'cancelled.json')))).toHaveLength(6);
+});
+
+test('When a session whose input says it began under the patches was run by an older worker that wrote their markers, then its history replays (the markers are consumed)', async () => {
+  const codec = new AesGcmCodec(testCodec.keys.map((k) => ({ id: k.id, key: Buffer.from(k.key, 'base64') })));
+  const converter = defaultPayloadConverter;
+  const replayedWith = async (name: string) => {
+    const marked = readHistoryFile(resolve(HISTORIES, MARKED, name));
+    const started = marked.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const encoded = started?.input?.payloads?.[0];
+    if (!started?.input || !encoded) throw new Error(`${name} has no start input`);
+    const [plain] = await codec.decode([encoded]);
+    const input = withSettledPatches(converter.fromPayload(plain));
+    expect(input).toMatchObject({ settledPatches: 3 });
+    started.input.payloads = await codec.encode([converter.toPayload(input)]);
+    expect(patchEvents(marked)).toHaveLength(6);
+    return Worker.runReplayHistory(replayOptions(), marked, `${MARKED}/${name}`);
+  };
+  for (const name of ['opened.json', 'cancelled.json', 'escalated-window-expired.json', 'resolved.json'])
+    await expect(replayedWith(name)).resolves.toBeUndefined();
 });
