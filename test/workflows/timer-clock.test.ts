@@ -20,6 +20,22 @@ const at = (ms: number): google.protobuf.ITimestamp => ({
   nanos: (ms % 1000) * 1e6,
 });
 
+/** A workflow task scheduled as event `id`, started and completed right after it. */
+const workflowTask = (id: number): Event[] => [
+  { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, workflowTaskScheduledEventAttributes: {} },
+  {
+    eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    workflowTaskStartedEventAttributes: { scheduledEventId: Long.fromNumber(id) },
+  },
+  {
+    eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    workflowTaskCompletedEventAttributes: {
+      scheduledEventId: Long.fromNumber(id),
+      startedEventId: Long.fromNumber(id + 1),
+    },
+  },
+];
+
 /** Start, a task that starts the window's timer, the timer fired, then a task started at `clockAtFire`. */
 function historyWithTaskClockAt(clockAtFire: number): temporal.api.history.v1.History {
   const runId = '0c9f8a33-8d4e-4d7a-9b5e-2b8a4f0b1c11';
@@ -35,18 +51,7 @@ function historyWithTaskClockAt(clockAtFire: number): temporal.api.history.v1.Hi
         attempt: 1,
       },
     },
-    { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, workflowTaskScheduledEventAttributes: {} },
-    {
-      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-      workflowTaskStartedEventAttributes: { scheduledEventId: Long.fromNumber(2) },
-    },
-    {
-      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-      workflowTaskCompletedEventAttributes: {
-        scheduledEventId: Long.fromNumber(2),
-        startedEventId: Long.fromNumber(3),
-      },
-    },
+    ...workflowTask(2),
     {
       eventType: EventType.EVENT_TYPE_TIMER_STARTED,
       timerStartedEventAttributes: {
@@ -59,18 +64,7 @@ function historyWithTaskClockAt(clockAtFire: number): temporal.api.history.v1.Hi
       eventType: EventType.EVENT_TYPE_TIMER_FIRED,
       timerFiredEventAttributes: { timerId: '1', startedEventId: Long.fromNumber(5) },
     },
-    { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, workflowTaskScheduledEventAttributes: {} },
-    {
-      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-      workflowTaskStartedEventAttributes: { scheduledEventId: Long.fromNumber(7) },
-    },
-    {
-      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-      workflowTaskCompletedEventAttributes: {
-        scheduledEventId: Long.fromNumber(7),
-        startedEventId: Long.fromNumber(8),
-      },
-    },
+    ...workflowTask(7),
     {
       eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
       workflowExecutionCompletedEventAttributes: { workflowTaskCompletedEventId: Long.fromNumber(9) },
