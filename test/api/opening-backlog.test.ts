@@ -9,7 +9,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { alarmStatusQuery, smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { parsePrometheus, scrape, total } from '../support/prometheus';
-import { runStackWorker } from '../support/stack-worker';
+import { createStackWorker, runStackWorker } from '../support/stack-worker';
 import { deviceToken, ownerToken } from '../support/test-config';
 
 const BACKLOG = 3;
@@ -78,6 +78,10 @@ test('When the status of a session this API just opened is read before its first
   const reads = async (source: string) =>
     total(await scrape(`${stack.api.url}/metrics`), 'sessionflow_status_reads_total', { source });
   const before = { readModel: await reads('read-model'), temporal: await reads('temporal') };
+  // Created before the read and run only after it waits: creating one takes seconds on a busy machine,
+  // which would eat into the read's wait (its call deadline less half a second) and send it to Temporal.
+  const connection = await NativeConnection.connect({ address: stack.server.address });
+  const worker = await createStackWorker(stack, connection);
 
   let answered = false;
   const read = http(stack.api.url, 'GET', `/homes/${homeId}/alarm`, { token: ownerToken(homeId) }).finally(
@@ -87,8 +91,7 @@ test('When the status of a session this API just opened is read before its first
   await new Promise((r) => setTimeout(r, 500));
   expect(answered).toBe(false);
 
-  const connection = await NativeConnection.connect({ address: stack.server.address });
-  const worker = await runStackWorker(stack, connection);
+  const running = worker.run();
   try {
     const res = await read;
     expect(res.status).toBe(200);
@@ -97,7 +100,8 @@ test('When the status of a session this API just opened is read before its first
     expect(await reads('read-model')).toBe(before.readModel + 1);
     expect(await reads('temporal')).toBe(before.temporal);
   } finally {
-    await worker.stop();
+    worker.shutdown();
+    await running;
     await connection.close();
   }
 });
