@@ -29,11 +29,12 @@ import { testWorkflowBundle } from '../support/workflow-bundle';
 const history = (name: string) =>
   temporal.api.history.v1.History.decode(readFileSync(resolve(__dirname, 'histories', name)));
 
+/** The codec the recorded histories were written with. */
+const historyCodec = { ...testCodec, activeKeyId: undefined, endpoint: { tokens: [], corsOrigins: [] } };
+
 const replayOptions = () => ({
   workflowBundle: testWorkflowBundle(),
-  dataConverter: dataConverterFor({
-    codec: { ...testCodec, activeKeyId: undefined, endpoint: { tokens: [], corsOrigins: [] } },
-  }),
+  dataConverter: dataConverterFor({ codec: historyCodec }),
 });
 
 const replay = (file: string, workflowId?: string) =>
@@ -133,7 +134,7 @@ test('When sessions began under the framework’s patches (the newest recorded r
 });
 
 test('When a session whose input says it began under the patches was run by an older worker that wrote their markers, then its history replays (the markers are consumed)', async () => {
-  const codec = new AesGcmCodec(testCodec.keys.map((k) => ({ id: k.id, key: Buffer.from(k.key, 'base64') })));
+  const codec = AesGcmCodec.fromConfig({ codec: historyCodec });
   const converter = defaultPayloadConverter;
   const replayedWith = async (name: string) => {
     const marked = readHistoryFile(resolve(HISTORIES, MARKED, name));
