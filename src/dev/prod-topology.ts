@@ -26,8 +26,8 @@ export const entrypoints: Record<AppRole, string> = {
 
 /**
  * Node's flags per role. Without a heap cap V8 lets garbage grow towards its default limit (about 4 GB on
- * a 24 GB machine) before collecting: an API holding 100,000 homes' configuration and tokens (about 190 MiB
- * live) reached 971 MiB after 60,000 status reads, and stayed at 412–417 MiB with this cap
+ * a 24 GB machine) before collecting: an API holding 100,000 homes' configuration and tokens (about 130 MiB
+ * live) reached 693 MiB after 60,000 status reads, and stayed at 320–345 MiB with this cap
  * (bench/results/experiments-2026-11-30-api-memory). The Dockerfile's CMD (the worker) and compose's
  * `command:` (the APIs) pass the same.
  */
