@@ -938,6 +938,8 @@ export function workerSettings(stack: BenchStack): Record<string, unknown> {
     reuseV8Context: w.reuseV8Context,
     workflowThreadPoolSize: w.workflowThreadPoolSize,
     workflowTaskSlots: w.tuner.workflowTaskSlotSupplier,
+    // Added to them where the API shares the worker's connection (scenario 1): workerTuning.
+    eagerStartSlots: stack.config.worker.eagerStartSlots,
     activityTaskSlots: w.tuner.activityTaskSlotSupplier,
     workflowTaskPollerBehavior: w.workflowTaskPollerBehavior,
     activityTaskPollerBehavior: w.activityTaskPollerBehavior,

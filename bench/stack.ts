@@ -368,6 +368,8 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
           config,
           deps: built,
           connection,
+          // As `npm start` runs it when the API is beside it (scenario 1).
+          eagerStarts: opts.apiInWorkerProcess === true,
           ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
         }),
       );

@@ -373,11 +373,17 @@ const configSchema = z
         workflowTaskPolls: z.number().int().min(2).default(10),
         /**
          * The share of those polls on the shared queue (new sessions' first tasks) against the worker's own
-         * (its cached sessions' tasks), which keeps one at least. 1: all but that one, so events to a busy
-         * session batch into one task. A worker tens of ms from its server fetches one task per round trip
+         * (its cached sessions' tasks), which keeps one at least. 1: all of them, and the SDK adds that one
+         * (11 polls), so events to a busy session batch into one task. A worker tens of ms from its server fetches one task per round trip
          * and poll, so it wants more on its own queue: the SDK's default is 0.2.
          */
         nonStickyToStickyPollRatio: z.number().gt(0).max(1).default(1),
+        /**
+         * Task slots added for eager starts when the API shares the worker's connection (`npm start`). An
+         * eager start needs a slot no poll holds, and each poll holds one while it waits: 13 of the 16 by
+         * default, which left 3 for openings in flight (docs/performance.md).
+         */
+        eagerStartSlots: z.number().int().min(0).default(8),
       })
       .prefault({})
       .refine((w) => w.workflowTaskPolls <= w.maxConcurrentWorkflowTaskExecutions, {
@@ -673,6 +679,7 @@ export const configEnvVars = {
   WORKER_WORKFLOW_TASKS: 'worker.maxConcurrentWorkflowTaskExecutions (workflow tasks at once)',
   WORKER_WORKFLOW_TASK_POLLS: 'worker.workflowTaskPolls (workflow-task polls held open)',
   WORKER_NON_STICKY_POLL_RATIO: 'worker.nonStickyToStickyPollRatio (share of polls on the shared queue)',
+  WORKER_EAGER_START_SLOTS: 'worker.eagerStartSlots (task slots added for eager starts beside the API)',
   API_TLS_CERT: 'api.tls.certPath (PEM certificate chain; with API_TLS_KEY the API serves HTTPS)',
   API_TLS_KEY: 'api.tls.keyPath (PEM private key)',
   MQTT_URL: 'mqtt.url (the broker, e.g. mqtt://127.0.0.1:1883; MQTT is off when unset)',
@@ -756,6 +763,7 @@ function envOverrides(env: Env): Record<string, unknown> {
       maxConcurrentWorkflowTaskExecutions: num(env.WORKER_WORKFLOW_TASKS),
       workflowTaskPolls: num(env.WORKER_WORKFLOW_TASK_POLLS),
       nonStickyToStickyPollRatio: num(env.WORKER_NON_STICKY_POLL_RATIO),
+      eagerStartSlots: num(env.WORKER_EAGER_START_SLOTS),
     },
     notifications: {
       channel: str(env.NOTIFY_CHANNEL),

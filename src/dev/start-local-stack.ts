@@ -255,7 +255,7 @@ async function main() {
   const deps = buildActivityDeps(config, logger, { client: gatewayClientOfWorker, eagerOpenings: true });
   deps.gateway.start();
   const gatewayHttp = await startGatewayHttp(deps.gateway, config, logger);
-  const worker = await createWorker({ config, deps, connection: workerConnection });
+  const worker = await createWorker({ config, deps, connection: workerConnection, eagerStarts: true });
   const workerRun = worker.run();
   const temporal = createTemporalGateway(config, workerConnection);
   const web = await startWebServer({ config, temporal, logger }, config.api.port, config.api.host);

@@ -17,10 +17,12 @@ export interface CreateWorkerOptions {
   /** A workflow bundle (tests build theirs once); default: the build's, else bundle the workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Sessions open here with eager starts: the API or an ingress shares this worker's connection. */
+  eagerStarts?: boolean;
 }
 
 /** Worker tuning from the config's `worker` section; the benchmark's raw-client baseline runs with it too. */
-export function workerTuning(config: Config) {
+export function workerTuning(config: Config, opts: { eagerStarts?: boolean } = {}) {
   const w = config.worker;
   return {
     // 500 cached sessions keep 10,000 open ones well under 1 GiB (bench scenario 5).
@@ -32,9 +34,13 @@ export function workerTuning(config: Config) {
     // Events to a session that already has a task in flight wait for it and then all arrive in its next
     // task, so a session under a storm of events costs a task per batch, not per event. The SDK's default
     // (2 of 10 polls on the shared queue, 8 on the worker's own, 40 tasks at once) fetches such tasks as
-    // fast as they appear, one event each; ours (all but one poll shared, 16 tasks) ran the bench's mixed
+    // fast as they appear, one event each; ours (10 polls shared and 1 own, 16 tasks) ran the bench's mixed
     // load at 744-748 instead of 542-664 requests/s with a quarter less CPU (docs/performance.md).
-    maxConcurrentWorkflowTaskExecutions: w.maxConcurrentWorkflowTaskExecutions,
+    // An eager start takes a slot that no poll holds, or falls back to the queue. Each poll holds one while
+    // it waits, and each queue's poller one more before it may poll: 13 of 16 with 10 + 1 polls, so only
+    // three openings could be in flight at once (bench/results/experiments-2026-11-30-eager-slots/).
+    maxConcurrentWorkflowTaskExecutions:
+      w.maxConcurrentWorkflowTaskExecutions + (opts.eagerStarts ? w.eagerStartSlots : 0),
     // The SDK takes its polls from here (`maxConcurrentWorkflowTaskPolls` is ignored beside a tuner).
     workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: w.workflowTaskPolls },
     nonStickyToStickyPollRatio: w.nonStickyToStickyPollRatio,
@@ -99,6 +105,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     dataConverter: dataConverterFor(opts.config),
     ...deploymentOptions(opts.config),
     ...activityTracing(),
-    ...workerTuning(opts.config),
+    ...workerTuning(opts.config, { eagerStarts: opts.eagerStarts }),
   });
 }

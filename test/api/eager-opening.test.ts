@@ -21,7 +21,16 @@ import { eventually, http, startLocalStack, type LocalStack } from '../support/l
 import { deviceToken, ownerToken } from '../support/test-config';
 
 const EventType = temporal.api.enums.v1.EventType;
-const homes = ['home-eager', 'home-joined', 'home-unhandled', 'home-door', 'home-board', 'home-mqtt'];
+const burst = Array.from({ length: 8 }, (_, i) => `home-burst-${i}`);
+const homes = [
+  'home-eager',
+  'home-joined',
+  'home-unhandled',
+  'home-door',
+  'home-board',
+  'home-mqtt',
+  ...burst,
+];
 const mqttTopic = 'zigbee2mqtt/home-mqtt/kitchen_smoke';
 let stack: LocalStack;
 let url: string;
@@ -94,6 +103,18 @@ test('When a smoke is posted to an API in the worker process, then the session o
     AesGcmCodec.fromConfig(stack.config),
   );
   expect(history).toContain('"opening":{"signal":"smokeDetected","body":{"detectorId":"kitchen"}}');
+});
+
+test('When eight smokes open sessions at once, then every one starts eagerly: the worker keeps task slots that its polls do not hold', async () => {
+  const before = await eagerOpenings(alarmKind.name);
+  const posted = await Promise.all(burst.map((homeId) => smoke(homeId, 'kitchen')));
+  expect(posted.map((r) => r.status)).toEqual(burst.map(() => 202));
+  expect(await eagerOpenings(alarmKind.name)).toBe(before + burst.length);
+  for (const homeId of burst)
+    await eventually(
+      () => alarmStatus(homeId),
+      (r) => r.body?.siren === 'on',
+    );
 });
 
 test('When a second smoke is posted while the session runs, then it joins that run by signal (no second session): the second detector escalates it', async () => {

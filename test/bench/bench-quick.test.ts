@@ -59,6 +59,8 @@ describe('bench --quick', () => {
     expect(alarm.floorMs.count).toBeGreaterThan(0);
     expect(alarm.floorMs.p99).toBeGreaterThanOrEqual(alarm.floorMs.p50);
     // Scenario 1 runs as npm start does (the API beside the worker: openings start eagerly), then apart.
+    // Every one: an eager start needs a task slot that no poll holds, and the worker keeps 11 of those
+    // (eagerStartSlots) where a handful of openings are ever in flight at once here.
     expect(report.stacks.alarm.api).toBe('in the worker process');
     expect(alarm.eagerOpenings).toBe(alarm.sessions);
     const apart = report.results['alarm-apart'];

@@ -196,6 +196,7 @@ describe('configuration', () => {
       maxConcurrentWorkflowTaskExecutions: 16,
       workflowTaskPolls: 10,
       nonStickyToStickyPollRatio: 1,
+      eagerStartSlots: 8,
     });
     expect(workerTuning(c)).toMatchObject({
       maxCachedWorkflows: 500,
@@ -203,6 +204,13 @@ describe('configuration', () => {
       workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
       nonStickyToStickyPollRatio: 1,
     });
+  });
+
+  test('When the worker takes eager starts beside the API, then it gets the eager slots on top of its task slots', () => {
+    expect(workerTuning(loadConfig({}), { eagerStarts: true }).maxConcurrentWorkflowTaskExecutions).toBe(24);
+    const c = loadConfig({ WORKER_WORKFLOW_TASKS: '20', WORKER_EAGER_START_SLOTS: '4' });
+    expect(workerTuning(c, { eagerStarts: true }).maxConcurrentWorkflowTaskExecutions).toBe(24);
+    expect(workerTuning(c).maxConcurrentWorkflowTaskExecutions).toBe(20);
   });
 
   test('When a worker far from its server is tuned through the environment, then the SDK gets those settings', () => {
@@ -228,6 +236,7 @@ describe('configuration', () => {
       'worker.nonStickyToStickyPollRatio',
       'WORKER_NON_STICKY_POLL_RATIO',
     ],
+    [{ WORKER_EAGER_START_SLOTS: '-1' }, 'worker.eagerStartSlots', 'WORKER_EAGER_START_SLOTS'],
     [
       { WORKER_NON_STICKY_POLL_RATIO: '1.5' },
       'worker.nonStickyToStickyPollRatio',

@@ -100,7 +100,7 @@ export async function startLocalStack(opts: {
       ...sessionServices(deps),
       dataConverter: dataConverterFor(config),
       // As the worker process runs (src/worker/create-worker.ts).
-      ...workerTuning(config),
+      ...workerTuning(config, { eagerStarts: sharesWorker }),
     });
     workerRun = worker.run();
     // A real server loads a new task queue's partitions lazily; the first session of a test must not
