@@ -374,8 +374,9 @@ const configSchema = z
         /**
          * The share of those polls on the shared queue (new sessions' first tasks) against the worker's own
          * (its cached sessions' tasks), which keeps one at least. 1: all of them, and the SDK adds that one
-         * (11 polls), so events to a busy session batch into one task. A worker tens of ms from its server fetches one task per round trip
-         * and poll, so it wants more on its own queue: the SDK's default is 0.2.
+         * (11 polls), so events to a busy session batch into one task. A worker tens of ms from its server
+         * fetches one task per round trip and poll, so it wants more on its own queue: the SDK's default
+         * is 0.2.
          */
         nonStickyToStickyPollRatio: z.number().gt(0).max(1).default(1),
         /**
