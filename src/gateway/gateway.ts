@@ -18,6 +18,7 @@ import type { BoardStatus, HomeBoard, InputEdge } from '../hardware/home-board';
 import { hardwareActivities } from '../activities/hardware';
 import { JohnnyFiveSirenBank, type SetSirenOptions, type SirenBank } from '../hardware/siren-bank';
 import type { SimulatedIO } from '../hardware/simulated-io';
+import { SessionState } from '../shared/search-attributes';
 import { sessionId, type AnySessionKind } from '../shared/session-kind';
 
 export interface GatewayOptions {
@@ -46,6 +47,24 @@ export interface GatewayStatus {
   /** Input events being sent to Temporal right now (retried until accepted). */
   eventsPending: number;
   eventsSent: number;
+}
+
+/**
+ * The state of the running session of a kind at a key, as Temporal records it (its SessionState search
+ * attribute, set at the start and at every move): no worker answers, and no history is replayed for it.
+ * Undefined when none is running.
+ */
+async function runningState(client: Client, kind: AnySessionKind, key: string): Promise<string | undefined> {
+  const handle = client.workflow.getHandle(sessionId(kind, key));
+  try {
+    const { status, typedSearchAttributes } = await handle.describe();
+    if (status.name !== 'RUNNING') return undefined;
+    // Set by every start and move; a session started by an older version, before its first task: its query.
+    return typedSearchAttributes.get(SessionState) ?? (await handle.query(kind.statusQuery)).state;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 /** The running session of a kind at a key, and its status; undefined when none is running. */
@@ -217,13 +236,13 @@ export class Gateway implements SirenBank {
   private async sirenWanted(client: Client, homeId: string): Promise<boolean> {
     for (const kind of sessionKinds()) {
       if (!kind.sirens) continue;
-      const status = await runningStatus(client, kind, kind.sirens.key(homeId));
-      if (status && kind.sirens.wanted(status)) return true;
+      const state = await runningState(client, kind, kind.sirens.key(homeId));
+      if (state !== undefined && kind.sirens.wanted(state)) return true;
     }
     return false;
   }
 
-  /** Desired state from the sessions; retried until Temporal (and a worker, for the query) answers. */
+  /** Desired state from the sessions; retried until Temporal answers (a worker need not run). */
   private async sync(client: Client, homeId: string, persist = true): Promise<void> {
     const board = this.bank.board(homeId);
     await this.retrying(

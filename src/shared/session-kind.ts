@@ -115,7 +115,11 @@ export interface InputSection {
 /** A kind whose sessions drive a home's sirens: the gateway learns the wanted state from its session. */
 export interface SirenDriver<Status> {
   key(homeId: string): string;
-  wanted(status: Status): boolean;
+  /**
+   * Whether a running session in this state wants the sirens on. The gateway reads the state from
+   * Temporal's record of the session (its SessionState search attribute), so it needs no worker to answer.
+   */
+  wanted(state: string): boolean;
   /** Whether the session already counted this input (an input still active after a gateway restart). */
   knows?(status: Status, inputId: string): boolean;
 }

@@ -37,8 +37,9 @@ export class SessionModel<S extends string> {
     return to;
   }
 
-  isFinal(state: S): boolean {
-    return this.decl.final.includes(state);
+  /** Any name may be asked (a state read back from a search attribute is a plain string). */
+  isFinal(state: string): boolean {
+    return (this.decl.final as readonly string[]).includes(state);
   }
 }
 

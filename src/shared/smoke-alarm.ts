@@ -231,7 +231,7 @@ export const sessionKind = defineSessionKind<AlarmStatus, AlarmSettings>({
   },
   sirens: {
     key: (homeId) => homeId,
-    wanted: (s) => !smokeAlarmModel.isFinal(s.state),
+    wanted: (state) => !smokeAlarmModel.isFinal(state),
     knows: (s, detectorId) => s.detectors.some((d) => d.detectorId === detectorId),
   },
 });

@@ -71,7 +71,7 @@ export class SessionTrack<S extends string> {
    * and from now on publishes every change of its status to the read model.
    */
   publish(scope: SessionScope): void {
-    new Publication(this.kind, scope, this.status, (s) => this.model.isFinal(s as S));
+    new Publication(this.kind, scope, this.status, (s) => this.model.isFinal(s));
     upsertSearchAttributes([
       { key: SessionKind, value: this.kind },
       { key: SessionKey, value: scope.key },
