@@ -4,7 +4,12 @@
 // it starts — so a restarted gateway puts the sirens back where the running sessions want them.
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { homeInputs, type Config, type HomeInput } from '../config/config';
 import { findKind, sessionKinds } from '../config/kinds';
@@ -49,40 +54,40 @@ export interface GatewayStatus {
   eventsSent: number;
 }
 
-/**
- * The state of the running session of a kind at a key, as Temporal records it (its SessionState search
- * attribute, set at the start and at every move): no worker answers, and no history is replayed for it.
- * Undefined when none is running.
- */
-async function runningState(client: Client, kind: AnySessionKind, key: string): Promise<string | undefined> {
+/** What `read` takes from the running session of a kind at a key; undefined when none is running. */
+async function running<T>(
+  client: Client,
+  kind: AnySessionKind,
+  key: string,
+  read: (d: WorkflowExecutionDescription, query: () => Promise<{ state: string }>) => T | Promise<T>,
+): Promise<T | undefined> {
   const handle = client.workflow.getHandle(sessionId(kind, key));
   try {
-    const { status, typedSearchAttributes } = await handle.describe();
-    if (status.name !== 'RUNNING') return undefined;
-    // Set by every start and move; a session started by an older version, before its first task: its query.
-    return typedSearchAttributes.get(SessionState) ?? (await handle.query(kind.statusQuery)).state;
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return undefined;
+    return await read(description, () => handle.query(kind.statusQuery));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
 
-/** The running session of a kind at a key, and its status; undefined when none is running. */
-async function runningStatus(
-  client: Client,
-  kind: AnySessionKind,
-  key: string,
-): Promise<{ state: string } | undefined> {
-  const handle = client.workflow.getHandle(sessionId(kind, key));
-  try {
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') return undefined;
-    return await handle.query(kind.statusQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-}
+/**
+ * A running session's state as Temporal records it (its SessionState search attribute, set at the start
+ * and at every move): no worker answers, and no history is replayed for it. A session started by an older
+ * version, before its first task, has none yet: its query then.
+ */
+const runningState = (client: Client, kind: AnySessionKind, key: string) =>
+  running(
+    client,
+    kind,
+    key,
+    async (d, query) => d.typedSearchAttributes.get(SessionState) ?? (await query()).state,
+  );
+
+/** A running session's status, by query (the worker replays the session if it does not hold it). */
+const runningStatus = (client: Client, kind: AnySessionKind, key: string) =>
+  running(client, kind, key, (_d, query) => query());
 
 export class Gateway implements SirenBank {
   readonly simulatedBoards: Map<string, SimulatedIO>;
