@@ -2,7 +2,6 @@
 // and never carry stack traces or internals.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
-  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   isGrpcCancelledError,
@@ -10,6 +9,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { google } from '@temporalio/proto';
 import type { Logger } from '../config/logger';
 
 export class HttpError extends Error {
@@ -32,15 +32,57 @@ export const notFound = (code: string, message: string) => new HttpError(404, co
 export const conflict = (code: string, message: string) => new HttpError(409, code, message);
 export const unavailable = (message: string) => new HttpError(503, 'temporal-unavailable', message);
 
-const GRPC = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, UNAVAILABLE: 14 } as const;
+/**
+ * 503 for a session whose workflow task keeps failing or timing out (a worker died holding it twice, or a
+ * deploy broke it): Temporal refuses its queries and updates until a worker completes a task. Nothing was
+ * read or changed, so the same request may simply be sent again.
+ */
+export const notReady = () =>
+  new HttpError(
+    503,
+    'session-not-ready',
+    'the session cannot answer right now: Temporal is retrying its workflow task; nothing was changed, try again shortly',
+    { 'Retry-After': String(NOT_READY_RETRY_AFTER_S) },
+  );
+// A task held by a dead worker is retried after its timeout (10 s): a few seconds is a fair first wait.
+const NOT_READY_RETRY_AFTER_S = 5;
+
+const GRPC = {
+  CANCELLED: 1,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+} as const;
 // gRPC status codes that mean "Temporal is not reachable right now", not "your request is wrong".
 const UNREACHABLE = new Set<number>([GRPC.DEADLINE_EXCEEDED, GRPC.UNAVAILABLE, GRPC.CANCELLED]);
 
-/** The gRPC status behind an error, looking through the client's ServiceError wrapper. */
-function grpcCodeOf(err: unknown): number | undefined {
-  if (isGrpcServiceError(err)) return Number(err.code);
-  if (err instanceof ServiceError) return grpcCodeOf(err.cause);
+// grpc-js's ServiceError, as the client's guard names it (grpc-js is not a dependency of ours).
+type GrpcServiceError = typeof isGrpcServiceError extends (e: unknown) => e is infer T ? T : never;
+
+/** The gRPC error behind an error, looking through the client's wrappers (ServiceError, update errors). */
+function grpcErrorOf(err: unknown): GrpcServiceError | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (isGrpcServiceError(e)) return e;
   return undefined;
+}
+
+const grpcCodeOf = (err: unknown): number | undefined => {
+  const grpc = grpcErrorOf(err);
+  return grpc && Number(grpc.code);
+};
+
+/**
+ * Whether Temporal refused the call as "workflow not ready": FAILED_PRECONDITION carrying a
+ * WorkflowNotReadyFailure detail (other FAILED_PRECONDITIONs are not passing states).
+ */
+function isWorkflowNotReady(err: unknown): boolean {
+  const grpc = grpcErrorOf(err);
+  if (!grpc || grpcCodeOf(err) !== GRPC.FAILED_PRECONDITION) return false;
+  const details = grpc.metadata.get('grpc-status-details-bin')[0];
+  if (!(details instanceof Uint8Array)) return false;
+  return google.rpc.Status.decode(details).details.some((d) =>
+    d.type_url?.endsWith('/temporal.api.errordetails.v1.WorkflowNotReadyFailure'),
+  );
 }
 
 function isTemporalUnreachable(err: unknown): boolean {
@@ -57,6 +99,7 @@ export function fromTemporal(err: unknown, whenMissing: HttpError): HttpError | 
     return conflict(err.cause.type ?? 'refused', err.cause.message);
   }
   if (isTemporalUnreachable(err)) return unavailable('Temporal is not reachable; try again shortly');
+  if (isWorkflowNotReady(err)) return notReady();
   if (grpcCodeOf(err) === GRPC.NOT_FOUND) return whenMissing;
   return undefined;
 }

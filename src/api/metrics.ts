@@ -18,7 +18,7 @@ const counterSpecs = {
   },
   unavailable: {
     name: 'sessionflow_http_unavailable_total',
-    help: 'Answers of 503 (Temporal unreachable or over its deadline, a provider unavailable), by route',
+    help: 'Answers of 503 (Temporal unreachable or over its deadline, a session not ready, a provider unavailable), by route',
     labels: ['route'],
   },
   sessionEvents: {

@@ -118,7 +118,12 @@ function standardResponses(doc: RouteDoc): RouteDoc['responses'] {
     out[413] = errorResponse('body larger than the limit');
     out[415] = errorResponse('body is not application/json');
   }
-  if (doc.temporal) out[503] = errorResponse('Temporal is not reachable; try again shortly');
+  if (doc.temporal)
+    out[503] = errorResponse(
+      'temporal-unavailable: Temporal is not reachable; session-not-ready: Temporal is retrying the ' +
+        'session’s workflow task; try again shortly, nothing was changed',
+      { 'Retry-After': 'seconds to wait (session-not-ready)' },
+    );
   return out;
 }
 

@@ -13,7 +13,16 @@
 // many sends it had to repeat blind (a worker killed while the request was in flight). Used by
 // test/e2e/chaos.test.ts (small, in `npm test`) and `npm run chaos` (full).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -210,6 +219,10 @@ export interface ChaosReport {
   apiRetries: number;
   /** Escalated in the read model but not (yet) in Temporal: a status published by a task that was lost. */
   uncommittedReads: number;
+  /** Answers no retry helps (5xx other than 503): each a bug; `apiErrorLog` has the API's side of them. */
+  serverErrors: string[];
+  /** The distinct errors the API logged as `request failed` (5xx) during the run, to explain them. */
+  apiErrorLog: string[];
   problems: string[];
 }
 
@@ -269,6 +282,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
   const started = Date.now();
   const artifacts = resolve(root, 'test-artifacts/chaos');
   const logDir = join(artifacts, `${profile.name}-logs`);
+  rmSync(logDir, { recursive: true, force: true }); // only this run's logs
   mkdirSync(logDir, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'sessionflow-chaos-'));
   const dbFile = join(dir, 'temporal.db');
@@ -432,6 +446,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
 
   // --- client side: a device/phone that retries while the service is away or says "try again" ---
   let apiRetries = 0;
+  const serverErrors: string[] = [];
   const call = async (method: string, path: string, token: string, body?: unknown) => {
     const until = Date.now() + 180_000;
     for (;;) {
@@ -441,6 +456,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
         res.status === 503 ||
         res.status === 429 ||
         (res.status === 409 && res.body?.error?.code === 'escalation-in-progress');
+      if (res && res.status >= 500 && !again)
+        serverErrors.push(`${method} ${path} answered ${res.status} ${res.body?.error?.code}`);
       if (!again) return res;
       if (Date.now() > until) return res ?? { status: 0, body: undefined, headers: new Headers() };
       apiRetries++;
@@ -830,6 +847,8 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
     p95LatenessMs: pct(0.95),
     apiRetries,
     uncommittedReads,
+    serverErrors,
+    apiErrorLog: apiErrorLog(logDir),
     problems: sessions
       .filter((s) => s.problems.length)
       .slice(0, 30)
@@ -885,6 +904,23 @@ function sentStateIs(path: string, pattern: string, state: string): boolean {
   } finally {
     db.close();
   }
+}
+
+/** The distinct `request failed` errors in the API's logs (pino lines), as type: message. */
+function apiErrorLog(logDir: string): string[] {
+  const found = new Set<string>();
+  for (const file of readdirSync(logDir).filter((f) => f.startsWith('api-'))) {
+    for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
+      if (!line.includes('"request failed"')) continue;
+      try {
+        const { err } = JSON.parse(line) as { err?: { type?: string; message?: string } };
+        found.add(`${err?.type}: ${err?.message}`);
+      } catch {
+        found.add(line.slice(0, 300)); // a line cut off by a kill
+      }
+    }
+  }
+  return [...found];
 }
 
 /** Idempotency keys start with the workflow id, `<session kind>:<session key>` (the home here). */

@@ -38,6 +38,8 @@ test(
     expect(report.serverRestarts).toBeGreaterThanOrEqual(1);
     expect(report.gatewayHomes).toBeGreaterThanOrEqual(1);
     expect(report.problems).toEqual([]);
+    // A 5xx no retry helps is a bug, whatever the session made of it (the report's apiErrorLog says why).
+    expect(report.serverErrors).toEqual([]);
     // A duplicate is allowed only where the sent log recorded a blind resend (a worker killed while its
     // request was in flight: the documented window); anything else is a failure.
     expect({
