@@ -868,7 +868,10 @@ interface Delivery {
 const ownerPhone = (i: number) => `+1555${String(i).padStart(7, '0')}`;
 const emergencyPhone = (i: number) => `+1556${String(i).padStart(7, '0')}`;
 
-/** The sent log's totals, and the blind resends per `<kind>:<homeId>` (keys are `<kind>:<session kind>:<homeId>/…`). */
+/**
+ * The sent log's totals, and the blind resends per `<channel>:<homeId>` (keys are
+ * `<channel>:<session kind>:<session key>/…`; a door's session key is `<homeId>.front`).
+ */
 function readSentLog(path: string): { totals: SentLogTotals; blindResends: Map<string, number> } {
   const db = new Database(path, { readonly: true });
   try {
@@ -878,8 +881,10 @@ function readSentLog(path: string): { totals: SentLogTotals; blindResends: Map<s
     }[];
     const blindResends = new Map<string, number>();
     for (const { key, ambiguous } of rows) {
-      const m = /^(\w+):[\w-]+:([^/]+)\//.exec(key);
-      if (m) blindResends.set(`${m[1]}:${m[2]}`, (blindResends.get(`${m[1]}:${m[2]}`) ?? 0) + ambiguous);
+      const channel = key.slice(0, key.indexOf(':'));
+      const home = homeOfKey(key.slice(channel.length + 1));
+      if (home)
+        blindResends.set(`${channel}:${home}`, (blindResends.get(`${channel}:${home}`) ?? 0) + ambiguous);
     }
     return { totals: sentLogTotals(path), blindResends };
   } finally {
@@ -923,5 +928,8 @@ function apiErrorLog(logDir: string): string[] {
   return [...found];
 }
 
-/** Idempotency keys start with the workflow id, `<session kind>:<session key>` (the home here). */
-const homeOfKey = (key: string | undefined) => /^[\w-]+:([^/]+)\//.exec(key ?? '')?.[1];
+/**
+ * Idempotency keys start with the workflow id, `<session kind>:<session key>`: the home, or for a door
+ * `<homeId>.front` (home ids here have no dot).
+ */
+const homeOfKey = (key: string | undefined) => /^[\w-]+:([^/.]+)[^/]*\//.exec(key ?? '')?.[1];
