@@ -91,10 +91,22 @@ export class ReadModelStore {
    * redelivery or arrived late, and changes nothing. Returns the change as logged, when it was newer.
    */
   write(p: SessionPublication): SessionChange | undefined {
+    return this.put(p, (known) => known === undefined || known < p.version);
+  }
+
+  /**
+   * Puts Temporal's answer in place of a publication it never committed (a worker that published, then
+   * died before Temporal accepted the task), though that one's version is higher; only while the stored
+   * version is still `uncommitted` (a newer publication since then wins as always).
+   */
+  replace(p: SessionPublication, uncommitted: number): SessionChange | undefined {
+    return this.put(p, (known) => known === uncommitted || known === undefined || known < p.version);
+  }
+
+  private put(p: SessionPublication, accept: (known: number | undefined) => boolean) {
     const change = this.db
       .transaction((): SessionChange | undefined => {
-        const known = this.stmt.version.get(p.workflowId);
-        if (known && known.version >= p.version) return undefined;
+        if (!accept(this.stmt.version.get(p.workflowId)?.version)) return undefined;
         const body = JSON.stringify(p);
         const seq = Number(this.stmt.change.run(p.workflowId, Date.now(), body).lastInsertRowid);
         this.stmt.upsert.run(p.workflowId, p.version, seq, p.state, body);

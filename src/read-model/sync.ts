@@ -170,6 +170,7 @@ export class ReadModelSync {
     const key = sa.get(SessionKey);
     if (!kind || key === undefined) return 'unchanged';
     const handle = this.temporal.client.workflow.getHandle(wf.workflowId, wf.runId);
+    const stored = this.store.get(wf.workflowId)?.publication;
     let version: number;
     let asOf: string;
     let status: Record<string, unknown>;
@@ -188,7 +189,10 @@ export class ReadModelSync {
       return 'forgotten';
     }
     const state = String(status.state);
-    const written = this.store.write({
+    // The query answers after any task under way, so a lower version than this run's stored one means
+    // that publication's task was never committed (its worker died first): Temporal's answer replaces it.
+    const uncommitted = stored?.runId === wf.runId && version < stored.version ? stored.version : undefined;
+    const publication = {
       workflowId: wf.workflowId,
       runId: wf.runId,
       kind: kind.name,
@@ -200,7 +204,16 @@ export class ReadModelSync {
       homeId: sa.get(HomeId) ?? null,
       customerId: sa.get(CustomerId) ?? null,
       status,
-    });
+    };
+    const written =
+      uncommitted === undefined
+        ? this.store.write(publication)
+        : this.store.replace(publication, uncommitted);
+    if (written && uncommitted !== undefined)
+      this.logger.warn(
+        { workflowId: wf.workflowId, uncommitted, state },
+        'read model held a state Temporal never committed: replaced',
+      );
     return written ? 'repaired' : 'unchanged';
   }
 }
