@@ -77,7 +77,7 @@ const grpcCodeOf = (err: unknown): number | undefined => {
  */
 function isWorkflowNotReady(err: unknown): boolean {
   const grpc = grpcErrorOf(err);
-  if (!grpc || grpcCodeOf(err) !== GRPC.FAILED_PRECONDITION) return false;
+  if (!grpc || Number(grpc.code) !== GRPC.FAILED_PRECONDITION) return false;
   const details = grpc.metadata.get('grpc-status-details-bin')[0];
   if (!(details instanceof Uint8Array)) return false;
   return google.rpc.Status.decode(details).details.some((d) =>
