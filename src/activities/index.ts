@@ -1,10 +1,12 @@
 // Every activity the central worker registers: the platform's hardware activities (the embedded gateway's
 // sirens) and each registered kind's own, found by its file name (src/activities/<kind>.ts exports
 // `activities(deps)`) and registered as `<kind>.<name>`, so two kinds can never overwrite each other.
+// Each heartbeats while it runs (keep-alive.ts): a worker that dies mid-call is noticed in seconds.
 import type { Config } from '../config/config';
 import { kindFile, sessionKinds } from '../config/kinds';
 import type { SirenBank } from '../hardware/siren-bank';
 import { hardwareActivities } from './hardware';
+import { keptAlive } from './keep-alive';
 import type { Notifier } from './notifier';
 import type { PaymentProvider } from './payment-provider';
 import type { ReadModelStore } from '../read-model/store';
@@ -28,7 +30,8 @@ export function createActivities(deps: ActivityDeps): Record<string, ActivityFn>
   const byPlainName = new Map<string, ActivityFn[]>();
   for (const kind of sessionKinds()) {
     const factory = kindFile<{ activities?: ActivityFactory }>('activities', kind.name)?.activities;
-    for (const [name, fn] of Object.entries(factory?.(deps) ?? {})) {
+    for (const [name, raw] of Object.entries(factory?.(deps) ?? {})) {
+      const fn = keptAlive(raw);
       namespaced[`${kind.name}.${name}`] = fn;
       byPlainName.set(name, [...(byPlainName.get(name) ?? []), fn]);
     }

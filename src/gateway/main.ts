@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { stopWebServer } from '../api/server';
+import { heartbeatDelivery } from '../activities/keep-alive';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import { ConfigError, configSummary, gatewayTaskQueue, loadConfig, requireCodecKeys } from '../config/config';
 import { createLogger } from '../config/logger';
@@ -72,6 +73,8 @@ async function main() {
     taskQueue,
     identity,
     activities: gateway.activities(),
+    // Siren commands heartbeat while they wait for a board; deliver them promptly (keep-alive.ts).
+    ...heartbeatDelivery,
     // Siren commands arrive encrypted like every payload (see src/codec).
     dataConverter: dataConverterFor(config),
     ...activityTracing(),

@@ -2,6 +2,7 @@
 // (in the embedded default, the simulated siren boards too).
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { heartbeatDelivery } from '../activities/keep-alive';
 import { dataConverterFor } from '../codec/aes-gcm-codec';
 import type { Config } from '../config/config';
 import { temporalConnectionSettings } from '../config/temporal-connection';
@@ -68,11 +69,13 @@ export function deploymentOptions(config: Config): Pick<WorkerOptions, 'workerDe
 }
 
 /**
- * What a session worker serves besides workflows: the activities, the sink sessions publish to, and the
- * one the prebuilt bundle's tracing interceptors hand their spans to.
+ * What a session worker serves besides workflows: the activities (and their heartbeats' prompt
+ * delivery), the sink sessions publish to, and the one the prebuilt bundle's tracing interceptors hand
+ * their spans to.
  */
 export const sessionServices = (deps: ActivityDeps) => ({
   activities: createActivities(deps),
+  ...heartbeatDelivery,
   sinks: { ...readModelSinks(deps.readModel), ...workflowSpanSink() },
 });
 

@@ -184,9 +184,14 @@ export function assertOpeningHandled(input: unknown): void {
 /**
  * Activities of one kind, registered by the worker as `<kind>.<name>` so two kinds' activities can never
  * overwrite each other. Sessions started before the names were namespaced keep the plain names on replay.
+ * The worker heartbeats them while they run (src/activities/keep-alive.ts), so an attempt cut off by a
+ * dying worker is retried after `heartbeatTimeout` (default 5 s), not after its start-to-close timeout.
  */
 export function kindActivities<A extends object>(kind: string, options: ActivityOptions): A {
-  const raw = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>(options);
+  const raw = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({
+    heartbeatTimeout: '5s',
+    ...options,
+  });
   return new Proxy({} as A, {
     get: (_target, name) => {
       if (typeof name !== 'string') return undefined;

@@ -36,6 +36,7 @@ export async function startLocalStack(opts: {
   homes: string[];
   homeOverrides?: Record<string, Record<string, unknown>>;
   cancelWindowSeconds?: number;
+  webhookTimeoutMs?: number;
   /** Top-level config sections to replace (e.g. `pizza`). */
   overrides?: Record<string, unknown>;
   server?: DevServerOptions;
@@ -56,6 +57,7 @@ export async function startLocalStack(opts: {
     homes: opts.homes,
     webhookUrl: sink.url,
     cancelWindowSeconds: opts.cancelWindowSeconds,
+    webhookTimeoutMs: opts.webhookTimeoutMs,
     overrides: opts.overrides,
   });
   for (const [homeId, extra] of Object.entries(opts.homeOverrides ?? {}))

@@ -66,6 +66,8 @@ export function testConfig(opts: {
   taskQueue: string;
   homes: string[];
   webhookUrl?: string;
+  /** The webhook channel's own timeout (default 5 s). */
+  webhookTimeoutMs?: number;
   address?: string;
   cancelWindowSeconds?: number;
   overrides?: Record<string, unknown>;
@@ -76,7 +78,11 @@ export function testConfig(opts: {
     // A fresh sent log per config: tests reuse idempotency keys, and a record left by an earlier run would
     // (rightly) stop the send.
     notifications: opts.webhookUrl
-      ? { channel: 'webhook', webhook: { url: opts.webhookUrl }, sentLog: { path: freshSentLogPath() } }
+      ? {
+          channel: 'webhook',
+          webhook: { url: opts.webhookUrl, timeoutMs: opts.webhookTimeoutMs },
+          sentLog: { path: freshSentLogPath() },
+        }
       : { channel: 'log' },
     board: { readyTimeoutMs: 300 },
     readModel: { path: freshReadModelPath() },
