@@ -702,7 +702,7 @@ export async function runChaos(profile: ChaosProfile, log: (m: string) => void):
       }
     }
     // A send cut off by an aimed kill is at the provider already; its retry comes only after the
-    // activity's start-to-close timeout. Wait for those retries, which must be answered from the log.
+    // activity's heartbeat timeout. Wait for those retries, which must be answered from the log.
     const retriesUntil = Date.now() + 60_000;
     while (sentLogTotals(sentLogPath).suppressed < targetedKills && Date.now() < retriesUntil)
       await sleep(500);
