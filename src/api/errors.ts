@@ -44,6 +44,18 @@ export const notReady = () =>
     'the session cannot answer right now: Temporal is retrying its workflow task; nothing was changed, try again shortly',
     { 'Retry-After': String(NOT_READY_RETRY_AFTER_S) },
   );
+/**
+ * 503 for a status read of a session this API accepted an opening event for, whose first workflow task
+ * has not run within the call deadline (workers are behind, or none runs): the session and its event are
+ * kept, and it answers once a worker has run that task.
+ */
+export const stillOpening = (retryAfterSeconds: number) =>
+  new HttpError(
+    503,
+    'session-opening',
+    'the session was accepted and is opening: its first step has not run yet (workers are behind); try again shortly',
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 // A task held by a dead worker is retried after its timeout (10 s): a few seconds is a fair first wait.
 const NOT_READY_RETRY_AFTER_S = 5;
 
@@ -85,7 +97,8 @@ function isWorkflowNotReady(err: unknown): boolean {
   );
 }
 
-function isTemporalUnreachable(err: unknown): boolean {
+/** A deadline, cancellation or "unavailable": Temporal (or what it waited on) did not answer in time. */
+export function isTemporalUnreachable(err: unknown): boolean {
   if (isGrpcDeadlineError(err) || isGrpcCancelledError(err)) return true;
   const code = grpcCodeOf(err);
   return code !== undefined && UNREACHABLE.has(code);

@@ -8,7 +8,15 @@ import { sendSessionEvent, startSearchAttributes } from '../config/session-event
 import { CustomerId, HomeId, SessionKey, SessionKind, SessionState } from '../shared/search-attributes';
 import { sessionId, withSettledPatches, type AnySessionKind, type Caller } from '../shared/session-kind';
 import { authorize, visibilityScope, type Principal } from './auth';
-import { HttpError, conflict, forbidden, fromTemporal, notFound } from './errors';
+import {
+  HttpError,
+  conflict,
+  forbidden,
+  fromTemporal,
+  isTemporalUnreachable,
+  notFound,
+  stillOpening,
+} from './errors';
 import type { ApiMetrics } from './metrics';
 import { OpeningBacklog } from './opening-backlog';
 import type { TemporalGateway } from './temporal-gateway';
@@ -269,7 +277,8 @@ export class Sessions {
     const { callTimeoutMs } = this.config.temporal;
     const deadline = Date.now() + callTimeoutMs;
     let known = opts.consistent ? undefined : await this.stored(kind, key);
-    if (!known && !opts.consistent && this.openings?.isPending(sessionId(kind, key))) {
+    const opening = !known && !opts.consistent && this.openings?.isPending(sessionId(kind, key)) === true;
+    if (opening) {
       // Opened here, its first task not run yet: that task publishes. A query would wait for the same
       // task, and cost a describe, a query task and the worker's replies on top. The wait leaves the
       // deadline's last half second to Temporal (for a publication that was lost: the session answers
@@ -280,19 +289,28 @@ export class Sessions {
     this.metrics?.counters.statusReads.inc({ kind: kind.name, source: known ? 'read-model' : 'temporal' });
     if (known) return { ...known.status, state: known.state, version: known.version, asOf: known.asOf };
     return this.temporal
-      .call(() => this.temporalStatus(kind, key), Math.max(deadline - Date.now(), fallbackMs(callTimeoutMs)))
+      .call(
+        () => this.temporalStatus(kind, key, opening),
+        Math.max(deadline - Date.now(), fallbackMs(callTimeoutMs)),
+      )
       .catch((err: unknown) => {
         throw fromTemporal(err, this.missing(kind, key, opts)) ?? err;
       });
   }
 
-  /** A session's status as Temporal has it (see `status`), within the caller's deadline. */
-  private async temporalStatus(kind: AnySessionKind, key: string): Promise<StatusAnswer> {
+  /**
+   * A session's status as Temporal has it (see `status`), within the caller's deadline. `opening`: this
+   * API accepted the session's opening and has seen no publication of it yet.
+   */
+  private async temporalStatus(kind: AnySessionKind, key: string, opening = false): Promise<StatusAnswer> {
     const handle = this.handle(kind, key);
     const { status, closeTime, runId } = await handle.describe();
     noteSession(handle.workflowId, runId);
     if (status.name === 'RUNNING') {
       const p = await handle.query(sessionPublicationQuery).catch(async (err: unknown) => {
+        // Temporal answered the describe: what has not run in time is the session's first task.
+        if (opening && isTemporalUnreachable(err))
+          throw stillOpening(this.config.api.writes.retryAfterSeconds);
         // A session from before the read model publishes nothing: its status query, unversioned.
         if (!(err instanceof QueryNotRegisteredError)) throw err;
         return { status: await handle.query(kind.statusQuery), version: null, asOf: null };

@@ -106,7 +106,7 @@ test('When the status of a session this API just opened is read before its first
   }
 });
 
-test('When no worker runs a session this API just opened, then its status read answers 503 within one call deadline', async () => {
+test('When no worker runs a session this API just opened, then its status read answers 503 session-opening with Retry-After within one call deadline', async () => {
   const homeId = 'backlog-idle';
   expect((await smoke(homeId)).status).toBe(202);
   const deadlineMs = stack.config.temporal.callTimeoutMs;
@@ -114,6 +114,9 @@ test('When no worker runs a session this API just opened, then its status read a
   const res = await http(stack.api.url, 'GET', `/homes/${homeId}/alarm`, { token: ownerToken(homeId) });
   const took = Date.now() - began;
   expect(res.status).toBe(503);
+  // Temporal answered (it has the session); the session's first task is what has not run.
+  expect(res.body.error.code).toBe('session-opening');
+  expect(res.headers.get('retry-after')).toBe('2');
   // The wait for the first publication and the Temporal query after it share the deadline (they used to
   // take one each); the margin is for a loaded machine, well short of a second deadline.
   expect(took).toBeGreaterThanOrEqual(deadlineMs - 500);
