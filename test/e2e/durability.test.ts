@@ -122,8 +122,8 @@ describe('durability', () => {
       () => sink.of('sms', 'home-crash').length === 1 && sink.of('call', 'home-crash').length === 1,
     );
     // The first notice was scheduled in the task that switched the siren on, just before the kill: the
-    // first worker may have sent it, or taken it and died, and then it goes out again once its attempt times
-    // out (start-to-close 20 s). Either way exactly once.
+    // first worker may have sent it, or taken it and died, and then it goes out again once its heartbeats
+    // have stopped for 5 s (its heartbeat timeout). Either way exactly once.
     await sink.waitFor(() => sink.of('notify', 'home-crash').length === 1, 30_000);
     // Give any duplicate the time it would need to show up.
     await new Promise((r) => setTimeout(r, 2_000));
