@@ -34,7 +34,15 @@ test('When the read model holds a state whose task Temporal never committed, the
     body: { detectorId: 'kitchen' },
   });
   expect(opened.status).toBe(202);
-  const sounding = await eventually(status, (r) => r.body?.siren === 'on');
+  // Settled: the siren on and the owner told (that notice's completion is one more publication).
+  const sounding = await eventually(
+    status,
+    (r) =>
+      r.body?.siren === 'on' &&
+      (r.body.steps as { step: string; status: string }[]).some(
+        (s) => s.step === 'notify-owner' && s.status === 'done',
+      ),
+  );
 
   // What a worker that accepted a cancel and died before Temporal heard of it left behind.
   const store = readModelAt(stack.config.readModel.path);
