@@ -30,7 +30,10 @@ export const unauthorized = (message: string) => new HttpError(401, 'unauthorize
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 export const notFound = (code: string, message: string) => new HttpError(404, code, message);
 export const conflict = (code: string, message: string) => new HttpError(409, code, message);
-export const unavailable = (message: string) => new HttpError(503, 'temporal-unavailable', message);
+/** 503 when Temporal did not answer within the call deadline; a retry at once would only add load. */
+const UNAVAILABLE_RETRY_AFTER_S = 2;
+export const unavailable = (message: string) =>
+  new HttpError(503, 'temporal-unavailable', message, { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) });
 
 /**
  * 503 for a session whose workflow task keeps failing or timing out (a worker died holding it twice, or a

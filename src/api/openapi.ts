@@ -123,7 +123,7 @@ function standardResponses(doc: RouteDoc): RouteDoc['responses'] {
       'temporal-unavailable: Temporal is not reachable; session-not-ready: Temporal is retrying the ' +
         'session’s workflow task; session-opening (status reads): the session was accepted but its ' +
         'first step has not run yet; try again shortly, nothing was changed',
-      { 'Retry-After': 'seconds to wait (session-not-ready, session-opening)' },
+      { 'Retry-After': 'seconds to wait' },
     );
   return out;
 }

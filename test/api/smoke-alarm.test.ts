@@ -353,7 +353,7 @@ describe('smoke-alarm HTTP API', () => {
     });
   });
 
-  test('When Temporal is unreachable, then requests answer 503 quickly instead of hanging', async () => {
+  test('When Temporal is unreachable, then requests answer 503 with Retry-After quickly instead of hanging', async () => {
     await withApi({ address: `127.0.0.1:${await freePort()}`, callTimeoutMs: 1000 }, async (downUrl) => {
       const t0 = Date.now();
       const res = await http(downUrl, 'POST', '/homes/home-d/smoke', {
@@ -362,6 +362,7 @@ describe('smoke-alarm HTTP API', () => {
       });
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('temporal-unavailable');
+      expect(res.headers.get('retry-after')).toBe('2');
       expect(Date.now() - t0).toBeLessThan(5_000);
       expect((await http(downUrl, 'GET', '/readyz')).status).toBe(503);
       expect((await http(downUrl, 'GET', '/healthz')).status).toBe(200);
