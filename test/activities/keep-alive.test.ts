@@ -3,8 +3,8 @@
 // Real dev server, the in-process worker with the real activities, a real HTTP webhook receiver that takes
 // longer than the heartbeat timeout to answer. (The dead worker's side, a real SIGKILL: channels-crash.)
 import '../support/quiet-runtime';
-import { temporal } from '@temporalio/proto';
 import { smokeAlarmWorkflowId } from '../../src/shared/smoke-alarm';
+import { activityAttempts } from '../support/activity-attempts';
 import { eventually, http, startLocalStack, type LocalStack } from '../support/local-stack';
 import { deviceToken, ownerToken } from '../support/test-config';
 
@@ -20,29 +20,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** The attempt and the timeouts of the first scheduled activity of `type`, as the history has them. */
-async function attemptOf(type: string) {
-  const history = await stack.client.workflow.getHandle(smokeAlarmWorkflowId(HOME)).fetchHistory();
-  const events = history.events ?? [];
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  const started = events.find(
-    (e) =>
-      e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
-  );
-  const completed = events.find(
-    (e) =>
-      e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
-      e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
-  );
-  return {
-    heartbeatTimeoutS: Number(
-      scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds ?? 0,
-    ),
-    attempt: started?.activityTaskStartedEventAttributes?.attempt,
-    completed: completed !== undefined,
-  };
-}
-
 test('When the provider takes longer to answer than the heartbeat timeout, then the notice is one attempt kept alive by heartbeats, sent once', async () => {
   stack.sink.slowNext = [SLOW_MS];
   const sentAt = Date.now();
@@ -55,14 +32,15 @@ test('When the provider takes longer to answer than the heartbeat timeout, then 
   const notice = stack.sink.of('notify', HOME)[0];
   expect(notice.receivedAt - sentAt).toBeGreaterThanOrEqual(SLOW_MS - 100);
 
+  const handle = stack.client.workflow.getHandle(smokeAlarmWorkflowId(HOME));
   const first = await eventually(
-    () => attemptOf('smoke-alarm.notifyOwner'),
-    (a) => a.completed,
+    async () => (await activityAttempts(handle)).find((a) => a.name === 'notifyOwner'),
+    (a) => a?.completed === true,
     10_000,
   );
-  expect(first.heartbeatTimeoutS).toBe(5);
+  expect(first!.heartbeatTimeoutSeconds).toBe(5);
   // Without heartbeats the server would have timed the attempt out at 5 s and run a second one.
-  expect(first.attempt).toBe(1);
+  expect(first!.attempt).toBe(1);
   expect(stack.sink.of('notify', HOME)).toHaveLength(1);
 
   const cancelled = await http(stack.api.url, 'POST', `/homes/${HOME}/alarm/cancel`, {

@@ -12,11 +12,11 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Client, Connection } from '@temporalio/client';
-import { temporal as proto } from '@temporalio/proto';
 import { startWebServer, stopWebServer, type RunningWebServer } from '../../src/api/server';
 import { createTemporalGateway, type TemporalGateway } from '../../src/api/temporal-gateway';
 import { parseConfig } from '../../src/config/config';
 import { freePort, startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { activityAttempts, type ActivityAttempts } from '../support/activity-attempts';
 import { eventually, http } from '../support/local-stack';
 import { killed, spawnBuilt } from '../support/processes';
 import { testLogger } from '../support/silent-logger';
@@ -79,49 +79,11 @@ function sentRowsOrNone(): ReturnType<typeof sentRows> {
   }
 }
 
-interface Attempt {
-  name: string;
-  /** The attempt that completed, and why the one before it failed (its timeout's type). */
-  attempt: number;
-  lastTimeout: string | undefined;
-  completedAt: number;
-}
-
-/**
- * Activity types of the session's history: scheduled ones, and those whose completion Temporal has (with
- * the attempt that completed).
- */
-async function activities(): Promise<{ scheduled: string[]; completed: string[]; attempts: Attempt[] }> {
-  const client = new Client({ connection });
-  const history = await client.workflow.getHandle(`smoke-alarm:${HOME}`).fetchHistory();
-  const byId = new Map<string, string>();
-  const started = new Map<string, proto.api.history.v1.IActivityTaskStartedEventAttributes>();
-  const scheduled: string[] = [];
-  const attempts: Attempt[] = [];
-  for (const e of history.events ?? []) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s) {
-      // Without a kind's namespace ("smoke-alarm.smsOwner" → "smsOwner").
-      const name = (s.activityType?.name ?? '?').replace(/^.*\./, '');
-      byId.set(String(e.eventId), name);
-      scheduled.push(name);
-    }
-    const st = e.activityTaskStartedEventAttributes;
-    if (st) started.set(String(st.scheduledEventId), st);
-    const c = e.activityTaskCompletedEventAttributes;
-    if (c) {
-      const st = started.get(String(c.scheduledEventId));
-      const timeoutType = st?.lastFailure?.timeoutFailureInfo?.timeoutType;
-      attempts.push({
-        name: byId.get(String(c.scheduledEventId)) ?? '?',
-        attempt: st?.attempt ?? 0,
-        lastTimeout: timeoutType == null ? undefined : proto.api.enums.v1.TimeoutType[timeoutType],
-        completedAt: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6),
-      });
-    }
-  }
-  return { scheduled, completed: attempts.map((a) => a.name), attempts };
-}
+/** The session's activities, as its history has them. */
+const activities = () =>
+  activityAttempts(new Client({ connection }).workflow.getHandle(`smoke-alarm:${HOME}`));
+const names = (rows: ActivityAttempts[], completed = false) =>
+  rows.filter((r) => !completed || r.completed).map((r) => r.name);
 
 beforeAll(async () => {
   if (!existsSync(workerMain))
@@ -206,18 +168,18 @@ test('When the worker is SIGKILLed after Twilio accepted the SMS but before Temp
   );
   await killed(first);
   const atKill = await activities();
-  expect(atKill.scheduled).toContain('smsOwner');
-  expect(atKill.completed).not.toContain('smsOwner');
+  expect(names(atKill)).toContain('smsOwner');
+  expect(names(atKill, true)).not.toContain('smsOwner');
 
   startWorker('second', server.address);
   // The retry comes once smsOwner's heartbeats stop (its 5 s heartbeat timeout, not the 20 s
   // start-to-close) and finds "sent".
   const done = await eventually(
     () => activities(),
-    (a) => a.completed.includes('smsOwner') && a.completed.includes('callEmergency'),
+    (a) => names(a, true).includes('smsOwner') && names(a, true).includes('callEmergency'),
     60_000,
   );
-  const sms = done.attempts.find((a) => a.name === 'smsOwner')!;
+  const sms = done.find((a) => a.name === 'smsOwner')!;
   expect(sms.attempt).toBeGreaterThan(1);
   expect(sms.lastTimeout).toBe('TIMEOUT_TYPE_HEARTBEAT');
   const escalated = await http(api.url, 'GET', `/homes/${HOME}/alarm`, { token: ownerToken(HOME) });
@@ -265,7 +227,7 @@ test('When the worker is SIGKILLed after Twilio accepted the SMS but before Temp
         mails: smtp.received.length,
         suppressedRetries: smsRow.suppressed,
         // From Twilio taking the SMS (the completion cut off) to Temporal recording the retry's completion.
-        smsCompletedAfterCutOffMs: sms.completedAt - frozenAt!,
+        smsCompletedAfterCutOffMs: sms.completedAt! - frozenAt!,
         smsAttempts: sms.attempt,
       },
       null,
