@@ -1,6 +1,7 @@
 // A session's activities as its history has them, one row per scheduled activity: what it was scheduled
 // with, and, once Temporal has its completion, which attempt completed and why the one before it failed.
 import type { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 
 export interface ActivityAttempts {
@@ -14,9 +15,6 @@ export interface ActivityAttempts {
   lastTimeout?: string;
   completedAt?: number;
 }
-
-const millis = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) =>
-  Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
 
 export async function activityAttempts(handle: WorkflowHandle): Promise<ActivityAttempts[]> {
   const history = await handle.fetchHistory();
@@ -41,7 +39,7 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<Activity
         completed: true,
         attempt: attempt?.attempt ?? undefined,
         lastTimeout: timeoutType == null ? undefined : temporal.api.enums.v1.TimeoutType[timeoutType],
-        completedAt: millis(e.eventTime),
+        completedAt: tsToMs(e.eventTime),
       });
     }
   }
