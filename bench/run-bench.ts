@@ -12,10 +12,13 @@
 //   --only a,b         scenarios to run: alarm, alarm-apart, status, mixed, throughput, scale
 //   --out DIR          where results go (default bench/results)
 //   --update-readme    put the table into docs/performance.md (full runs only)
-// Exit codes: 0 done; 1 a target missed under --check; 2 something was lost or failed (always).
+//   -h, --help         the usage line
+// Exit codes: 0 done; 1 a target missed under --check; 2 something was lost or failed (always), or the
+// command line was refused (then nothing started).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { findTemporalBinary } from '../src/dev/temporal-dev-server';
 import { cpuMeter, machineFacts, type CpuUse, type MachineFacts } from './machine';
 import { machineLine, markdownTable, rows, targets, type Results } from './report';
@@ -105,49 +108,62 @@ const quickPlan: Plan = {
 const scenarioNames = ['alarm', 'alarm-apart', 'status', 'mixed', 'throughput', 'scale'] as const;
 type ScenarioName = (typeof scenarioNames)[number];
 
+const USAGE =
+  'usage: npm run bench -- [--quick] [--check] [--only a,b] [--scale N] [--attach [addr]] [--store sqlite|postgres]\n' +
+  '                        [--out DIR] [--update-readme]   (bench/run-bench.ts says what each does)';
+
+/** A command line the bench cannot run: one line and the usage, no stack. */
+class UsageError extends Error {}
+
+const options = {
+  quick: { type: 'boolean', default: false },
+  check: { type: 'boolean', default: false },
+  'update-readme': { type: 'boolean', default: false },
+  attach: { type: 'string' },
+  store: { type: 'string', default: 'sqlite' },
+  only: { type: 'string', default: scenarioNames.join(',') },
+  out: { type: 'string', default: resolve(projectRoot, 'bench/results') },
+  scale: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 function parseArgs(argv: string[]) {
-  const flags = {
-    quick: false,
-    check: false,
-    attach: undefined as string | undefined,
-    store: 'sqlite' as 'sqlite' | 'postgres',
-    only: [...scenarioNames] as ScenarioName[],
-    out: resolve(projectRoot, 'bench/results'),
-    updateReadme: false,
-    scale: undefined as number | undefined,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--quick') flags.quick = true;
-    else if (arg === '--check') flags.check = true;
-    else if (arg === '--update-readme') flags.updateReadme = true;
-    else if (arg === '--out') flags.out = resolve(value());
-    else if (arg === '--scale') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error('--scale: a positive whole number of sessions');
-      flags.scale = n;
-    } else if (arg === '--store') {
-      const store = value();
-      if (store !== 'sqlite' && store !== 'postgres') throw new Error('--store: sqlite or postgres');
-      flags.store = store;
-    } else if (arg === '--attach') {
-      const next = argv[i + 1];
-      flags.attach =
-        next && !next.startsWith('--') ? value() : (process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233');
-    } else if (arg === '--only') {
-      const names = value().split(',');
-      const unknown = names.filter((n) => !(scenarioNames as readonly string[]).includes(n));
-      if (unknown.length)
-        throw new Error(`--only: unknown scenario ${unknown.join(', ')} (${scenarioNames.join(', ')})`);
-      flags.only = names as ScenarioName[];
-    } else throw new Error(`unknown option ${arg}`);
+  // `--attach` takes an optional address, which util.parseArgs has no form for: a bare one gets the default.
+  const args = argv.flatMap((arg, i) => {
+    const next = argv[i + 1];
+    const bare = arg === '--attach' && (next === undefined || next.startsWith('--'));
+    return bare ? [arg, process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233'] : [arg];
+  });
+  const values = (() => {
+    try {
+      return parseCommandLine({ args, options }).values;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  })();
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
   }
-  return flags;
+  const scale = values.scale === undefined ? undefined : Number(values.scale);
+  if (scale !== undefined && (!Number.isInteger(scale) || scale < 1))
+    throw new UsageError('--scale: a positive whole number of sessions');
+  const store = (['sqlite', 'postgres'] as const).find((s) => s === values.store);
+  if (!store) throw new UsageError('--store: sqlite or postgres');
+  const only = values.only.split(',');
+  const unknown = only.filter((n) => !(scenarioNames as readonly string[]).includes(n));
+  if (unknown.length)
+    throw new UsageError(`--only: unknown scenario ${unknown.join(', ')} (${scenarioNames.join(', ')})`);
+  return {
+    quick: values.quick,
+    check: values.check,
+    updateReadme: values['update-readme'],
+    attach: values.attach,
+    store,
+    only: only as ScenarioName[],
+    out: resolve(values.out),
+    scale,
+  };
 }
 
 const log = (line: string) =>
@@ -357,6 +373,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  if (err instanceof UsageError) console.error(`bench: ${err.message}\n${USAGE}`);
+  else console.error(err);
   process.exit(2);
 });

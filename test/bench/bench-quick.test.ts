@@ -116,4 +116,28 @@ describe('bench --quick', () => {
     expect(targeted.length).toBeGreaterThanOrEqual(10);
     expect(targeted.every((r: any) => typeof r.met === 'boolean')).toBe(true);
   });
+
+  test('When the bench is given an option it does not know or a bad value, then it says which with its usage, starts nothing and exits 2', async () => {
+    const untouched = mkdtempSync(join(tmpdir(), 'sessionflow-bench-usage-'));
+    try {
+      for (const [args, says] of [
+        [['--quick', '--bogus', '--out', untouched], "Unknown option '--bogus'"],
+        [['--quick', '--only', 'alarm,nope', '--out', untouched], '--only: unknown scenario nope'],
+        [['--quick', '--scale', '0', '--out', untouched], '--scale: a positive whole number'],
+        [['--quick', '--out'], "'--out <value>' argument missing"],
+      ] as const) {
+        const { code, stdout, stderr } = await run([...args]);
+        expect({ args, code, stdout }).toEqual({ args, code: 2, stdout: '' });
+        expect(stderr).toContain(says);
+        expect(stderr).toContain('usage: npm run bench --');
+        expect(stderr).not.toMatch(/\n\s+at /); // one line and the usage, no stack
+      }
+      expect(readdirSync(untouched)).toEqual([]);
+    } finally {
+      rmSync(untouched, { recursive: true, force: true });
+    }
+    const help = await run(['--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toContain('--only a,b');
+  });
 });
