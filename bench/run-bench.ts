@@ -110,7 +110,7 @@ type ScenarioName = (typeof scenarioNames)[number];
 
 const USAGE =
   'usage: npm run bench -- [--quick] [--check] [--only a,b] [--scale N] [--attach [addr]] [--store sqlite|postgres]\n' +
-  '                        [--out DIR] [--update-readme]   (bench/run-bench.ts says what each does)';
+  '                        [--out DIR] [--update-readme]   (docs/performance.md says what each does)';
 
 /** A command line the bench cannot run: one line and the usage, no stack. */
 class UsageError extends Error {}
