@@ -1,6 +1,7 @@
 // The five scenarios of issue 7. Every latency is measured end to end on one clock: from the moment the
 // HTTP request is sent to the moment the simulated board's siren pin is written (SimulatedIO timestamps).
 import { Client } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import autocannon from 'autocannon';
 import { dataConverterFor } from '../src/codec/aes-gcm-codec';
@@ -264,7 +265,7 @@ async function openingPhases(
   const events = history.events ?? [];
   const at = (type: temporal.api.enums.v1.EventType) => {
     const t = events.find((ev) => ev.eventType === type)?.eventTime;
-    return t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) - toEpoch : NaN;
+    return t ? tsToMs(t) - toEpoch : NaN;
   };
   const started = at(T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
   const taskStarted = at(T.EVENT_TYPE_WORKFLOW_TASK_STARTED);
